@@ -1,0 +1,146 @@
+'use strict';
+// The public API: start(options), stop(), stats(), and events ('stats', 'warning', …).
+// One leakwatch per isolate: a second copy of the package (another path in node_modules)
+// finds the first one's API on globalThis and uses it, so nothing is counted twice.
+
+const INSTANCE = Symbol.for('leakwatch.instance');
+if (globalThis[INSTANCE]) {
+  module.exports = globalThis[INSTANCE];
+} else {
+  module.exports = createLeakwatch();
+  Object.defineProperty(globalThis, INSTANCE, { value: module.exports, enumerable: false });
+}
+
+function createLeakwatch() {
+  const EventEmitter = require('node:events');
+  const os = require('node:os');
+  const { threadId } = require('node:worker_threads');
+  const { binding, shimPath } = require('./native');
+  const { normalizeOptions } = require('./options');
+  const { startSampler, takeSample } = require('./sampler');
+  const { observeGcs } = require('./perf-hooks-gc');
+  const warnings = require('./warnings');
+
+  const lw = new EventEmitter();
+  let session = null; // {id, options, gcSource, stopSampler, stopGcObserver, unsubscribe}
+
+  function start(options) {
+    const normalized = normalizeOptions(options);
+    if (session) end(false);
+    const config = {
+      intervalMs: normalized.intervalMs,
+      log: nativeLogTarget(normalized.log),
+      hostname: os.hostname(),
+      threadId,
+      gcSource: normalized.gcSource,
+      shimPath,
+      nodeModuleVersion: Number(process.versions.modules),
+      v8Version: process.versions.v8,
+    };
+    const started = JSON.parse(binding.start(JSON.stringify(config), onNativeEvent));
+    const id = started.id;
+    session = { id, options: normalized, gcSource: started.gcSource, gcFallbackReason: started.gcFallbackReason };
+    session.stopSampler = startSampler(normalized.intervalMs, (s) => binding.sample(id, s));
+    session.stopGcObserver = started.gcSource === 'perf_hooks' ? observeGcs((flat) => binding.recordGcs(id, flat)) : null;
+    session.unsubscribe = warnings.onWarning((w) => logWarning(id, w));
+    updateDelivery();
+    process.on('exit', onExit);
+    return lw;
+  }
+
+  function nativeLogTarget(log) {
+    if (log.kind === 'file') return `file:${log.path}`;
+    if (log.kind === 'function' || log.kind === 'logger') return 'js';
+    return log.kind;
+  }
+
+  /** Ends the session: hooks off, timers cleared, and (when `writeFinal`) a final line. */
+  function end(writeFinal) {
+    const s = session;
+    session = null;
+    process.removeListener('exit', onExit);
+    s.stopSampler();
+    if (s.stopGcObserver) s.stopGcObserver();
+    s.unsubscribe();
+    const finalLine = binding.stop(s.id, takeSample(), writeFinal);
+    if (writeFinal && finalLine) deliverLine(s.options.log, JSON.parse(finalLine), false);
+  }
+
+  function stop() {
+    if (session) end(true);
+    return lw;
+  }
+
+  function onExit() {
+    try {
+      if (session) end(true);
+    } catch {
+      // The app is exiting: never replace its exit with ours.
+    }
+  }
+
+  function stats() {
+    if (!session) return null;
+    const text = binding.stats(session.id);
+    return text ? JSON.parse(text) : null;
+  }
+
+  // Events from the background thread, through a weak threadsafe function.
+  function onNativeEvent(payload) {
+    try {
+      const event = JSON.parse(payload);
+      if (event.type === 'memory' && session) deliverLine(session.options.log, event.line, true);
+      else if (event.type === 'warning') {
+        const { code, message, details } = event.line;
+        // Already in the log (the background thread wrote it); tell the app.
+        emitProcessWarning(code, message);
+        safeEmit('warning', { code, message, details });
+      }
+    } catch {
+      // Telemetry must never throw into the app's event loop.
+    }
+  }
+
+  function deliverLine(log, line, asStats) {
+    if (log.kind === 'function') safeCall(() => log.fn(line));
+    if (log.kind === 'logger') safeCall(() => log.logger.info(line, 'leakwatch memory'));
+    if (asStats) safeEmit('stats', line);
+  }
+
+  function logWarning(id, { code, message, details, eventName }) {
+    safeCall(() => binding.logWarning(id, code, message, JSON.stringify(details ?? {})));
+    safeEmit(eventName, { code, message, details });
+  }
+
+  function emitProcessWarning(code, message) {
+    safeCall(() => process.emitWarning(message, { type: 'LeakwatchWarning', code }));
+  }
+
+  function safeEmit(name, value) {
+    if (lw.listenerCount(name) === 0) return;
+    safeCall(() => lw.emit(name, value));
+  }
+
+  function safeCall(fn) {
+    try {
+      fn();
+    } catch {
+      // A user's logger or listener failing is theirs to see elsewhere, not a crash here.
+    }
+  }
+
+  // The background thread only sends memory lines back when someone wants them.
+  function updateDelivery() {
+    if (!session) return;
+    const wanted = lw.listenerCount('stats') > 0 || session.options.log.kind === 'function' || session.options.log.kind === 'logger';
+    binding.setDelivery(session.id, wanted);
+  }
+  lw.on('newListener', (name) => name === 'stats' && setImmediate(updateDelivery).unref());
+  lw.on('removeListener', (name) => name === 'stats' && updateDelivery());
+
+  lw.start = start;
+  lw.stop = stop;
+  lw.stats = stats;
+  Object.defineProperty(lw, 'running', { get: () => session !== null, enumerable: true });
+  return lw;
+}

@@ -1,0 +1,21 @@
+'use strict';
+// Loads the addon built from source by `npm install` (napi build → native/leakwatch.node)
+// and says where the V8 GC shim lives. A missing build is one clear error, not a stack of them.
+
+const path = require('node:path');
+
+const dir = path.join(__dirname, '..', 'native');
+let binding;
+try {
+  binding = require(path.join(dir, 'leakwatch.node'));
+} catch (err) {
+  const e = new Error(
+    `leakwatch: the native addon is not built or does not load (${err.message}). ` +
+      'Run `npm rebuild leakwatch` (needs Rust and a C++ compiler).'
+  );
+  e.code = 'LEAKWATCH_NATIVE_MISSING';
+  e.cause = err;
+  throw e;
+}
+
+module.exports = { binding, shimPath: path.join(dir, 'leakwatch_gc_shim.so') };

@@ -1,0 +1,50 @@
+'use strict';
+// The fallback GC source, used when the V8 shim cannot load (no headers at build time, or a
+// Node other than the one it was built for). perf_hooks delivers GC entries in batches on the
+// JS thread (~90 µs per GC): costlier than the shim, but every entry of a batch is counted.
+
+const { PerformanceObserver, constants } = require('node:perf_hooks');
+const v8 = require('node:v8');
+
+// perf_hooks kinds → leakwatch kinds (src/gc_record.rs), by name.
+const KINDS = new Map([
+  [constants.NODE_PERFORMANCE_GC_MINOR, 0], // scavenge
+  [constants.NODE_PERFORMANCE_GC_MAJOR, 2], // markSweepCompact
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 3], // incrementalMarking
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, 4], // weakCallbacks
+]);
+const MARK_SWEEP_COMPACT = 2;
+
+/** Observes GCs and calls `submit(flat)` with `[kind, endEpochMs, durationMs, baselineOr-1, …]`. */
+function observeGcs(submit) {
+  const observer = new PerformanceObserver((list) => {
+    try {
+      submit(flatten(list.getEntries()));
+    } catch {
+      // Never throw out of an observer callback.
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
+}
+
+function flatten(entries) {
+  const flat = [];
+  let lastMajor = -1;
+  for (const entry of entries) {
+    const kind = KINDS.get(entry.detail ? entry.detail.kind : entry.kind);
+    if (kind === undefined) continue;
+    if (kind === MARK_SWEEP_COMPACT) lastMajor = flat.length;
+    flat.push(kind, entry.startTime + entry.duration + performanceOrigin(), entry.duration, -1);
+  }
+  // No heap figures come with the entries: the heap read now, just after the batch, is the
+  // closest thing to "heap after the latest full GC".
+  if (lastMajor >= 0) flat[lastMajor + 3] = v8.getHeapStatistics().used_heap_size;
+  return flat;
+}
+
+function performanceOrigin() {
+  return require('node:perf_hooks').performance.timeOrigin;
+}
+
+module.exports = { observeGcs };

@@ -1,0 +1,201 @@
+//! The napi surface: the only file that knows about Node-API. Called from js/native.js, a
+//! handful of times per session (start/stop, once-a-second samples, stats), never per event.
+
+use crate::collector::{self, lock, EventSink, SharedRef};
+use crate::config::Config;
+use crate::gc_record::GcKind;
+use crate::gc_stats::GcEvent;
+use crate::session::{JsSample, Shared};
+use crate::shim::{self, Hooks, RuntimeVersions};
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{CleanupEnvHook, Env, Status};
+use napi_derive::napi;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Weak: a pending event never keeps the process alive. Bounded: a busy JS thread drops
+/// events instead of letting them pile up.
+type EventFn = ThreadsafeFunction<String, (), String, Status, false, true, 256>;
+
+struct JsEvents(EventFn);
+
+impl EventSink for JsEvents {
+    fn send(&self, payload: String) -> bool {
+        self.0
+            .call(payload, ThreadsafeFunctionCallMode::NonBlocking)
+            == Status::Ok
+    }
+}
+
+/// What a session keeps on its own JS thread: hooks must be removed on the isolate's thread.
+struct Native {
+    shared: SharedRef,
+    hooks: Option<Hooks>,
+    cleanup: Option<CleanupEnvHook<u32>>,
+}
+
+thread_local! {
+    static SESSIONS: RefCell<HashMap<u32, Native>> = RefCell::new(HashMap::new());
+}
+
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+fn err(message: impl Into<String>) -> Error {
+    Error::new(Status::InvalidArg, message.into())
+}
+
+/// Starts a session on the calling isolate. Returns `{id, gcSource, gcFallbackReason}`.
+#[napi(catch_unwind)]
+pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> Result<String> {
+    let config = Config::from_json(&config_json).map_err(err)?;
+    let raw: Value = serde_json::from_str(&config_json).map_err(|e| err(e.to_string()))?;
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let (hooks, fallback) = install_hooks(&raw, id)?;
+    let gc_source = if hooks.is_some() { "v8" } else { "perf_hooks" };
+    let shared = Arc::new(Mutex::new(Shared::new(config, gc_source, fallback.clone())));
+    let events = on_event
+        .build_threadsafe_function::<String>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .max_queue_size::<256>()
+        .build()?;
+    if let Err(e) = collector::add(id, shared.clone(), Box::new(JsEvents(events))) {
+        uninstall(hooks);
+        return Err(err(e));
+    }
+    let cleanup = env.add_env_cleanup_hook(id, on_env_cleanup).ok();
+    SESSIONS.with(|s| {
+        s.borrow_mut().insert(
+            id,
+            Native {
+                shared,
+                hooks,
+                cleanup,
+            },
+        )
+    });
+    Ok(json!({"id": id, "gcSource": gc_source, "gcFallbackReason": fallback}).to_string())
+}
+
+/// The shim's hooks, or the reason there are none. Only an explicit `gcSource: "v8"` that
+/// cannot be honoured is an error.
+fn install_hooks(raw: &Value, id: u32) -> Result<(Option<Hooks>, Option<String>)> {
+    let wanted = raw["gcSource"].as_str().unwrap_or("auto");
+    if wanted == "perf_hooks" {
+        return Ok((
+            None,
+            Some("perf_hooks was requested (gcSource option)".into()),
+        ));
+    }
+    let runtime = RuntimeVersions {
+        node_module_version: raw["nodeModuleVersion"].as_u64().unwrap_or(0) as u32,
+        v8: raw["v8Version"].as_str().unwrap_or("").into(),
+    };
+    let outcome = shim::load(raw["shimPath"].as_str().unwrap_or(""), &runtime).and_then(|shim| {
+        shim.install(id)
+            .ok_or_else(|| "the V8 GC shim found no isolate".to_string())
+    });
+    match outcome {
+        Ok(hooks) => Ok((Some(hooks), None)),
+        Err(reason) if wanted == "v8" => {
+            Err(err(format!("gcSource \"v8\" is unavailable: {reason}")))
+        }
+        Err(reason) => Ok((None, Some(reason))),
+    }
+}
+
+fn uninstall(hooks: Option<Hooks>) {
+    // Hooks exist only if the shim loaded.
+    if let (Some(hooks), Some(shim)) = (hooks, shim::loaded()) {
+        shim.uninstall(hooks);
+    }
+}
+
+/// The env is going away (a worker ends, or the main thread after 'exit'): remove the GC
+/// callbacks first, then end the session without waiting on anything.
+fn on_env_cleanup(id: u32) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(native) = SESSIONS.with(|s| s.borrow_mut().remove(&id)) {
+            uninstall(native.hooks);
+            collector::stop(id, false, true);
+        }
+    });
+}
+
+/// Ends a session: hooks removed and, with `write_final`, a final line written and returned.
+#[napi(catch_unwind)]
+pub fn stop(env: Env, id: u32, sample: Vec<f64>, write_final: bool) -> Option<String> {
+    let native = SESSIONS.with(|s| s.borrow_mut().remove(&id))?;
+    uninstall(native.hooks);
+    if let Some(hook) = native.cleanup {
+        let _ = env.remove_env_cleanup_hook(hook);
+    }
+    set_sample(&native.shared, &sample);
+    collector::stop(id, true, write_final)
+}
+
+/// `[time, heapUsed, heapTotal, heapLimit, external, arrayBuffers]` from the JS sampler.
+#[napi(catch_unwind)]
+pub fn sample(id: u32, sample: Vec<f64>) {
+    with_shared(id, |shared| set_sample(shared, &sample));
+}
+
+fn set_sample(shared: &SharedRef, v: &[f64]) {
+    if let [time_ms, heap_used, heap_total, heap_limit, external, array_buffers] = *v {
+        lock(shared).sample = Some(JsSample {
+            time_ms,
+            heap_used,
+            heap_total,
+            heap_limit,
+            external,
+            array_buffers,
+        });
+    }
+}
+
+/// GCs seen by the perf_hooks fallback: `[kind, endEpochMs, durationMs, baselineOr-1, …]`.
+#[napi(catch_unwind)]
+pub fn record_gcs(id: u32, flat: Vec<f64>) {
+    let events = flat
+        .chunks_exact(4)
+        .filter_map(|c| {
+            Some(GcEvent {
+                kind: GcKind::from_index(c[0] as u8)?,
+                end_ms: c[1],
+                duration_ns: (c[2].max(0.0) * 1e6) as u64,
+                baseline: (c[3] >= 0.0).then_some(c[3] as u64),
+                heap_before: None,
+            })
+        })
+        .collect();
+    collector::record(id, events);
+}
+
+/// Whether JS wants each memory line back (a `log: fn`, or `on('stats')` listeners).
+#[napi(catch_unwind)]
+pub fn set_delivery(id: u32, deliver: bool) {
+    with_shared(id, |shared| lock(shared).deliver_memory = deliver);
+}
+
+#[napi(catch_unwind)]
+pub fn stats(id: u32) -> Option<String> {
+    with_shared(id, |shared| lock(shared).stats().to_string())
+}
+
+/// A warning raised in JS, written to the session's log as an `event: "warning"` line.
+#[napi(catch_unwind)]
+pub fn log_warning(id: u32, code: String, message: String, details_json: String) {
+    with_shared(id, |shared| {
+        let details = serde_json::from_str(&details_json).unwrap_or(Value::Null);
+        let line = lock(shared).warning_line(&code, &message, details);
+        collector::log_warning(id, line);
+    });
+}
+
+fn with_shared<T>(id: u32, f: impl FnOnce(&SharedRef) -> T) -> Option<T> {
+    SESSIONS.with(|s| s.borrow().get(&id).map(|n| f(&n.shared)))
+}

@@ -1,0 +1,118 @@
+// V8 GC callbacks for leakwatch. Built by build.rs against the running Node's headers into a
+// shared object that the addon dlopen()s. Each callback does a clock read, a few stores and,
+// for full GCs only, a heap-statistics read, then hands one fixed-size record to Rust.
+#include "gc_shim.h"
+
+#include <node_version.h>
+#include <time.h>
+#include <v8.h>
+
+#include <new>
+
+#define LW_EXPORT extern "C" __attribute__((visibility("default")))
+
+struct lw_gc_hooks {
+  v8::Isolate* isolate;
+  lw_gc_sink sink;
+  uint32_t session;
+  // Written by the prologue, read by the matching epilogue, one slot per kind: V8 does not
+  // nest GC callbacks, but incremental-marking and full-GC pairs can interleave.
+  uint64_t start_ns[LW_GC_KIND_COUNT];
+  uint64_t heap_before[LW_GC_KIND_COUNT];
+};
+
+namespace {
+
+uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Map V8's GCType by name. V8 10 inserted minor mark-compact and shifted the other bits;
+// V8 12 renamed it minor mark-sweep. Unknown future kinds are ignored, not misfiled.
+int kind_of(v8::GCType type) {
+  switch (type) {
+    case v8::kGCTypeScavenge:
+      return LW_GC_SCAVENGE;
+#if V8_MAJOR_VERSION >= 12
+    case v8::kGCTypeMinorMarkSweep:
+#else
+    case v8::kGCTypeMinorMarkCompact:
+#endif
+      return LW_GC_MINOR_MARK_SWEEP;
+    case v8::kGCTypeMarkSweepCompact:
+      return LW_GC_MARK_SWEEP_COMPACT;
+    case v8::kGCTypeIncrementalMarking:
+      return LW_GC_INCREMENTAL_MARKING;
+    case v8::kGCTypeProcessWeakCallbacks:
+      return LW_GC_WEAK_CALLBACKS;
+    default:
+      return -1;
+  }
+}
+
+uint64_t heap_used(v8::Isolate* isolate, uint64_t* total) {
+  v8::HeapStatistics stats;
+  isolate->GetHeapStatistics(&stats);
+  if (total != nullptr) *total = stats.total_heap_size();
+  return stats.used_heap_size();
+}
+
+void on_prologue(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags, void* data) {
+  auto* hooks = static_cast<lw_gc_hooks*>(data);
+  int kind = kind_of(type);
+  if (kind < 0) return;
+  if (kind == LW_GC_MARK_SWEEP_COMPACT) hooks->heap_before[kind] = heap_used(isolate, nullptr);
+  hooks->start_ns[kind] = now_ns();
+}
+
+void on_epilogue(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags flags, void* data) {
+  auto* hooks = static_cast<lw_gc_hooks*>(data);
+  int kind = kind_of(type);
+  if (kind < 0 || hooks->start_ns[kind] == 0) return;  // installed mid-GC: no start time
+  lw_gc_record record = {};
+  record.start_ns = hooks->start_ns[kind];
+  record.duration_ns = now_ns() - record.start_ns;
+  record.session = hooks->session;
+  record.kind = static_cast<uint8_t>(kind);
+  record.forced = (flags & v8::kGCCallbackFlagForced) != 0;
+  if (kind == LW_GC_MARK_SWEEP_COMPACT) {
+    record.has_heap = 1;
+    record.heap_before = hooks->heap_before[kind];
+    record.heap_after = heap_used(isolate, &record.heap_total);
+  }
+  hooks->start_ns[kind] = 0;
+  hooks->sink(&record);
+}
+
+}  // namespace
+
+LW_EXPORT void lw_shim_info_get(lw_shim_info* out) {
+  out->abi = LW_SHIM_ABI;
+  out->node_module_version = NODE_MODULE_VERSION;
+  out->v8_major = V8_MAJOR_VERSION;
+  out->v8_minor = V8_MINOR_VERSION;
+}
+
+LW_EXPORT lw_gc_hooks* lw_shim_install(lw_gc_sink sink, uint32_t session) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (isolate == nullptr || sink == nullptr) return nullptr;
+  auto* hooks = new (std::nothrow) lw_gc_hooks();
+  if (hooks == nullptr) return nullptr;
+  hooks->isolate = isolate;
+  hooks->sink = sink;
+  hooks->session = session;
+  isolate->AddGCPrologueCallback(on_prologue, hooks, v8::kGCTypeAll);
+  isolate->AddGCEpilogueCallback(on_epilogue, hooks, v8::kGCTypeAll);
+  return hooks;
+}
+
+// Removes the callbacks before freeing what they use: in a worker's teardown a GC can still
+// run after the env cleanup hook if something allocates late.
+LW_EXPORT void lw_shim_uninstall(lw_gc_hooks* hooks) {
+  if (hooks == nullptr) return;
+  hooks->isolate->RemoveGCPrologueCallback(on_prologue, hooks);
+  hooks->isolate->RemoveGCEpilogueCallback(on_epilogue, hooks);
+  delete hooks;
+}

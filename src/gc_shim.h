@@ -1,0 +1,57 @@
+// The contract between the V8 GC shim (gc_shim.cc) and Rust (src/gc_record.rs, src/shim.rs).
+// Plain C types only; Rust mirrors these with #[repr(C)]. Bump LW_SHIM_ABI on any change.
+#pragma once
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LW_SHIM_ABI 1
+
+// leakwatch's own GC kinds: stable numbers, mapped from V8's enum *names* in the shim,
+// because V8's numbers moved between versions.
+enum lw_gc_kind {
+  LW_GC_SCAVENGE = 0,
+  LW_GC_MINOR_MARK_SWEEP = 1,
+  LW_GC_MARK_SWEEP_COMPACT = 2,
+  LW_GC_INCREMENTAL_MARKING = 3,
+  LW_GC_WEAK_CALLBACKS = 4,
+  LW_GC_KIND_COUNT = 5
+};
+
+// One GC, written by the epilogue. Heap figures are 0 unless `has_heap` (full GCs only:
+// reading heap statistics costs ~1,400 instructions, too much for every scavenge).
+typedef struct lw_gc_record {
+  uint64_t start_ns;     // CLOCK_MONOTONIC
+  uint64_t duration_ns;
+  uint64_t heap_before;  // used_heap_size before the GC
+  uint64_t heap_after;   // used_heap_size after the GC
+  uint64_t heap_total;   // total_heap_size after the GC
+  uint32_t session;      // who installed the hooks (one per isolate)
+  uint8_t kind;          // lw_gc_kind
+  uint8_t has_heap;
+  uint8_t forced;        // kGCCallbackFlagForced (gc(), heap snapshots, tests)
+  uint8_t reserved;
+} lw_gc_record;
+
+// Called from the GC epilogue on the isolate's thread: must not block, allocate or panic.
+typedef void (*lw_gc_sink)(const lw_gc_record* record);
+
+typedef struct lw_shim_info {
+  uint32_t abi;
+  uint32_t node_module_version;  // NODE_MODULE_VERSION of the headers built against
+  uint32_t v8_major;
+  uint32_t v8_minor;
+} lw_shim_info;
+
+typedef struct lw_gc_hooks lw_gc_hooks;  // opaque: one per isolate
+
+// All three run on the isolate's own thread (the JS thread that calls start()/stop()).
+void lw_shim_info_get(lw_shim_info* out);
+lw_gc_hooks* lw_shim_install(lw_gc_sink sink, uint32_t session);
+void lw_shim_uninstall(lw_gc_hooks* hooks);
+
+#ifdef __cplusplus
+}
+#endif

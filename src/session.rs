@@ -1,0 +1,229 @@
+//! One isolate's view of leakwatch: what the JS thread and the GC hooks feed in, and the log
+//! line composed from it. The JS thread and the background thread share `Shared` behind a
+//! mutex held only for a few field updates, never across I/O.
+
+use crate::clock;
+use crate::config::Config;
+use crate::gc_stats::{GcEvent, GcStats};
+use crate::proc_stats::Fds;
+use serde_json::{json, Map, Value};
+
+/// What the JS thread samples (`process.memoryUsage()` and the heap limit), once a second.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct JsSample {
+    pub time_ms: f64,
+    pub heap_used: f64,
+    pub heap_total: f64,
+    pub heap_limit: f64,
+    pub external: f64,
+    pub array_buffers: f64,
+}
+
+/// Process-wide figures the background thread reads from /proc.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcSample {
+    pub rss: Option<u64>,
+    pub fds: Option<Fds>,
+}
+
+pub struct Shared {
+    pub config: Config,
+    pub pid: u32,
+    pub started_ms: f64,
+    pub gc_source: &'static str,
+    pub gc_fallback_reason: Option<String>,
+    pub gc: GcStats,
+    pub gc_dropped: u64,
+    pub sample: Option<JsSample>,
+    pub proc: ProcSample,
+    /// JS wants each memory line back (a `log: fn`/logger, or `on('stats')` listeners).
+    pub deliver_memory: bool,
+}
+
+impl Shared {
+    pub fn new(
+        config: Config,
+        gc_source: &'static str,
+        gc_fallback_reason: Option<String>,
+    ) -> Shared {
+        Shared {
+            deliver_memory: matches!(config.log, crate::config::LogTarget::Js),
+            config,
+            pid: std::process::id(),
+            started_ms: clock::epoch_ms(),
+            gc_source,
+            gc_fallback_reason,
+            gc: GcStats::default(),
+            gc_dropped: 0,
+            sample: None,
+            proc: ProcSample::default(),
+        }
+    }
+
+    pub fn record_gc(&mut self, event: GcEvent) {
+        self.gc.record(event);
+    }
+
+    /// The `event: "memory"` line. `end_interval` restarts the per-interval GC figures
+    /// (log lines do; `stats()` peeks without disturbing them).
+    pub fn memory_line(&mut self, final_line: bool, end_interval: bool) -> Value {
+        let now = clock::epoch_ms();
+        let sample = self.sample.unwrap_or_default();
+        let mut line = self.header("memory", now);
+        if final_line {
+            line.insert("final".into(), json!(true));
+        }
+        line.insert("intervalMs".into(), json!(self.config.interval_ms));
+        line.insert("uptimeMs".into(), json!(whole_ms(now - self.started_ms)));
+        // How old the JS thread's heap figures are: large when the event loop is blocked.
+        let age = self.sample.map(|s| whole_ms(now - s.time_ms));
+        line.insert("sampleAgeMs".into(), json!(age));
+        for (key, value) in [
+            ("heapUsed", sample.heap_used),
+            ("heapTotal", sample.heap_total),
+            ("heapLimit", sample.heap_limit),
+            ("external", sample.external),
+            ("arrayBuffers", sample.array_buffers),
+        ] {
+            line.insert(key.into(), json!(value as u64));
+        }
+        line.insert("rss".into(), json!(self.proc.rss));
+        let baseline = self.gc.baseline();
+        line.insert("baseline".into(), json!(baseline.map(|b| b.1)));
+        line.insert(
+            "baselineTime".into(),
+            json!(baseline.map(|b| whole_ms(b.0))),
+        );
+        line.insert("fds".into(), json!(self.proc.fds.map(|f| f.total)));
+        line.insert("gcSource".into(), json!(self.gc_source));
+        line.insert("gc".into(), self.gc.to_json(self.gc_dropped, end_interval));
+        Value::Object(line)
+    }
+
+    /// `lw.stats()`: the memory line's figures plus what a program may want beyond the log.
+    pub fn stats(&mut self) -> Value {
+        let mut stats = self.memory_line(false, false);
+        let obj = stats.as_object_mut().expect("memory_line is an object");
+        for key in ["lw", "event"] {
+            obj.shift_remove(key);
+        }
+        obj.insert("gcFallbackReason".into(), json!(self.gc_fallback_reason));
+        obj.insert(
+            "fdsByKind".into(),
+            self.proc.fds.map_or(Value::Null, fds_json),
+        );
+        let baselines: Vec<Value> = self
+            .gc
+            .baselines()
+            .map(|(t, v)| json!([whole_ms(*t), v]))
+            .collect();
+        obj.insert("baselines".into(), Value::Array(baselines));
+        stats
+    }
+
+    fn header(&self, event: &str, now: f64) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("lw".into(), json!(1));
+        m.insert("event".into(), json!(event));
+        m.insert("time".into(), json!(whole_ms(now)));
+        m.insert("pid".into(), json!(self.pid));
+        m.insert("hostname".into(), json!(self.config.hostname));
+        m.insert("threadId".into(), json!(self.config.thread_id));
+        m
+    }
+
+    /// An `event: "warning"` line for the log.
+    pub fn warning_line(&self, code: &str, message: &str, details: Value) -> Value {
+        let mut m = self.header("warning", clock::epoch_ms());
+        m.insert("code".into(), json!(code));
+        m.insert("message".into(), json!(message));
+        m.insert("details".into(), details);
+        Value::Object(m)
+    }
+}
+
+/// Milliseconds as an integer: JSON readers should not see `1795478999865.0`.
+fn whole_ms(ms: f64) -> i64 {
+    ms.round() as i64
+}
+
+fn fds_json(f: Fds) -> Value {
+    json!({"total": f.total, "socket": f.socket, "file": f.file, "pipe": f.pipe, "other": f.other})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LogTarget;
+    use crate::gc_record::GcKind;
+
+    fn shared() -> Shared {
+        let config = Config {
+            interval_ms: 1000,
+            log: LogTarget::Off,
+            hostname: "h".into(),
+            thread_id: 0,
+        };
+        Shared::new(config, "v8", None)
+    }
+
+    #[test]
+    fn a_memory_line_has_every_documented_field() {
+        let mut s = shared();
+        s.sample = Some(JsSample {
+            time_ms: 1.0,
+            heap_used: 10.0,
+            heap_total: 20.0,
+            heap_limit: 100.0,
+            external: 3.0,
+            array_buffers: 1.0,
+        });
+        s.proc.rss = Some(4096);
+        let line = s.memory_line(false, true);
+        for key in [
+            "lw",
+            "event",
+            "time",
+            "pid",
+            "hostname",
+            "threadId",
+            "intervalMs",
+            "uptimeMs",
+            "heapUsed",
+            "heapTotal",
+            "heapLimit",
+            "external",
+            "arrayBuffers",
+            "rss",
+            "baseline",
+            "baselineTime",
+            "fds",
+            "gcSource",
+            "gc",
+        ] {
+            assert!(line.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(line["event"], "memory");
+        assert_eq!(line["baseline"], Value::Null);
+        assert!(line.get("final").is_none());
+        assert_eq!(s.memory_line(true, true)["final"], true);
+    }
+
+    #[test]
+    fn baseline_appears_after_a_full_gc() {
+        let mut s = shared();
+        s.record_gc(GcEvent {
+            kind: GcKind::MarkSweepCompact,
+            end_ms: 5.0,
+            duration_ns: 1,
+            baseline: Some(777),
+            heap_before: None,
+        });
+        let line = s.memory_line(false, true);
+        assert_eq!(line["baseline"], 777);
+        assert_eq!(line["gc"]["count"], 1);
+        let stats = s.stats();
+        assert_eq!(stats["baselines"][0][1], 777);
+        assert!(stats.get("lw").is_none());
+    }
+}
