@@ -1,7 +1,8 @@
 'use strict';
-// A full, synchronous GC without asking the user for --expose-gc: the flag is turned on just
-// long enough to fetch `gc` from a fresh context, then off again so the app's own contexts
-// do not grow a `gc` global.
+// A full, synchronous GC without asking the user for --expose-gc: turn the flag on and fetch
+// `gc` from a fresh context. The flag is process-wide and left on (turning it off again
+// races with other threads doing the same); its only effect is a `gc` global in contexts
+// created afterwards.
 
 const v8 = require('node:v8');
 const vm = require('node:vm');
@@ -11,11 +12,7 @@ let gc = typeof globalThis.gc === 'function' ? globalThis.gc : null;
 function forceGc() {
   if (!gc) {
     v8.setFlagsFromString('--expose-gc');
-    try {
-      gc = vm.runInNewContext('gc');
-    } finally {
-      v8.setFlagsFromString('--no-expose-gc');
-    }
+    gc = vm.runInNewContext('gc');
   }
   gc();
 }

@@ -138,6 +138,8 @@ function createLeakwatch() {
   lw.on('newListener', (name) => name === 'stats' && setImmediate(updateDelivery).unref());
   lw.on('removeListener', (name) => name === 'stats' && updateDelivery());
 
+  /** leakwatch's own bookkeeping (live sessions, dropped GC records), for leak tests of itself. */
+  lw.internals = () => JSON.parse(binding.internals());
   lw.start = start;
   lw.stop = stop;
   lw.stats = stats;

@@ -18,4 +18,7 @@ try {
   throw e;
 }
 
-module.exports = { binding, shimPath: path.join(dir, 'leakwatch_gc_shim.so') };
+// LEAKWATCH_SHIM_PATH points at another shim build (or at nothing, to force the fallback).
+const shimPath = process.env.LEAKWATCH_SHIM_PATH || path.join(dir, 'leakwatch_gc_shim.so');
+
+module.exports = { binding, shimPath };

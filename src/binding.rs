@@ -181,8 +181,10 @@ pub fn set_delivery(id: u32, deliver: bool) {
     with_shared(id, |shared| lock(shared).deliver_memory = deliver);
 }
 
+/// Current figures; GCs still queued are routed first, so a GC just forced is counted.
 #[napi(catch_unwind)]
 pub fn stats(id: u32) -> Option<String> {
+    collector::drain_gcs();
     with_shared(id, |shared| lock(shared).stats().to_string())
 }
 
@@ -194,6 +196,15 @@ pub fn log_warning(id: u32, code: String, message: String, details_json: String)
         let line = lock(shared).warning_line(&code, &message, details);
         collector::log_warning(id, line);
     });
+}
+
+/// leakwatch's own bookkeeping, for tests that prove it does not grow: live sessions in this
+/// thread and in the process, and GC records dropped on a full queue.
+#[napi(catch_unwind)]
+pub fn internals() -> String {
+    let here = SESSIONS.with(|s| s.borrow().len());
+    json!({"threadSessions": here, "processSessions": collector::session_count(), "gcDropped": crate::gc_queue::dropped()})
+        .to_string()
 }
 
 fn with_shared<T>(id: u32, f: impl FnOnce(&SharedRef) -> T) -> Option<T> {

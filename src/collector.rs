@@ -9,10 +9,10 @@ use crate::proc_stats;
 use crate::session::{ProcSample, Shared};
 use crate::sink::Sink;
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
-use once_cell::sync::OnceCell;
+use once_cell::sync::{Lazy, OnceCell};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 /// How often the queue is drained. 4,096 queued records at this period is 80,000 GCs/s.
@@ -64,6 +64,37 @@ struct Entry {
 
 static COMMANDS: OnceCell<Sender<Command>> = OnceCell::new();
 
+/// Which session each queued GC belongs to. Global, so the JS thread can drain the queue
+/// too when it asks for `stats()` right after a GC.
+static ROUTES: Lazy<RwLock<HashMap<u32, SharedRef>>> = Lazy::new(Default::default);
+
+/// Routes every queued GC record to its session; records of ended sessions are dropped.
+pub fn drain_gcs() {
+    let routes = ROUTES.read().unwrap_or_else(|p| p.into_inner());
+    gc_queue::drain(|record| {
+        if let (Some(shared), Some(event)) = (routes.get(&record.session), to_event(&record)) {
+            lock(shared).record_gc(event);
+        }
+    });
+    let dropped = gc_queue::dropped();
+    for shared in routes.values() {
+        lock(shared).gc_dropped = dropped;
+    }
+}
+
+/// Sessions alive in the whole process (all isolates).
+pub fn session_count() -> usize {
+    ROUTES.read().unwrap_or_else(|p| p.into_inner()).len()
+}
+
+fn set_route(id: u32, shared: Option<SharedRef>) {
+    let mut routes = ROUTES.write().unwrap_or_else(|p| p.into_inner());
+    match shared {
+        Some(shared) => routes.insert(id, shared),
+        None => routes.remove(&id),
+    };
+}
+
 fn commands() -> Result<&'static Sender<Command>, String> {
     COMMANDS.get_or_try_init(|| {
         let (tx, rx) = unbounded();
@@ -76,9 +107,10 @@ fn commands() -> Result<&'static Sender<Command>, String> {
 }
 
 pub fn add(id: u32, shared: SharedRef, events: Box<dyn EventSink>) -> Result<(), String> {
-    commands()?
-        .send(Command::Add { id, shared, events })
-        .map_err(|e| e.to_string())
+    let tx = commands()?;
+    // Routed from now on: a GC between hook installation and the Add command is kept.
+    set_route(id, Some(shared.clone()));
+    tx.send(Command::Add { id, shared, events }).map_err(|e| e.to_string())
 }
 
 /// Ends a session. With `write_final`, the final line is written to its sink; with `wait`, it
@@ -128,17 +160,15 @@ impl Collector {
     fn run(mut self, rx: Receiver<Command>) {
         loop {
             match rx.recv_timeout(POLL) {
-                // A new session must exist before its first GCs are routed; an ending one
-                // must get every GC queued before it ends.
-                Ok(command @ Command::Add { .. }) => self.handle(command),
+                // An ending session must get every GC queued before it ends.
                 Ok(command) => {
-                    self.drain_gcs();
+                    drain_gcs();
                     self.handle(command);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
-            self.drain_gcs();
+            drain_gcs();
             self.read_proc(false);
             self.write_due_lines();
         }
@@ -170,6 +200,7 @@ impl Collector {
                 reply,
                 write_final,
             } => {
+                set_route(id, None);
                 if let Some(mut entry) = self.entries.remove(&id) {
                     self.read_proc(true);
                     let line = self.compose(&entry, true);
@@ -192,20 +223,6 @@ impl Collector {
                     events.into_iter().for_each(|e| s.record_gc(e));
                 }
             }
-        }
-    }
-
-    fn drain_gcs(&mut self) {
-        let entries = &self.entries;
-        gc_queue::drain(|record| {
-            // Records from a session that already ended are dropped here, harmlessly.
-            if let (Some(entry), Some(event)) = (entries.get(&record.session), to_event(&record)) {
-                lock(&entry.shared).record_gc(event);
-            }
-        });
-        let dropped = gc_queue::dropped();
-        for entry in self.entries.values() {
-            lock(&entry.shared).gc_dropped = dropped;
         }
     }
 

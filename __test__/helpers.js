@@ -1,0 +1,59 @@
+'use strict';
+// Shared by the JS tests: run a real Node child with leakwatch attached and read its log.
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+const REGISTER = path.join(ROOT, 'js', 'register.js');
+
+function tempDir(prefix = 'lw-test-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Runs `node [args] -e code` (or a file) and resolves {code, signal, stdout, stderr, ms}. */
+function runNode(args, { env = {}, timeoutMs = 30_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child timed out after ${timeoutMs} ms\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** leakwatch lines of a text (other lines, like an app's own output, are skipped). */
+function logLines(text) {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    })
+    .filter((l) => l && l.lw === 1);
+}
+
+function memoryLines(text) {
+  return logLines(text).filter((l) => l.event === 'memory');
+}
+
+module.exports = { ROOT, REGISTER, tempDir, runNode, logLines, memoryLines };
