@@ -117,6 +117,10 @@ pub fn add(id: u32, shared: SharedRef, events: Box<dyn EventSink>) -> Result<(),
 /// is also returned (for JS sinks), waiting at most STOP_PATIENCE.
 pub fn stop(id: u32, wait: bool, write_final: bool) -> Option<String> {
     let tx = COMMANDS.get()?;
+    // Route what is queued now, then unroute at once: the session is gone the moment its
+    // isolate says so, not whenever the background thread gets to it.
+    drain_gcs();
+    set_route(id, None);
     if !wait {
         let _ = tx.send(Command::Stop {
             id,
@@ -160,7 +164,6 @@ impl Collector {
     fn run(mut self, rx: Receiver<Command>) {
         loop {
             match rx.recv_timeout(POLL) {
-                // An ending session must get every GC queued before it ends.
                 Ok(command) => {
                     drain_gcs();
                     self.handle(command);
@@ -200,7 +203,6 @@ impl Collector {
                 reply,
                 write_final,
             } => {
-                set_route(id, None);
                 if let Some(mut entry) = self.entries.remove(&id) {
                     self.read_proc(true);
                     let line = self.compose(&entry, true);

@@ -1,0 +1,23 @@
+'use strict';
+// Worker threads: every isolate gets its own GC hooks, and a terminated worker's hooks and
+// session are gone (removed in the env cleanup hook before anything they use is freed).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { runNode } = require('./helpers');
+
+test('200 workers load leakwatch, force GCs, get terminated; no crash, nothing left behind', async () => {
+  const run = await runNode([path.join(__dirname, 'fixtures', 'worker-churn.js')], { timeoutMs: 120_000 });
+  assert.equal(run.signal, null, `crashed: ${run.stderr}`);
+  assert.equal(run.code, 0, run.stderr);
+  const summary = JSON.parse(run.stdout);
+  assert.equal(summary.workers, 200);
+  assert.deepEqual(summary.errors, []);
+  assert.equal(summary.sawGcs, 200, 'every worker saw its own GCs through its own hooks');
+  assert.equal(summary.internals.processSessions, 1, "only the main thread's session remains");
+  assert.equal(summary.internals.threadSessions, 1);
+  // Node's own worker churn moves RSS by a few MB; leakwatch's bookkeeping is per session
+  // and gone with it, so the second hundred must not add more than noise.
+  assert.ok(summary.rssGrowthSecondHalf < 24 * 1024 * 1024, `RSS grew ${summary.rssGrowthSecondHalf} bytes over the second 100 workers`);
+});
