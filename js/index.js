@@ -14,12 +14,12 @@ if (globalThis[INSTANCE]) {
 function createLeakwatch() {
   const EventEmitter = require('node:events');
   const os = require('node:os');
-  const { threadId } = require('node:worker_threads');
   const { binding, shimPath } = require('./native');
   const { normalizeOptions } = require('./options');
   const { startSampler, takeSample } = require('./sampler');
-  const { observeGcs } = require('./perf-hooks-gc');
   const warnings = require('./warnings');
+  // node:worker_threads costs ~1.6 MB of RSS to load; a worker has it loaded already.
+  const threadId = binding.isMainThread() ? 0 : require('node:worker_threads').threadId;
 
   const lw = new EventEmitter();
   let session = null; // {id, options, gcSource, stopSampler, stopGcObserver, unsubscribe}
@@ -41,7 +41,7 @@ function createLeakwatch() {
     const id = started.id;
     session = { id, options: normalized, gcSource: started.gcSource, gcFallbackReason: started.gcFallbackReason };
     session.stopSampler = startSampler(normalized.intervalMs, (s) => binding.sample(id, s));
-    session.stopGcObserver = started.gcSource === 'perf_hooks' ? observeGcs((flat) => binding.recordGcs(id, flat)) : null;
+    session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
     session.unsubscribe = warnings.onWarning((w) => logWarning(id, w));
     updateDelivery();
     process.on('exit', onExit);

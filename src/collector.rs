@@ -110,7 +110,8 @@ pub fn add(id: u32, shared: SharedRef, events: Box<dyn EventSink>) -> Result<(),
     let tx = commands()?;
     // Routed from now on: a GC between hook installation and the Add command is kept.
     set_route(id, Some(shared.clone()));
-    tx.send(Command::Add { id, shared, events }).map_err(|e| e.to_string())
+    tx.send(Command::Add { id, shared, events })
+        .map_err(|e| e.to_string())
 }
 
 /// Ends a session. With `write_final`, the final line is written to its sink; with `wait`, it

@@ -108,6 +108,14 @@ LW_EXPORT lw_gc_hooks* lw_shim_install(lw_gc_sink sink, uint32_t session) {
   return hooks;
 }
 
+LW_EXPORT uint64_t lw_shim_heap_limit(void) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (isolate == nullptr) return 0;
+  v8::HeapStatistics stats;
+  isolate->GetHeapStatistics(&stats);
+  return stats.heap_size_limit();
+}
+
 // Removes the callbacks before freeing what they use: in a worker's teardown a GC can still
 // run after the env cleanup hook if something allocates late.
 LW_EXPORT void lw_shim_uninstall(lw_gc_hooks* hooks) {

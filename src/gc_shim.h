@@ -51,6 +51,8 @@ typedef struct lw_gc_hooks lw_gc_hooks;  // opaque: one per isolate
 void lw_shim_info_get(lw_shim_info* out);
 lw_gc_hooks* lw_shim_install(lw_gc_sink sink, uint32_t session);
 void lw_shim_uninstall(lw_gc_hooks* hooks);
+// heap_size_limit of the calling thread's isolate (0 without one).
+uint64_t lw_shim_heap_limit(void);
 
 #ifdef __cplusplus
 }

@@ -26,10 +26,12 @@ type Sink = unsafe extern "C" fn(*const GcRecord);
 type InfoFn = unsafe extern "C" fn(*mut ShimInfo);
 type InstallFn = unsafe extern "C" fn(Sink, u32) -> *mut c_void;
 type UninstallFn = unsafe extern "C" fn(*mut c_void);
+type HeapLimitFn = unsafe extern "C" fn() -> u64;
 
 pub struct Shim {
     install: Symbol<InstallFn>,
     uninstall: Symbol<UninstallFn>,
+    heap_limit: Symbol<HeapLimitFn>,
     // Never unloaded: V8 may hold pointers into it until the isolate dies.
     _library: Library,
 }
@@ -75,9 +77,11 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     check_versions(&info, runtime)?;
     let install = unsafe { library.get(b"lw_shim_install\0") }.map_err(|e| e.to_string())?;
     let uninstall = unsafe { library.get(b"lw_shim_uninstall\0") }.map_err(|e| e.to_string())?;
+    let heap_limit = unsafe { library.get(b"lw_shim_heap_limit\0") }.map_err(|e| e.to_string())?;
     Ok(Shim {
         install,
         uninstall,
+        heap_limit,
         _library: library,
     })
 }
@@ -107,6 +111,11 @@ impl Shim {
         gc_queue::init();
         let ptr = unsafe { (self.install)(gc_queue::push_from_shim, session) };
         (!ptr.is_null()).then_some(Hooks(ptr))
+    }
+
+    /// The calling thread's isolate's heap size limit. Call on a JS thread.
+    pub fn heap_limit(&self) -> u64 {
+        unsafe { (self.heap_limit)() }
     }
 
     /// Removes the callbacks. Call on the same isolate's thread.
