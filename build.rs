@@ -85,7 +85,8 @@ fn build_shim(include: &Path, out: &Path) {
         .cpp(true)
         .file(SHIM_SOURCE)
         .include(include)
-        .flag("-std=c++17")
+        // C++20: Node 24's V8 headers require it; older headers accept it.
+        .flag("-std=c++20")
         .flag("-fvisibility=hidden")
         .flag("-fno-exceptions")
         .flag("-fno-rtti")
