@@ -9,8 +9,14 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 const REGISTER = path.join(ROOT, 'js', 'register.js');
 
+const made = [];
+process.on('exit', () => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+/** A fresh temp dir, removed when the test process exits. */
 function tempDir(prefix = 'lw-test-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** Runs `node [args] -e code` (or a file) and resolves {code, signal, stdout, stderr, ms}. */

@@ -40,7 +40,7 @@ function createLeakwatch() {
     const started = JSON.parse(binding.start(JSON.stringify(config), onNativeEvent));
     const id = started.id;
     session = { id, options: normalized, gcSource: started.gcSource, gcFallbackReason: started.gcFallbackReason };
-    session.stopSampler = startSampler(normalized.intervalMs, (s) => binding.sample(id, s));
+    session.stopSampler = startSampler(normalized.intervalMs, (s, handles) => binding.sample(id, s, handles));
     session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
     session.unsubscribe = warnings.onWarning((w) => logWarning(id, w));
     updateDelivery();

@@ -138,10 +138,16 @@ pub fn stop(env: Env, id: u32, sample: Vec<f64>, write_final: bool) -> Option<St
     collector::stop(id, true, write_final)
 }
 
-/// `[time, heapUsed, heapTotal, heapLimit, external, arrayBuffers]` from the JS sampler.
+/// `[time, heapUsed, heapTotal, heapLimit, external, arrayBuffers]` from the JS sampler, and
+/// active resources by type as JSON (`{"TCPSocketWrap": 3, …}`).
 #[napi(catch_unwind)]
-pub fn sample(id: u32, sample: Vec<f64>) {
-    with_shared(id, |shared| set_sample(shared, &sample));
+pub fn sample(id: u32, sample: Vec<f64>, handles_json: Option<String>) {
+    with_shared(id, |shared| {
+        set_sample(shared, &sample);
+        if let Some(Ok(Value::Object(by_type))) = handles_json.map(|j| serde_json::from_str(&j)) {
+            lock(shared).handles = Some(by_type);
+        }
+    });
 }
 
 fn set_sample(shared: &SharedRef, v: &[f64]) {

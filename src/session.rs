@@ -35,6 +35,8 @@ pub struct Shared {
     pub gc: GcStats,
     pub gc_dropped: u64,
     pub sample: Option<JsSample>,
+    /// Active libuv resources by type (`process.getActiveResourcesInfo()`), sampled with the heap.
+    pub handles: Option<Map<String, Value>>,
     pub proc: ProcSample,
     /// JS wants each memory line back (a `log: fn`/logger, or `on('stats')` listeners).
     pub deliver_memory: bool,
@@ -56,6 +58,7 @@ impl Shared {
             gc: GcStats::default(),
             gc_dropped: 0,
             sample: None,
+            handles: None,
             proc: ProcSample::default(),
         }
     }
@@ -95,6 +98,7 @@ impl Shared {
             json!(baseline.map(|b| whole_ms(b.0))),
         );
         line.insert("fds".into(), json!(self.proc.fds.map(|f| f.total)));
+        line.insert("handles".into(), self.handles_json());
         line.insert("gcSource".into(), json!(self.gc_source));
         line.insert("gc".into(), self.gc.to_json(self.gc_dropped, end_interval));
         Value::Object(line)
@@ -119,6 +123,17 @@ impl Shared {
             .collect();
         obj.insert("baselines".into(), Value::Array(baselines));
         stats
+    }
+
+    /// `{total, byType}`, or null before the first sample.
+    fn handles_json(&self) -> Value {
+        match &self.handles {
+            Some(by_type) => {
+                let total: u64 = by_type.values().filter_map(Value::as_u64).sum();
+                json!({"total": total, "byType": by_type})
+            }
+            None => Value::Null,
+        }
     }
 
     fn header(&self, event: &str, now: f64) -> Map<String, Value> {
