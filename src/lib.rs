@@ -15,6 +15,8 @@ pub mod proc_stats;
 pub mod session;
 pub mod shim;
 pub mod sink;
+pub mod slope;
+pub mod trend;
 
 #[cfg(feature = "node")]
 mod binding;

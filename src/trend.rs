@@ -1,0 +1,1818 @@
+//! Trend verdicts for one memory series: is it stable, growing, or leaking?
+//!
+//! # What is judged
+//!
+//! A healthy process's memory is a sawtooth over a flat floor: it rises
+//! between collections and falls back. A leak is the floor itself climbing.
+//! So a `Trend` looks at the *floor*, and asks three questions of it:
+//!
+//! 1. **Is it rising at all?** Mann–Kendall test on the points of a time
+//!    window, at the configured confidence.
+//! 2. **By enough to matter?** The Theil–Sen slope times the window's span
+//!    must reach `min_growth_bytes` and `min_growth_ratio` of the level.
+//! 3. **Is the rise sustained?** Split the window into [`SEGMENTS`] equal
+//!    parts; each must rise at no less than `sustain_share` of the overall
+//!    slope *and* by at least two standard errors of its own slope. A
+//!    start-up ramp, a cache filling to its cap, a single step or a burst
+//!    puts all of its rise in a short stretch: a ramp lasting at most half
+//!    of the window leaves a whole quarter of it flat. A leak rises in
+//!    every quarter.
+//!
+//! The test runs on several windows at once (`sustain_ms`, doubling up to
+//! `window_ms`): short ones react to fast leaks within seconds, long ones
+//! see slow leaks that no short window can separate from noise. Because
+//! several windows get a chance, the significance level is split between
+//! them (Bonferroni), so adding windows does not add false alarms. A window
+//! always reaches back far enough to hold `min_points` points, so a sparse
+//! series is judged on the shortest window that can say anything.
+//!
+//! On top of this sits a small state machine ([`TrendState`]): `warming-up`
+//! until `warmup_ms` and `min_points` are reached; `leaking` when some window
+//! passes all three tests; once `leaking`, it stays so while the rise
+//! continues (tests 1 and 2, and the latest quarter still rising), so a real
+//! leak does not flicker; `growing` for a significant rise that is still
+//! going on but is not (yet) a leak; `stable` otherwise.
+//!
+//! # The heap series: post-GC baselines plus a floor from `heapUsed`
+//!
+//! The heap left after a full GC (the "baseline") is the true live heap, but
+//! full GCs may be minutes apart. `heapUsed`, sampled every second, is never
+//! below the live heap, so each sample is an *upper bound* on it; but between
+//! full GCs it climbs with uncollected garbage, which is exactly the sawtooth
+//! that fools naive detectors.
+//!
+//! Both are combined without ever trusting a sawtooth edge:
+//!
+//! * [`Trend::push_floor_sample`] takes the 1 s `heapUsed` samples and keeps
+//!   the lowest one per `floor_bucket_ms` bucket, *pending*.
+//! * [`Trend::push`] takes a post-GC baseline. Pending floor points before it
+//!   are then settled. If the live heap only grows (the leak hypothesis),
+//!   the live heap at a floor point's time is at most both the floor point
+//!   and the new baseline. A floor point *clearly* below the new baseline
+//!   (by three times the baselines' own scatter) is the tighter bound, so it
+//!   joins the series as an extra point. Any other floor point tells nothing
+//!   the baseline does not, and is dropped: keeping it would count the same
+//!   information twice, and keeping the ones just below the baseline by
+//!   chance would make every GC cycle look like a small rise.
+//!
+//! Over a flat heap the sawtooth therefore never enters the series, whatever
+//! its amplitude. Under a leak with little garbage between GCs (the case
+//! where full GCs are rare), the early part of each cycle survives and the
+//! series gets points along the climb between sparse GCs. Floor points after
+//! the latest full GC stay pending: until the next GC nobody can tell
+//! garbage from a leak.
+//!
+//! Series without a GC structure (`external + arrayBuffers`, `rss`) just
+//! call [`Trend::push`] with every sample.
+//!
+//! # Cost
+//!
+//! At most `max_points` points are kept; older ones are merged pairwise when
+//! the cap is reached, so history gets coarser with age but memory stays
+//! fixed. Each window's fit uses at most `max_fit_points` points (averaged in
+//! groups if needed), which bounds the O(n²) Theil–Sen and Mann–Kendall work.
+
+use std::collections::VecDeque;
+
+use crate::slope::{mann_kendall, median, sen_intercept, theil_sen_slope};
+
+/// Number of equal parts a window is split into for the "sustained" test.
+/// With four, a ramp lasting at most half a window always leaves one part
+/// entirely flat: if it starts in the first quarter it ends before the last.
+pub const SEGMENTS: usize = 4;
+
+/// How many standard errors each part's slope must clear for the rise to be
+/// "sustained": one-sided ~2.3% for a flat part to pass by chance.
+const SEGMENT_Z: f64 = 2.0;
+
+/// Floor points kept waiting for the next full GC. At the default 5 s bucket
+/// this is 10 minutes without a full GC; older pending points would fall out
+/// of the window anyway.
+const MAX_PENDING_FLOOR: usize = 128;
+
+/// Baselines remembered to estimate their scatter.
+const BASELINE_HISTORY: usize = 16;
+
+/// A floor point must be this many baseline standard deviations below the
+/// next baseline to count. Being below it by mere noise happens often in a
+/// flat heap, and keeping exactly those points would make every GC cycle
+/// look like a small rise.
+const FLOOR_MARGIN_SIGMAS: f64 = 3.0;
+
+/// Upper limit on the number of window lengths tried.
+const MAX_SCALES: usize = 12;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Thresholds for a [`Trend`]. All are options so tests can use short times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendOptions {
+    /// Longest window looked at, in ms. Also how long points are kept.
+    pub window_ms: u64,
+    /// Rise over a window (Theil–Sen slope × span) needed for `leaking`.
+    pub min_growth_bytes: f64,
+    /// Rise over a window, as a fraction of the level at its start, needed
+    /// for `leaking`.
+    pub min_growth_ratio: f64,
+    /// No verdict other than `warming-up` before this long after the first
+    /// sample.
+    pub warmup_ms: u64,
+    /// One-sided confidence that the series rises, e.g. 0.99, shared by all
+    /// windows (see the module docs).
+    pub confidence: f64,
+    /// Shortest window, in ms: growth must last this long to be a leak.
+    pub sustain_ms: u64,
+    /// Each of the [`SEGMENTS`] parts of a window must rise at least at this
+    /// fraction of the whole window's slope (and by two standard errors) for
+    /// the rise to be "sustained".
+    pub sustain_share: f64,
+    /// Fewest points a window needs before it is judged at all.
+    pub min_points: usize,
+    /// Cap on stored points (memory bound).
+    pub max_points: usize,
+    /// Cap on points per fit (CPU bound: the fits are O(n²)).
+    pub max_fit_points: usize,
+    /// Bucket for [`Trend::push_floor_sample`]: at most one floor point per
+    /// bucket (its lowest sample).
+    pub floor_bucket_ms: u64,
+}
+
+impl Default for TrendOptions {
+    fn default() -> Self {
+        TrendOptions {
+            // Five minutes: long enough that a slow leak (8 MiB in 5 min,
+            // ~1.7 MB/min) builds up past `min_growth_bytes`, short enough
+            // that a leak which stopped stops being reported soon.
+            window_ms: 300_000,
+            // A 0.5 MB/s leak rises 10 MB in the 20 s `sustain_ms` window;
+            // 8 MiB (8.4 MB) leaves room for estimation noise. Smaller rises
+            // are in the range of young-generation and allocator jitter.
+            min_growth_bytes: 8.0 * MIB,
+            // 1%: on the 20-500 MB heaps of typical services the absolute
+            // threshold decides; on multi-GB processes an 8 MiB wobble is
+            // noise, and this scales the bar with the process.
+            min_growth_ratio: 0.01,
+            // One shortest window of data. Start-up growth is handled by the
+            // "sustained" test, not by a long warm-up, so a leak present from
+            // the first second is still reported within ~30 s.
+            warmup_ms: 20_000,
+            // False alarms inside someone's server are expensive: at most 1
+            // in 100 per verdict from the trend test alone (split over the
+            // windows), and the growth and "sustained" tests must pass too.
+            confidence: 0.99,
+            // Growth that stops within 10 s (lazy init, a cache reaching its
+            // cap) must never be a leak, while 20 s of it must be: a ramp of
+            // at most half of this window always leaves one of the four
+            // quarters flat, a steady climb of 20 s rises in all four.
+            sustain_ms: 20_000,
+            // A steady leak rises in each quarter at about the overall rate;
+            // a flat quarter at about zero. Half-way between the two is where
+            // noise is least likely to turn one into the other.
+            sustain_share: 0.5,
+            // A perfectly rising run of 6 points has p = 1/720, just enough
+            // for 1% split over five windows; fewer could never pass.
+            min_points: 6,
+            // 256 points: 1 s samples in full for the last ~2 minutes, older
+            // ones merged. A few KiB per series.
+            max_points: 256,
+            // 128 points: ~8k pairs per fit, well under a millisecond.
+            max_fit_points: 128,
+            // Five 1 s samples per bucket: the lowest of five usually lands
+            // just after a scavenge, close to the old-generation level.
+            floor_bucket_ms: 5_000,
+        }
+    }
+}
+
+impl TrendOptions {
+    /// Options with out-of-range values replaced by usable ones, so a bad
+    /// configuration degrades the verdicts instead of breaking the process.
+    fn sanitized(mut self) -> Self {
+        let d = TrendOptions::default();
+        self.window_ms = self.window_ms.max(1);
+        self.sustain_ms = self.sustain_ms.clamp(1, self.window_ms);
+        if !(self.min_growth_bytes.is_finite() && self.min_growth_bytes >= 0.0) {
+            self.min_growth_bytes = d.min_growth_bytes;
+        }
+        if !(self.min_growth_ratio.is_finite() && self.min_growth_ratio >= 0.0) {
+            self.min_growth_ratio = d.min_growth_ratio;
+        }
+        if !(self.confidence > 0.5 && self.confidence < 1.0) {
+            self.confidence = d.confidence;
+        }
+        if !(self.sustain_share.is_finite() && (0.0..=1.0).contains(&self.sustain_share)) {
+            self.sustain_share = d.sustain_share;
+        }
+        self.min_points = self.min_points.max(3);
+        self.max_points = self.max_points.max(self.min_points * 2).max(16);
+        self.max_fit_points = self.max_fit_points.clamp(self.min_points, self.max_points);
+        self.floor_bucket_ms = self.floor_bucket_ms.max(1);
+        self
+    }
+}
+
+/// What a series is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendState {
+    /// Not enough data yet.
+    WarmingUp,
+    /// No significant, recent rise.
+    Stable,
+    /// A significant rise that is still going on, but too small or too short
+    /// (so far) to call a leak.
+    Growing,
+    /// A significant, sustained rise past both growth thresholds.
+    Leaking,
+}
+
+impl TrendState {
+    /// The name used in logs and the JS API.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TrendState::WarmingUp => "warming-up",
+            TrendState::Stable => "stable",
+            TrendState::Growing => "growing",
+            TrendState::Leaking => "leaking",
+        }
+    }
+}
+
+/// The judgement of a series at one moment, with the numbers behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub state: TrendState,
+    /// Theil–Sen slope of the window the verdict rests on.
+    pub slope_bytes_per_min: f64,
+    /// Confidence that the series rises (1 - p, adjusted for the number of
+    /// windows tried); comparable to [`TrendOptions::confidence`].
+    pub confidence: f64,
+    /// Slope × the span of that window's points.
+    pub growth_bytes: f64,
+    /// Time of the first point of that window.
+    pub window_start_ms: u64,
+    /// Points in that window.
+    pub samples: usize,
+}
+
+/// A stored point. `weight` counts the raw points merged into it.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    t: u64,
+    v: f64,
+    weight: u32,
+}
+
+/// One memory series and its verdict state. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Trend {
+    opts: TrendOptions,
+    points: VecDeque<Point>,
+    floor: FloorSampler,
+    first_t: Option<u64>,
+    newest_t: u64,
+    /// Points ever accepted (saturating); warm-up needs `min_points`.
+    accepted: usize,
+    state: TrendState,
+}
+
+impl Trend {
+    pub fn new(opts: TrendOptions) -> Self {
+        let opts = opts.sanitized();
+        Trend {
+            floor: FloorSampler::new(opts.floor_bucket_ms),
+            points: VecDeque::with_capacity(opts.max_points + 1),
+            opts,
+            first_t: None,
+            newest_t: 0,
+            accepted: 0,
+            state: TrendState::WarmingUp,
+        }
+    }
+
+    pub fn options(&self) -> &TrendOptions {
+        &self.opts
+    }
+
+    /// Adds a direct measurement: a post-GC heap baseline for the heap
+    /// series, or any sample of `external`/`rss`. Non-finite values are
+    /// ignored. Timestamps should come from a monotonic clock; small
+    /// reorderings are fine, points older than the window are dropped.
+    pub fn push(&mut self, t_ms: u64, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        for p in self.floor.settle(t_ms, value) {
+            self.insert(p.0, p.1);
+        }
+        self.insert(t_ms, value);
+    }
+
+    /// Adds an upper bound of the series (for the heap: a `heapUsed`
+    /// sample). It only counts once a later [`Trend::push`] shows it was
+    /// below the next baseline; see the module docs.
+    pub fn push_floor_sample(&mut self, t_ms: u64, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        self.note_time(t_ms);
+        self.floor.sample(t_ms, value);
+    }
+
+    /// Judges the series as of `now_ms`.
+    pub fn verdict(&mut self, now_ms: u64) -> Verdict {
+        self.evict(now_ms);
+        let fits = self.fits(now_ms);
+        let alpha = (1.0 - self.opts.confidence) / self.scales().len() as f64;
+        let (state, chosen) = self.decide(now_ms, &fits, alpha);
+        self.state = state;
+        self.describe(now_ms, state, chosen)
+    }
+
+    /// The state given by the last call to [`Trend::verdict`].
+    pub fn state(&self) -> TrendState {
+        self.state
+    }
+
+    /// Number of stored points (bounded by `max_points`).
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    // ---- storage ----
+
+    fn note_time(&mut self, t: u64) {
+        self.first_t = Some(self.first_t.map_or(t, |f| f.min(t)));
+    }
+
+    fn insert(&mut self, t: u64, v: f64) {
+        self.note_time(t);
+        if t.saturating_add(self.opts.window_ms) < self.newest_t {
+            return; // older than anything we still look at
+        }
+        self.newest_t = self.newest_t.max(t);
+        // Usually appends; a late point walks back to its place.
+        let mut at = self.points.len();
+        while at > 0 && self.points[at - 1].t > t {
+            at -= 1;
+        }
+        self.points.insert(at, Point { t, v, weight: 1 });
+        self.accepted = self.accepted.saturating_add(1);
+        self.evict(self.newest_t);
+        if self.points.len() > self.opts.max_points {
+            self.compact();
+        }
+    }
+
+    fn evict(&mut self, now: u64) {
+        let oldest_kept = now.saturating_sub(self.opts.window_ms);
+        while self.points.front().is_some_and(|p| p.t < oldest_kept) {
+            self.points.pop_front();
+        }
+    }
+
+    /// Merges neighbouring pairs in the older half: recent points keep full
+    /// resolution, old ones get coarser, the count drops by a quarter.
+    fn compact(&mut self) {
+        let old_len = self.points.len() / 2;
+        let mut merged = VecDeque::with_capacity(self.opts.max_points + 1);
+        let mut i = 0;
+        while i < old_len {
+            let a = self.points[i];
+            match self.points.get(i + 1).filter(|_| i + 1 < old_len) {
+                Some(&b) => merged.push_back(merge(a, b)),
+                None => merged.push_back(a),
+            }
+            i += 2;
+        }
+        merged.extend(self.points.iter().skip(old_len).copied());
+        self.points = merged;
+    }
+
+    // ---- judging ----
+
+    /// Window lengths tried: `sustain_ms`, doubling, then `window_ms`.
+    fn scales(&self) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut w = self.opts.sustain_ms.max(1);
+        while w < self.opts.window_ms && out.len() < MAX_SCALES - 1 {
+            out.push(w);
+            w = w.saturating_mul(2);
+        }
+        out.push(self.opts.window_ms);
+        out
+    }
+
+    /// One fit per window length that has enough points. A window holding
+    /// the same points as the previous one is skipped (same answer).
+    fn fits(&self, now: u64) -> Vec<Fit> {
+        let mut fits: Vec<Fit> = Vec::new();
+        let mut last_n = 0;
+        // A window reaches back far enough to hold `min_points` points, so a
+        // sparse series (rare full GCs) still gets judged on its shortest
+        // window rather than waiting for a longer one.
+        let sparse_from = self
+            .points
+            .len()
+            .checked_sub(self.opts.min_points)
+            .map(|i| self.points[i].t);
+        for w in self.scales() {
+            let from = now.saturating_sub(w).min(sparse_from.unwrap_or(0));
+            let pts: Vec<Point> = self
+                .points
+                .iter()
+                .filter(|p| p.t >= from)
+                .copied()
+                .collect();
+            if pts.len() < self.opts.min_points || pts.len() == last_n {
+                continue;
+            }
+            last_n = pts.len();
+            if let Some(fit) = Fit::new(&pts, self.opts.max_fit_points) {
+                fits.push(fit);
+            }
+        }
+        fits
+    }
+
+    fn warming_up(&self, now: u64) -> bool {
+        let started = self.first_t.unwrap_or(now);
+        now < started.saturating_add(self.opts.warmup_ms) || self.accepted < self.opts.min_points
+    }
+
+    /// The state machine. Entering `leaking` needs a sustained rise in some
+    /// window; staying there only needs the rise to continue (significant,
+    /// large enough, and still rising in the latest part), so a real leak
+    /// does not flicker when one quarter of a window happens to be noisy.
+    fn decide<'a>(&self, now: u64, fits: &'a [Fit], alpha: f64) -> (TrendState, Option<&'a Fit>) {
+        if self.warming_up(now) {
+            return (TrendState::WarmingUp, fits.last());
+        }
+        let o = &self.opts;
+        if let Some(f) = fits.iter().find(|f| f.is_leak(o, alpha)) {
+            return (TrendState::Leaking, Some(f));
+        }
+        let still_rising = |f: &&Fit| f.is_rising(alpha) && f.recent_rise(o.sustain_share);
+        let held = fits.iter().filter(still_rising).find(|f| f.is_big(o));
+        if let (TrendState::Leaking, Some(f)) = (self.state, held) {
+            return (TrendState::Leaking, Some(f));
+        }
+        let growing = fits
+            .iter()
+            .filter(still_rising)
+            .min_by(|a, b| a.p.total_cmp(&b.p));
+        if let Some(f) = growing {
+            return (TrendState::Growing, Some(f));
+        }
+        (TrendState::Stable, fits.last())
+    }
+
+    fn describe(&self, now: u64, state: TrendState, fit: Option<&Fit>) -> Verdict {
+        let scales = self.scales().len() as f64;
+        match fit {
+            Some(f) => Verdict {
+                state,
+                slope_bytes_per_min: finite(f.slope * 60_000.0),
+                confidence: finite((1.0 - f.p * scales).clamp(0.0, 1.0)),
+                growth_bytes: finite(f.growth),
+                window_start_ms: f.start,
+                samples: f.n,
+            },
+            None => {
+                let from = now.saturating_sub(self.opts.window_ms);
+                let in_window = self.points.iter().filter(|p| p.t >= from);
+                Verdict {
+                    state,
+                    slope_bytes_per_min: 0.0,
+                    confidence: 0.0,
+                    growth_bytes: 0.0,
+                    window_start_ms: self.points.front().map_or(from, |p| p.t),
+                    samples: in_window.count(),
+                }
+            }
+        }
+    }
+}
+
+/// Never let NaN or infinity out.
+fn finite(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+/// Weighted average of two points.
+fn merge(a: Point, b: Point) -> Point {
+    let (wa, wb) = (a.weight as f64, b.weight as f64);
+    let w = wa + wb;
+    let t = (a.t as f64 * wa + b.t as f64 * wb) / w;
+    Point {
+        t: t.round() as u64,
+        v: (a.v * wa + b.v * wb) / w,
+        weight: a.weight.saturating_add(b.weight),
+    }
+}
+
+/// The statistics of one window.
+#[derive(Debug, Clone)]
+struct Fit {
+    start: u64,
+    n: usize,
+    /// Theil–Sen slope, bytes per ms.
+    slope: f64,
+    /// One-sided Mann–Kendall p-value for a rise (not yet adjusted).
+    p: f64,
+    /// `slope` × span of the points.
+    growth: f64,
+    /// Fitted level at the first point.
+    level: f64,
+    /// Slope of each of the `SEGMENTS` parts (`None`: too few points in
+    /// that part to tell).
+    segments: [Option<Segment>; SEGMENTS],
+}
+
+/// One part of a window: its slope, the slope's standard error, and its
+/// level (median value).
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    slope: f64,
+    std_err: f64,
+    level: f64,
+}
+
+impl Fit {
+    fn new(points: &[Point], max_fit_points: usize) -> Option<Fit> {
+        let start = points.first()?.t;
+        let xy = thin(
+            points
+                .iter()
+                .map(|p| (p.t.saturating_sub(start) as f64, p.v))
+                .collect(),
+            max_fit_points,
+        );
+        let slope = theil_sen_slope(&xy)?;
+        let level = sen_intercept(&xy, slope)?;
+        let span = xy.last()?.0 - xy.first()?.0;
+        let noise = robust_noise(&xy, slope, level);
+        Some(Fit {
+            start,
+            n: points.len(),
+            slope,
+            p: mann_kendall(&xy).p_increasing,
+            growth: slope * span,
+            level,
+            segments: segment_slopes(&xy, noise),
+        })
+    }
+
+    fn is_rising(&self, alpha: f64) -> bool {
+        self.slope > 0.0 && self.p <= alpha
+    }
+
+    fn is_big(&self, o: &TrendOptions) -> bool {
+        self.growth >= o.min_growth_bytes && self.growth >= o.min_growth_ratio * self.level.abs()
+    }
+
+    /// Every part rises at no less than `share` of the overall slope, and
+    /// clearly more than its own noise (a flat part that merely looks steep
+    /// because of noise must not pass), and each part sits higher than the
+    /// one before (a fast sawtooth rises inside every part, but its level
+    /// does not move from part to part).
+    fn sustained(&self, share: f64) -> bool {
+        let bar = share * self.slope;
+        let mut previous_level = f64::NEG_INFINITY;
+        for segment in &self.segments {
+            let Some(s) = segment else {
+                return false;
+            };
+            if s.slope < bar || s.slope < SEGMENT_Z * s.std_err || s.level <= previous_level {
+                return false;
+            }
+            previous_level = s.level;
+        }
+        true
+    }
+
+    /// The latest part still rises at no less than `share` of the slope.
+    fn recent_rise(&self, share: f64) -> bool {
+        let bar = share * self.slope;
+        self.segments[SEGMENTS - 1].is_some_and(|s| s.slope >= bar)
+    }
+
+    fn is_leak(&self, o: &TrendOptions, alpha: f64) -> bool {
+        self.is_rising(alpha) && self.is_big(o) && self.sustained(o.sustain_share)
+    }
+}
+
+/// Averages consecutive groups so at most `max` points remain.
+fn thin(points: Vec<(f64, f64)>, max: usize) -> Vec<(f64, f64)> {
+    if points.len() <= max || max == 0 {
+        return points;
+    }
+    let group = points.len().div_ceil(max);
+    points
+        .chunks(group)
+        .map(|c| {
+            let k = c.len() as f64;
+            let x = c.iter().map(|p| p.0).sum::<f64>() / k;
+            let y = c.iter().map(|p| p.1).sum::<f64>() / k;
+            (x, y)
+        })
+        .collect()
+}
+
+/// Noise level of a window: the spread of the points around the Theil–Sen
+/// line, as a standard deviation estimated from the median absolute
+/// deviation (so a few spikes do not inflate it).
+fn robust_noise(xy: &[(f64, f64)], slope: f64, level: f64) -> f64 {
+    let mut residuals: Vec<f64> = xy.iter().map(|&(x, y)| y - level - slope * x).collect();
+    let center = median(&mut residuals).unwrap_or(0.0);
+    let mut spread: Vec<f64> = residuals.iter().map(|r| (r - center).abs()).collect();
+    // 1.4826 × MAD estimates the standard deviation of Gaussian noise.
+    1.4826 * median(&mut spread).unwrap_or(0.0)
+}
+
+/// Slope of each of `SEGMENTS` equal time parts, with its standard error for
+/// a given noise level.
+fn segment_slopes(xy: &[(f64, f64)], noise: f64) -> [Option<Segment>; SEGMENTS] {
+    let mut out = [None; SEGMENTS];
+    let (Some(first), Some(last)) = (xy.first(), xy.last()) else {
+        return out;
+    };
+    let len = (last.0 - first.0) / SEGMENTS as f64;
+    if len <= 0.0 {
+        return out;
+    }
+    for (k, slot) in out.iter_mut().enumerate() {
+        let lo = first.0 + len * k as f64;
+        let hi = lo + len;
+        let begin = xy.partition_point(|p| p.0 < lo - 1e-9);
+        let end = xy.partition_point(|p| p.0 <= hi + 1e-9);
+        if let Some(part) = xy.get(begin..end) {
+            let mut values: Vec<f64> = part.iter().map(|p| p.1).collect();
+            if let (Some(slope), Some(level)) = (theil_sen_slope(part), median(&mut values)) {
+                let std_err = slope_std_err(part, noise);
+                *slot = Some(Segment {
+                    slope,
+                    std_err,
+                    level,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Standard error of a straight-line slope through `part` with Gaussian
+/// noise `noise`: `noise / sqrt(Σ (x - mean x)²)`. Theil–Sen's is close.
+fn slope_std_err(part: &[(f64, f64)], noise: f64) -> f64 {
+    let n = part.len() as f64;
+    let mean = part.iter().map(|p| p.0).sum::<f64>() / n;
+    let sxx: f64 = part.iter().map(|p| (p.0 - mean) * (p.0 - mean)).sum();
+    if sxx > 0.0 {
+        noise / sxx.sqrt()
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// Turns 1 s upper-bound samples into floor points that are kept only when
+/// a later baseline shows they were informative. See the module docs.
+#[derive(Debug, Clone)]
+struct FloorSampler {
+    bucket_ms: u64,
+    /// Start of the open bucket and its lowest sample so far.
+    open: Option<(u64, (u64, f64))>,
+    /// Lowest samples of closed buckets, oldest first.
+    pending: VecDeque<(u64, f64)>,
+    last_baseline_t: Option<u64>,
+    /// Recent baselines, to estimate how much they scatter.
+    recent_baselines: VecDeque<f64>,
+}
+
+impl FloorSampler {
+    fn new(bucket_ms: u64) -> Self {
+        FloorSampler {
+            bucket_ms,
+            open: None,
+            pending: VecDeque::new(),
+            last_baseline_t: None,
+            recent_baselines: VecDeque::with_capacity(BASELINE_HISTORY),
+        }
+    }
+
+    fn sample(&mut self, t: u64, v: f64) {
+        if self.last_baseline_t.is_some_and(|b| t <= b) {
+            return; // a baseline already covers this time
+        }
+        match &mut self.open {
+            Some((start, low)) if t < start.saturating_add(self.bucket_ms) => {
+                if v < low.1 {
+                    *low = (t, v);
+                }
+            }
+            _ => {
+                self.close_bucket();
+                self.open = Some((t, (t, v)));
+            }
+        }
+    }
+
+    fn close_bucket(&mut self) {
+        if let Some((_, low)) = self.open.take() {
+            if self.pending.len() >= MAX_PENDING_FLOOR {
+                self.pending.pop_front();
+            }
+            self.pending.push_back(low);
+        }
+    }
+
+    /// A baseline `(t, v)` arrived: returns the pending floor points before
+    /// `t` that lie clearly below `v` (in time order) and forgets the others.
+    fn settle(&mut self, t: u64, v: f64) -> Vec<(u64, f64)> {
+        if self.open.is_some_and(|(_, low)| low.0 < t) {
+            self.close_bucket();
+        }
+        let bar = self
+            .baseline_noise()
+            .map(|noise| v - FLOOR_MARGIN_SIGMAS * noise);
+        let mut kept = Vec::new();
+        while let Some(p) = self.pending.front().copied().filter(|p| p.0 < t) {
+            self.pending.pop_front();
+            if bar.is_some_and(|bar| p.1 < bar) {
+                kept.push(p);
+            }
+        }
+        self.last_baseline_t = Some(self.last_baseline_t.map_or(t, |b| b.max(t)));
+        if self.recent_baselines.len() >= BASELINE_HISTORY {
+            self.recent_baselines.pop_front();
+        }
+        self.recent_baselines.push_back(v);
+        kept
+    }
+
+    /// Scatter of the baselines (standard deviation, from the median
+    /// absolute difference of consecutive ones); `None` until a few exist.
+    /// A trend inflates it, which only makes floor points rarer.
+    fn baseline_noise(&self) -> Option<f64> {
+        if self.recent_baselines.len() < 4 {
+            return None;
+        }
+        let b = &self.recent_baselines;
+        let mut diffs: Vec<f64> = (1..b.len()).map(|i| (b[i] - b[i - 1]).abs()).collect();
+        // |difference of two draws| has median 0.954σ for Gaussian noise.
+        median(&mut diffs).map(|m| m / 0.954)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes in a (decimal) megabyte: leak rates are quoted in MB/s.
+    const MB: f64 = 1e6;
+
+    // ---- a small seeded PRNG (SplitMix64) ----
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn new(seed: u64) -> Self {
+            Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
+        }
+
+        fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        /// Uniform in [0, 1).
+        fn unit(&mut self) -> f64 {
+            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        }
+
+        fn range(&mut self, lo: f64, hi: f64) -> f64 {
+            lo + (hi - lo) * self.unit()
+        }
+
+        /// Standard normal (Box–Muller).
+        fn normal(&mut self) -> f64 {
+            let u1 = self.unit().max(1e-300);
+            let u2 = self.unit();
+            (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        }
+
+        fn pick(&mut self, n: usize) -> usize {
+            (self.next_u64() % n as u64) as usize
+        }
+    }
+
+    // ---- synthetic memory ----
+
+    /// A change of the underlying level (live heap, rss, external).
+    #[derive(Debug, Clone)]
+    enum Part {
+        /// Linear rise of `total` bytes over `secs` from `start`: warm-up,
+        /// lazy init, a cache filling to its cap; `secs` = 0 is a step.
+        Ramp { start: f64, secs: f64, total: f64 },
+        /// A cache approaching its cap exponentially (time constant `tau`).
+        Fill { start: f64, tau: f64, total: f64 },
+        /// A leak of `rate` bytes/s from `start`, optionally stopping.
+        Leak { start: f64, rate: f64, stop: f64 },
+        /// Temporary extra memory while a burst of load lasts.
+        Burst { start: f64, secs: f64, height: f64 },
+        /// A sawtooth directly in the series: rises by `height` over
+        /// `period` seconds, then drops back (buffers freed by a GC).
+        Saw { period: f64, height: f64 },
+    }
+
+    impl Part {
+        fn at(&self, t: f64) -> f64 {
+            match *self {
+                Part::Ramp { start, secs, total } if t >= start => {
+                    if secs <= 0.0 {
+                        total
+                    } else {
+                        total * ((t - start) / secs).min(1.0)
+                    }
+                }
+                Part::Fill { start, tau, total } if t >= start => {
+                    total * (1.0 - (-(t - start) / tau).exp())
+                }
+                Part::Leak { start, rate, stop } if t >= start => rate * (t.min(stop) - start),
+                Part::Burst {
+                    start,
+                    secs,
+                    height,
+                } if t >= start && t < start + secs => height,
+                Part::Saw { period, height } => height * (t / period).fract(),
+                _ => 0.0,
+            }
+        }
+    }
+
+    /// How the series is observed.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Kind {
+        /// `external`/`rss`: a 1 s sample of the level plus noise.
+        Direct,
+        /// The heap: 1 s `heapUsed` samples (level + uncollected garbage +
+        /// young generation) and a baseline at each full GC.
+        Heap,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Sim {
+        kind: Kind,
+        base: f64,
+        parts: Vec<Part>,
+        /// Gaussian noise of the level (request-scoped data, allocator).
+        noise: f64,
+        /// Heap only: a full GC runs when garbage reaches a random amount in
+        /// `[0.6, 1.4] × sawtooth`, which comes in at `sawtooth / period`.
+        sawtooth: f64,
+        period: f64,
+        /// Heap only: young-generation occupancy, uniform in `[0, young]`.
+        young: f64,
+    }
+
+    impl Sim {
+        fn direct(base_mb: f64, noise_mb: f64) -> Self {
+            Sim {
+                kind: Kind::Direct,
+                base: base_mb * MB,
+                parts: Vec::new(),
+                noise: noise_mb * MB,
+                sawtooth: 0.0,
+                period: 1.0,
+                young: 0.0,
+            }
+        }
+
+        fn heap(base_mb: f64, sawtooth_mb: f64, period_s: f64) -> Self {
+            Sim {
+                kind: Kind::Heap,
+                base: base_mb * MB,
+                parts: Vec::new(),
+                noise: 0.3 * MB,
+                sawtooth: sawtooth_mb * MB,
+                period: period_s.max(1.0),
+                young: 4.0 * MB,
+            }
+        }
+
+        fn with(mut self, part: Part) -> Self {
+            self.parts.push(part);
+            self
+        }
+
+        fn noise(mut self, mb: f64) -> Self {
+            self.noise = mb * MB;
+            self
+        }
+
+        fn level(&self, t: f64) -> f64 {
+            self.base + self.parts.iter().map(|p| p.at(t)).sum::<f64>()
+        }
+    }
+
+    /// One observation fed to a `Trend`.
+    #[derive(Debug, Clone, Copy)]
+    enum Obs {
+        /// `Trend::push`: a direct sample or a post-GC baseline.
+        Push(u64, f64),
+        /// `Trend::push_floor_sample`: a `heapUsed` sample.
+        Floor(u64, f64),
+    }
+
+    /// Everything the simulated process reports, second by second, for
+    /// `secs` seconds. Inner vector: observations up to and including that
+    /// second, in the order they are delivered.
+    fn observe(sim: &Sim, seed: u64, secs: u64) -> Vec<Vec<Obs>> {
+        let mut rng = Rng::new(seed);
+        let mut out = Vec::with_capacity(secs as usize + 1);
+        let rate = sim.sawtooth / sim.period;
+        let mut garbage = 0.0;
+        let mut trigger = sim.sawtooth * rng.range(0.6, 1.4);
+        for s in 0..=secs {
+            let t = s as f64;
+            let mut now = Vec::new();
+            match sim.kind {
+                Kind::Direct => {
+                    let v = sim.level(t) + sim.noise * rng.normal();
+                    now.push(Obs::Push(s * 1000, v));
+                }
+                Kind::Heap => {
+                    garbage += rate;
+                    if garbage >= trigger {
+                        // A full GC somewhere in the last second.
+                        let tg = t - rng.unit();
+                        let baseline = sim.level(tg) + sim.noise * rng.normal();
+                        now.push(Obs::Push((tg * 1000.0) as u64, baseline));
+                        garbage = rate * (t - tg);
+                        trigger = sim.sawtooth * rng.range(0.6, 1.4);
+                    }
+                    let live = sim.level(t) + sim.noise * rng.normal();
+                    let used = live + garbage + sim.young * rng.unit();
+                    now.push(Obs::Floor(s * 1000, used));
+                }
+            }
+            out.push(now);
+        }
+        out
+    }
+
+    fn default_opts() -> TrendOptions {
+        TrendOptions::default()
+    }
+
+    /// Seconds at which each detector first reports a leak.
+    #[derive(Debug, Default, Clone, Copy)]
+    struct Outcome {
+        ours: Option<f64>,
+        memwatch: Option<f64>,
+        naive: Option<f64>,
+        /// Seconds spent `leaking` in total.
+        leaking_secs: u64,
+        last_state: Option<TrendState>,
+    }
+
+    /// memwatch's rule: a leak after 5 consecutive full GCs each ending
+    /// above the previous one; any GC that does not grow resets the count.
+    #[derive(Default)]
+    struct Memwatch {
+        last: Option<f64>,
+        run: u32,
+    }
+
+    impl Memwatch {
+        fn gc(&mut self, baseline: f64) -> bool {
+            let grew = self.last.is_some_and(|l| baseline > l);
+            self.run = if grew { self.run + 1 } else { 0 };
+            self.last = Some(baseline);
+            self.run >= 5
+        }
+    }
+
+    /// A naive detector: least-squares slope of `heapUsed` (or of the
+    /// samples) over the last 60 s; a leak when it exceeds 0.25 MB/s.
+    #[derive(Default)]
+    struct Naive {
+        samples: VecDeque<(f64, f64)>,
+    }
+
+    impl Naive {
+        const WINDOW_S: f64 = 60.0;
+        const RATE: f64 = 0.25 * MB;
+
+        fn sample(&mut self, t: f64, v: f64) -> bool {
+            self.samples.push_back((t, v));
+            while self
+                .samples
+                .front()
+                .is_some_and(|p| p.0 < t - Self::WINDOW_S)
+            {
+                self.samples.pop_front();
+            }
+            self.samples.len() >= 20 && least_squares_slope(&self.samples) >= Self::RATE
+        }
+    }
+
+    fn least_squares_slope(points: &VecDeque<(f64, f64)>) -> f64 {
+        let n = points.len() as f64;
+        let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+        let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let sxx: f64 = points.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
+        if sxx > 0.0 { sxy / sxx } else { 0.0 }
+    }
+
+    /// Feeds a simulation to a `Trend` (and to the two reference detectors),
+    /// asking for a verdict every `every` seconds.
+    fn run_with(sim: &Sim, seed: u64, secs: u64, opts: TrendOptions, every: u64) -> Outcome {
+        let mut trend = Trend::new(opts);
+        let mut memwatch = Memwatch::default();
+        let mut naive = Naive::default();
+        let mut out = Outcome::default();
+        for (s, batch) in observe(sim, seed, secs).into_iter().enumerate() {
+            let t = s as f64;
+            for obs in batch {
+                match obs {
+                    Obs::Push(ms, v) => {
+                        trend.push(ms, v);
+                        if sim.kind == Kind::Heap && memwatch.gc(v) {
+                            out.memwatch.get_or_insert(t);
+                        }
+                        if sim.kind == Kind::Direct && naive.sample(t, v) {
+                            out.naive.get_or_insert(t);
+                        }
+                    }
+                    Obs::Floor(ms, v) => {
+                        trend.push_floor_sample(ms, v);
+                        if naive.sample(t, v) {
+                            out.naive.get_or_insert(t);
+                        }
+                    }
+                }
+            }
+            if (s as u64).is_multiple_of(every) {
+                let v = trend.verdict(s as u64 * 1000);
+                check_finite(&v);
+                if v.state == TrendState::Leaking {
+                    out.ours.get_or_insert(t);
+                    out.leaking_secs += every;
+                }
+                out.last_state = Some(v.state);
+            }
+        }
+        out
+    }
+
+    fn run(sim: &Sim, seed: u64, secs: u64) -> Outcome {
+        run_with(sim, seed, secs, default_opts(), 1)
+    }
+
+    fn check_finite(v: &Verdict) {
+        assert!(v.slope_bytes_per_min.is_finite(), "{v:?}");
+        assert!(
+            v.confidence.is_finite() && (0.0..=1.0).contains(&v.confidence),
+            "{v:?}"
+        );
+        assert!(v.growth_bytes.is_finite(), "{v:?}");
+    }
+
+    /// Asserts that a healthy series is never called a leak, over seeds.
+    fn assert_never_leaks(name: &str, sim: &Sim, secs: u64, seeds: std::ops::Range<u64>) {
+        for seed in seeds {
+            let o = run(sim, seed, secs);
+            assert_eq!(
+                o.ours, None,
+                "{name}: seed {seed} flagged as leaking: {o:?}"
+            );
+        }
+    }
+
+    /// Asserts a leak starting at `start` is reported within `within` s.
+    fn assert_leak_found(
+        name: &str,
+        sim: &Sim,
+        start: f64,
+        within: f64,
+        seeds: std::ops::Range<u64>,
+    ) {
+        for seed in seeds {
+            let o = run(sim, seed, (start + within) as u64 + 5);
+            let at = o.ours.unwrap_or(f64::INFINITY);
+            assert!(
+                at >= start,
+                "{name}: seed {seed} flagged before the leak: {o:?}"
+            );
+            assert!(at <= start + within, "{name}: seed {seed} too late: {o:?}");
+        }
+    }
+
+    // ---- the scenarios ----
+
+    #[test]
+    fn flat_sawtooth_small_amplitude_is_stable() {
+        let sim = Sim::heap(30.0, 6.0, 4.0);
+        assert_never_leaks("small sawtooth", &sim, 600, 0..5);
+    }
+
+    #[test]
+    fn flat_sawtooth_huge_amplitude_is_stable() {
+        // 250 MB of garbage on a 200 MB heap, one full GC every ~40 s.
+        let sim = Sim::heap(200.0, 250.0, 40.0).noise(1.0);
+        assert_never_leaks("huge sawtooth", &sim, 900, 0..5);
+        // A sawtooth in a series sampled directly (external buffers freed
+        // by GCs), 10 s period.
+        let saw = Part::Saw {
+            period: 10.0,
+            height: 30.0 * MB,
+        };
+        assert_never_leaks(
+            "external sawtooth",
+            &Sim::direct(50.0, 0.3).with(saw),
+            600,
+            0..5,
+        );
+    }
+
+    #[test]
+    fn warm_up_then_flat_is_stable() {
+        let ramp = Part::Ramp {
+            start: 0.0,
+            secs: 9.0,
+            total: 150.0 * MB,
+        };
+        assert_never_leaks(
+            "heap warm-up",
+            &Sim::heap(20.0, 10.0, 6.0).with(ramp.clone()),
+            400,
+            0..5,
+        );
+        assert_never_leaks("rss warm-up", &Sim::direct(40.0, 0.5).with(ramp), 400, 0..5);
+    }
+
+    #[test]
+    fn lazy_init_ramps_later_in_life_are_stable() {
+        // Ramps of up to 10 s, anywhere, of any size: never a leak.
+        for (i, total_mb) in [10.0, 30.0, 100.0, 400.0].into_iter().enumerate() {
+            for secs in [2.0, 5.0, 10.0] {
+                let ramp = Part::Ramp {
+                    start: 97.3 + i as f64,
+                    secs,
+                    total: total_mb * MB,
+                };
+                let sim = Sim::direct(80.0, 0.5).with(ramp.clone());
+                assert_never_leaks("rss ramp", &sim, 400, 0..2);
+                let sim = Sim::heap(80.0, 12.0, 5.0).with(ramp);
+                assert_never_leaks("heap ramp", &sim, 400, 0..2);
+            }
+        }
+    }
+
+    #[test]
+    fn bounded_cache_filling_to_its_cap_is_stable() {
+        // Exponential fill, 98% done within 10 s.
+        let fill = Part::Fill {
+            start: 120.0,
+            tau: 2.5,
+            total: 80.0 * MB,
+        };
+        assert_never_leaks(
+            "heap cache",
+            &Sim::heap(60.0, 20.0, 8.0).with(fill.clone()),
+            500,
+            0..5,
+        );
+        assert_never_leaks(
+            "external cache",
+            &Sim::direct(10.0, 0.2).with(fill),
+            500,
+            0..5,
+        );
+    }
+
+    #[test]
+    fn plateau_after_a_short_climb_is_stable() {
+        let climb = Part::Ramp {
+            start: 60.0,
+            secs: 10.0,
+            total: 60.0 * MB,
+        };
+        assert_never_leaks(
+            "plateau",
+            &Sim::direct(150.0, 1.0).with(climb.clone()),
+            600,
+            0..5,
+        );
+        assert_never_leaks(
+            "heap plateau",
+            &Sim::heap(150.0, 30.0, 10.0).with(climb),
+            600,
+            0..5,
+        );
+    }
+
+    #[test]
+    fn single_step_is_stable() {
+        let step = Part::Ramp {
+            start: 100.0,
+            secs: 0.0,
+            total: 50.0 * MB,
+        };
+        assert_never_leaks(
+            "rss step",
+            &Sim::direct(100.0, 0.5).with(step.clone()),
+            500,
+            0..5,
+        );
+        assert_never_leaks(
+            "heap step",
+            &Sim::heap(100.0, 20.0, 6.0).with(step),
+            500,
+            0..5,
+        );
+    }
+
+    fn bursty(mut sim: Sim, seed: u64, secs: f64) -> Sim {
+        let mut rng = Rng::new(seed ^ 0xB0B);
+        let mut t = 5.0;
+        while t < secs {
+            let len = rng.range(1.0, 8.0);
+            let height = rng.range(5.0, 60.0) * MB;
+            sim.parts.push(Part::Burst {
+                start: t,
+                secs: len,
+                height,
+            });
+            t += len + rng.range(2.0, 30.0);
+        }
+        sim
+    }
+
+    #[test]
+    fn bursty_load_is_stable() {
+        for seed in 0..4 {
+            assert_never_leaks(
+                "rss bursts",
+                &bursty(Sim::direct(120.0, 0.5), seed, 600.0),
+                600,
+                seed..seed + 1,
+            );
+            let heap = bursty(Sim::heap(120.0, 25.0, 6.0), seed, 600.0);
+            assert_never_leaks("heap bursts", &heap, 600, seed..seed + 1);
+        }
+    }
+
+    fn leak(start: f64, rate_mb_s: f64) -> Part {
+        Part::Leak {
+            start,
+            rate: rate_mb_s * MB,
+            stop: f64::INFINITY,
+        }
+    }
+
+    #[test]
+    fn linear_climb_is_leaking_within_30s_direct() {
+        for base in [20.0, 100.0, 500.0] {
+            let sim = Sim::direct(base, 0.5).with(leak(90.0, 0.5));
+            assert_leak_found("rss climb", &sim, 90.0, 30.0, 0..5);
+        }
+    }
+
+    #[test]
+    fn linear_climb_is_leaking_within_30s_heap_busy() {
+        // A busy server: a full GC every ~2 s. The heap verdict needs points
+        // in every quarter of its 20 s window, i.e. a few full GCs in each.
+        for base in [20.0, 100.0, 500.0] {
+            let sim = Sim::heap(base, 8.0, 2.0).with(leak(90.0, 0.5));
+            assert_leak_found("heap climb", &sim, 90.0, 30.0, 0..5);
+        }
+    }
+
+    #[test]
+    fn linear_climb_with_sparser_full_gcs_is_leaking_within_45s() {
+        // A full GC every ~4 s: 5 per 20 s window, too few to judge its
+        // quarters, so the verdict comes from the 40 s window.
+        let sim = Sim::heap(100.0, 15.0, 4.0).with(leak(90.0, 0.5));
+        assert_leak_found("heap climb, GC every 4 s", &sim, 90.0, 45.0, 0..5);
+    }
+
+    #[test]
+    fn leak_from_the_first_second_is_found_within_30s() {
+        let sim = Sim::direct(30.0, 0.3).with(leak(0.0, 0.5));
+        assert_leak_found("leak from start", &sim, 0.0, 30.0, 0..5);
+    }
+
+    #[test]
+    fn slow_climb_under_large_noisy_sawtooth_is_eventually_leaking() {
+        // 0.1 MB/s (6 MB/min) under a 150 MB sawtooth with noisy baselines.
+        let sim = Sim::heap(300.0, 150.0, 20.0)
+            .noise(2.0)
+            .with(leak(60.0, 0.1));
+        for seed in 0..5 {
+            let o = run(&sim, seed, 600);
+            let at = o.ours.expect("slow leak never reported");
+            assert!(at > 60.0, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn leak_that_stops_is_no_longer_leaking_later() {
+        let sim = Sim::direct(100.0, 0.3).with(Part::Leak {
+            start: 60.0,
+            rate: 0.5 * MB,
+            stop: 180.0,
+        });
+        for seed in 0..3 {
+            let mut trend = Trend::new(default_opts());
+            let mut states = Vec::new();
+            for (s, batch) in observe(&sim, seed, 600).into_iter().enumerate() {
+                for obs in batch {
+                    if let Obs::Push(t, v) = obs {
+                        trend.push(t, v);
+                    }
+                }
+                states.push(trend.verdict(s as u64 * 1000).state);
+            }
+            // Leaking without a gap from detection until the leak stops.
+            let first = states
+                .iter()
+                .position(|s| *s == TrendState::Leaking)
+                .unwrap();
+            assert!(first <= 90, "seed {seed}: found at {first}");
+            assert!(
+                states[first..180].iter().all(|s| *s == TrendState::Leaking),
+                "seed {seed}: flickered"
+            );
+            // Well after it stopped: no longer leaking.
+            assert!(
+                states[300..].iter().all(|s| *s != TrendState::Leaking),
+                "seed {seed}: stuck"
+            );
+        }
+    }
+
+    #[test]
+    fn slow_ramp_is_growing_before_it_is_leaking() {
+        // 0.2 MB/s: significant quickly, 8 MiB only after ~40 s.
+        let sim = Sim::direct(60.0, 0.1).with(leak(30.0, 0.2));
+        let mut trend = Trend::new(default_opts());
+        let mut seen = Vec::new();
+        for (s, batch) in observe(&sim, 1, 200).into_iter().enumerate() {
+            for obs in batch {
+                if let Obs::Push(t, v) = obs {
+                    trend.push(t, v);
+                }
+            }
+            let state = trend.verdict(s as u64 * 1000).state;
+            if seen.last() != Some(&state) {
+                seen.push(state);
+            }
+        }
+        use TrendState::*;
+        assert_eq!(seen, vec![WarmingUp, Stable, Growing, Leaking], "{seen:?}");
+    }
+
+    /// A random healthy series: one of the shapes that must never be called
+    /// a leak, at a random scale, noise, GC rhythm and with random extras.
+    fn random_healthy(rng: &mut Rng, secs: f64) -> Sim {
+        let base = rng.range(20.0, 500.0);
+        let mut sim = if rng.unit() < 0.6 {
+            let amplitude = base * rng.range(0.05, 1.2);
+            Sim::heap(base, amplitude, rng.range(2.0, 45.0)).noise(rng.range(0.1, 2.0))
+        } else {
+            Sim::direct(base, rng.range(0.05, 1.0))
+        };
+        let size = rng.range(5.0, 200.0) * MB;
+        let start = rng.range(0.0, secs * 0.8);
+        let secs_ramp = rng.range(0.0, 10.0);
+        match rng.pick(6) {
+            0 => {}
+            1 => sim.parts.push(Part::Ramp {
+                start: 0.0,
+                secs: secs_ramp,
+                total: size,
+            }),
+            2 => sim.parts.push(Part::Ramp {
+                start,
+                secs: secs_ramp,
+                total: size,
+            }),
+            3 => sim.parts.push(Part::Fill {
+                start,
+                tau: rng.range(0.5, 2.5),
+                total: size,
+            }),
+            4 => sim.parts.push(Part::Ramp {
+                start,
+                secs: 0.0,
+                total: size,
+            }),
+            _ => sim = bursty(sim, rng.next_u64(), secs),
+        }
+        if sim.kind == Kind::Direct && rng.unit() < 0.3 {
+            // Whole-second periods: a period just off a whole number of 1 s
+            // samples aliases into a slow sawtooth whose sampled rising edge
+            // lasts tens of seconds, which is a climb by any definition
+            // until it drops.
+            let height = rng.range(2.0, 40.0) * MB;
+            let period = (2 + rng.pick(9)) as f64;
+            sim.parts.push(Part::Saw { period, height });
+        }
+        sim
+    }
+
+    #[test]
+    fn no_false_alarms_over_many_random_healthy_series() {
+        const SERIES: u64 = 240;
+        const SECS: u64 = 600;
+        let mut rng = Rng::new(2024);
+        let (mut ours, mut memwatch, mut naive) = (0, 0, 0);
+        for seed in 0..SERIES {
+            let sim = random_healthy(&mut rng, SECS as f64);
+            let o = run_with(&sim, seed, SECS, default_opts(), 3);
+            assert_eq!(o.ours, None, "series {seed} flagged: {sim:?}");
+            ours += o.ours.is_some() as u32;
+            memwatch += o.memwatch.is_some() as u32;
+            naive += o.naive.is_some() as u32;
+        }
+        println!(
+            "false alarms over {SERIES} healthy series of {SECS} s: ours {ours}, memwatch {memwatch}, naive slope {naive}"
+        );
+        assert_eq!(ours, 0);
+        // The reference detectors do raise false alarms on the same series.
+        assert!(
+            naive > 0 && memwatch > 0,
+            "naive {naive}, memwatch {memwatch}"
+        );
+    }
+
+    /// One row of the comparison: `Some(leak start)` for a leaky series,
+    /// `None` for a healthy one.
+    struct Case {
+        name: &'static str,
+        sim: Sim,
+        leak_start: Option<f64>,
+    }
+
+    fn comparison_cases() -> Vec<Case> {
+        let heap_leak = |base: f64, amp: f64, period: f64, noise: f64| {
+            Sim::heap(base, amp, period)
+                .noise(noise)
+                .with(leak(60.0, 0.5))
+        };
+        vec![
+            Case {
+                name: "rss 100 MB, +0.5 MB/s",
+                sim: Sim::direct(100.0, 0.3).with(leak(60.0, 0.5)),
+                leak_start: Some(60.0),
+            },
+            Case {
+                name: "external 20 MB, +0.5 MB/s, noisy",
+                sim: Sim::direct(20.0, 1.0).with(leak(60.0, 0.5)),
+                leak_start: Some(60.0),
+            },
+            Case {
+                name: "heap 100 MB, GC/2 s, +0.5 MB/s",
+                sim: heap_leak(100.0, 8.0, 2.0, 0.3),
+                leak_start: Some(60.0),
+            },
+            Case {
+                name: "heap 500 MB, GC/4 s, +0.5 MB/s",
+                sim: heap_leak(500.0, 15.0, 4.0, 0.3),
+                leak_start: Some(60.0),
+            },
+            Case {
+                name: "heap 100 MB, GC/3 s, noisy baselines, +0.5 MB/s",
+                sim: heap_leak(100.0, 10.0, 3.0, 1.5),
+                leak_start: Some(60.0),
+            },
+            Case {
+                name: "heap 100 MB, GC/12 s, +0.5 MB/s",
+                sim: heap_leak(100.0, 40.0, 12.0, 0.3),
+                leak_start: Some(60.0),
+            },
+            Case {
+                name: "heap 300 MB, 150 MB sawtooth, +0.1 MB/s",
+                sim: Sim::heap(300.0, 150.0, 20.0)
+                    .noise(2.0)
+                    .with(leak(60.0, 0.1)),
+                leak_start: Some(60.0),
+            },
+            Case {
+                name: "heap small sawtooth (healthy)",
+                sim: Sim::heap(30.0, 6.0, 4.0),
+                leak_start: None,
+            },
+            Case {
+                name: "heap huge sawtooth (healthy)",
+                sim: Sim::heap(200.0, 250.0, 40.0).noise(1.0),
+                leak_start: None,
+            },
+            Case {
+                name: "heap noisy baselines, GC/3 s (healthy)",
+                sim: Sim::heap(100.0, 10.0, 3.0).noise(1.5),
+                leak_start: None,
+            },
+            Case {
+                name: "heap warm-up +150 MB in 9 s",
+                sim: Sim::heap(20.0, 10.0, 3.0).with(Part::Ramp {
+                    start: 0.0,
+                    secs: 9.0,
+                    total: 150.0 * MB,
+                }),
+                leak_start: None,
+            },
+            Case {
+                name: "heap cache fills 80 MB",
+                sim: Sim::heap(60.0, 20.0, 8.0).with(Part::Fill {
+                    start: 120.0,
+                    tau: 2.5,
+                    total: 80.0 * MB,
+                }),
+                leak_start: None,
+            },
+            Case {
+                name: "rss single step +50 MB",
+                sim: Sim::direct(100.0, 0.5).with(Part::Ramp {
+                    start: 100.0,
+                    secs: 0.0,
+                    total: 50.0 * MB,
+                }),
+                leak_start: None,
+            },
+            Case {
+                name: "rss bursty load",
+                sim: bursty(Sim::direct(120.0, 0.5), 7, 600.0),
+                leak_start: None,
+            },
+        ]
+    }
+
+    /// "12 s" (median time after the leak starts, or the first false alarm
+    /// of a healthy series) and how many of the seeds fired at all.
+    fn summarize(times: &mut [f64], seeds: usize) -> String {
+        if times.is_empty() {
+            return format!("never (0/{seeds})");
+        }
+        times.sort_by(f64::total_cmp);
+        format!("{:.0} s ({}/{seeds})", times[times.len() / 2], times.len())
+    }
+
+    #[test]
+    fn time_to_verdict_against_memwatch_and_naive_slope() {
+        const SEEDS: u64 = 5;
+        const SECS: u64 = 600;
+        println!("| case | leakwatch | memwatch rule | naive slope |");
+        println!("|---|---|---|---|");
+        for case in comparison_cases() {
+            let (mut ours, mut mw, mut naive) = (Vec::new(), Vec::new(), Vec::new());
+            for seed in 0..SEEDS {
+                let o = run(&case.sim, seed, SECS);
+                let since = case.leak_start.unwrap_or(0.0);
+                ours.extend(o.ours.map(|t| t - since));
+                mw.extend(o.memwatch.map(|t| t - since));
+                naive.extend(o.naive.map(|t| t - since));
+            }
+            let n = SEEDS as usize;
+            match case.leak_start {
+                Some(_) => {
+                    assert_eq!(ours.len(), n, "{}: missed", case.name);
+                    assert!(ours.iter().all(|&t| t >= 0.0), "{}: early alarm", case.name);
+                }
+                None => assert!(ours.is_empty(), "{}: false alarm", case.name),
+            }
+            let memwatch = if case.sim.kind == Kind::Heap {
+                summarize(&mut mw, n)
+            } else {
+                "n/a (no GCs)".into()
+            };
+            println!(
+                "| {} | {} | {} | {} |",
+                case.name,
+                summarize(&mut ours, n),
+                memwatch,
+                summarize(&mut naive, n)
+            );
+        }
+    }
+
+    // ---- robustness ----
+
+    #[test]
+    fn empty_and_tiny_series_are_handled() {
+        let mut trend = Trend::new(TrendOptions::default());
+        let v = trend.verdict(0);
+        assert_eq!(v.state, TrendState::WarmingUp);
+        assert_eq!(v.samples, 0);
+        check_finite(&v);
+        trend.push(1_000, 5.0);
+        let v = trend.verdict(1_000_000);
+        assert_eq!(v.state, TrendState::WarmingUp); // too few points ever
+        check_finite(&v);
+        assert!(trend.verdict(0).slope_bytes_per_min.is_finite()); // now before the data
+    }
+
+    #[test]
+    fn non_finite_values_are_ignored() {
+        let mut trend = Trend::new(TrendOptions::default());
+        for (i, v) in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY]
+            .into_iter()
+            .enumerate()
+        {
+            trend.push(i as u64, v);
+            trend.push_floor_sample(i as u64, v);
+        }
+        assert!(trend.is_empty());
+        // Values near the f64 limit do not produce NaN or infinity either.
+        for i in 0..100u64 {
+            trend.push(i * 1000, if i % 2 == 0 { f64::MAX } else { -f64::MAX });
+        }
+        check_finite(&trend.verdict(100_000));
+    }
+
+    #[test]
+    fn repeated_and_out_of_order_timestamps() {
+        let mut trend = Trend::new(TrendOptions::default());
+        let mut rng = Rng::new(9);
+        for i in 0..120u64 {
+            // Every timestamp twice, and shuffled by up to 3 s.
+            let t = (i * 1000).saturating_sub(rng.pick(3000) as u64);
+            trend.push(t, 100.0 * MB + rng.normal() * 0.2 * MB);
+            trend.push(t, 100.0 * MB + rng.normal() * 0.2 * MB);
+        }
+        let v = trend.verdict(120_000);
+        check_finite(&v);
+        assert_eq!(v.state, TrendState::Stable);
+        let times: Vec<u64> = trend.points.iter().map(|p| p.t).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "points kept sorted");
+        // All at one instant: nothing to fit, still no panic.
+        let mut same = Trend::new(TrendOptions::default());
+        for i in 0..50 {
+            same.push(5_000, i as f64);
+        }
+        check_finite(&same.verdict(60_000));
+    }
+
+    #[test]
+    fn a_leak_with_repeated_and_shuffled_timestamps_is_still_found() {
+        let mut trend = Trend::new(TrendOptions::default());
+        let mut rng = Rng::new(3);
+        let mut found = None;
+        for s in 0..200u64 {
+            let level = 80.0 * MB
+                + if s > 60 {
+                    (s - 60) as f64 * 0.5 * MB
+                } else {
+                    0.0
+                };
+            let t = (s * 1000).saturating_sub(rng.pick(1500) as u64);
+            trend.push(t, level + 0.2 * MB * rng.normal());
+            trend.push(t, level + 0.2 * MB * rng.normal());
+            if trend.verdict(s * 1000).state == TrendState::Leaking {
+                found.get_or_insert(s);
+            }
+        }
+        let found = found.expect("leak not found");
+        assert!((60..=90).contains(&found), "{found}");
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let opts = TrendOptions {
+            window_ms: 3_600_000,
+            ..TrendOptions::default()
+        };
+        let mut trend = Trend::new(opts);
+        for i in 0..100_000u64 {
+            trend.push(i * 10, (i % 97) as f64);
+            trend.push_floor_sample(i * 10 + 5, (i % 89) as f64);
+            assert!(trend.len() <= trend.options().max_points);
+        }
+        assert!(trend.floor.pending.len() <= MAX_PENDING_FLOOR);
+        check_finite(&trend.verdict(1_000_000));
+    }
+
+    #[test]
+    fn fit_size_is_capped() {
+        let points: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, i as f64)).collect();
+        let thinned = thin(points, 128);
+        assert!(thinned.len() <= 128);
+        // Averaging groups keeps a straight line straight.
+        assert_eq!(theil_sen_slope(&thinned), Some(1.0));
+    }
+
+    #[test]
+    fn compaction_keeps_recent_points_and_the_trend() {
+        let opts = TrendOptions {
+            max_points: 64,
+            window_ms: 600_000,
+            ..TrendOptions::default()
+        };
+        let mut trend = Trend::new(opts);
+        for i in 0..500u64 {
+            trend.push(i * 1000, 1000.0 * i as f64);
+        }
+        assert!(trend.len() <= 64);
+        let last: Vec<u64> = trend.points.iter().rev().take(10).map(|p| p.t).collect();
+        assert_eq!(
+            last,
+            (490..500u64).rev().map(|i| i * 1000).collect::<Vec<_>>()
+        );
+        let v = trend.verdict(499_000);
+        assert!((v.slope_bytes_per_min - 60_000.0).abs() < 1.0, "{v:?}");
+    }
+
+    #[test]
+    fn floor_points_are_settled_by_the_next_baseline() {
+        let mut floor = FloorSampler::new(5_000);
+        // Four flat baselines to learn the scatter (here 1.0).
+        for (i, b) in [100.0, 101.0, 100.0, 101.0].into_iter().enumerate() {
+            assert!(floor.settle(i as u64 * 10_000, b).is_empty());
+        }
+        // One bucket low (90), one high (150).
+        for t in 31_000..36_000 {
+            floor.sample(t, 90.0 + (t % 7) as f64);
+        }
+        for t in 36_000..40_000 {
+            floor.sample(t, 150.0);
+        }
+        let kept = floor.settle(40_000, 101.0);
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0].1, 90.0);
+        // Samples from before the latest baseline are ignored.
+        floor.sample(39_000, 1.0);
+        assert!(floor.settle(41_000, 101.0).is_empty());
+    }
+
+    #[test]
+    fn floor_samples_alone_never_make_a_verdict() {
+        // heapUsed climbing with no full GC: garbage or leak, nobody knows.
+        let mut trend = Trend::new(TrendOptions::default());
+        for s in 0..300u64 {
+            trend.push_floor_sample(s * 1000, 50.0 * MB + s as f64 * MB);
+            assert_ne!(trend.verdict(s * 1000).state, TrendState::Leaking);
+        }
+    }
+
+    #[test]
+    fn bad_options_are_sanitized() {
+        let opts = TrendOptions {
+            window_ms: 0,
+            min_growth_bytes: f64::NAN,
+            min_growth_ratio: -1.0,
+            confidence: 2.0,
+            sustain_ms: 0,
+            sustain_share: f64::INFINITY,
+            min_points: 0,
+            max_points: 0,
+            max_fit_points: 0,
+            floor_bucket_ms: 0,
+            warmup_ms: 0,
+        };
+        let mut trend = Trend::new(opts);
+        let o = trend.options().clone();
+        assert!(o.window_ms >= 1 && o.sustain_ms >= 1 && o.min_points >= 3);
+        assert!(o.confidence > 0.5 && o.confidence < 1.0);
+        assert!(o.max_points >= o.min_points && o.max_fit_points >= o.min_points);
+        for i in 0..100u64 {
+            trend.push(i, i as f64);
+            check_finite(&trend.verdict(i));
+        }
+    }
+
+    #[test]
+    fn state_names() {
+        assert_eq!(TrendState::WarmingUp.as_str(), "warming-up");
+        assert_eq!(TrendState::Stable.as_str(), "stable");
+        assert_eq!(TrendState::Growing.as_str(), "growing");
+        assert_eq!(TrendState::Leaking.as_str(), "leaking");
+    }
+
+    #[test]
+    fn short_test_thresholds_work() {
+        // Thresholds are options: a test can judge within a second or two.
+        let opts = TrendOptions {
+            window_ms: 4_000,
+            warmup_ms: 500,
+            sustain_ms: 1_000,
+            min_growth_bytes: 1.0 * MB,
+            ..TrendOptions::default()
+        };
+        let mut trend = Trend::new(opts);
+        let mut state = TrendState::WarmingUp;
+        for i in 0..40u64 {
+            let t = i * 50; // 20 samples per second
+            trend.push(t, 50.0 * MB + i as f64 * 0.1 * MB);
+            state = trend.verdict(t).state;
+        }
+        assert_eq!(state, TrendState::Leaking);
+    }
+}
