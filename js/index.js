@@ -33,6 +33,7 @@ function createLeakwatch() {
       hostname: os.hostname(),
       threadId,
       gcSource: normalized.gcSource,
+      trend: normalized.trend,
       shimPath,
       nodeModuleVersion: Number(process.versions.modules),
       v8Version: process.versions.v8,
@@ -94,7 +95,7 @@ function createLeakwatch() {
         const { code, message, details } = event.line;
         // Already in the log (the background thread wrote it); tell the app.
         emitProcessWarning(code, message);
-        safeEmit('warning', { code, message, details });
+        safeEmit(event.eventName || 'warning', { code, message, details });
       }
     } catch {
       // Telemetry must never throw into the app's event loop.

@@ -8,7 +8,9 @@ const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 24 * 3_600_000;
 const DEFAULT_INTERVAL_MS = 60_000;
 const GC_SOURCES = ['auto', 'v8', 'perf_hooks'];
-const KNOWN = ['interval', 'log', 'gcSource'];
+const KNOWN = ['interval', 'log', 'gcSource', 'heap'];
+const HEAP_KNOWN = ['window', 'warmup', 'sustain', 'minGrowth', 'minGrowthRatio', 'confidence'];
+const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
 
 function fail(Kind, option, accepted, value) {
   const shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
@@ -42,6 +44,51 @@ function gcSource(value) {
   throw fail(TypeError, 'gcSource', GC_SOURCES.map((s) => `'${s}'`).join(', '), value);
 }
 
+function duration(option, value, min, max) {
+  const accepted = `a duration from ${formatDuration(min)} to ${formatDuration(max)} or a number of milliseconds`;
+  const ms = parseDuration(value);
+  if (!(ms >= min && ms <= max)) throw fail(typeof value === 'number' || typeof value === 'string' ? RangeError : TypeError, option, accepted, value);
+  return ms;
+}
+
+/** Bytes from a number or '8MB', '512KB', '1.5GB'. */
+function size(option, value) {
+  const accepted = "a number of bytes or a size such as '8MB'";
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)\s*$/i.exec(value) : null;
+  const bytes = typeof value === 'number' ? value : match ? Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()] : NaN;
+  if (!(bytes >= 0 && Number.isFinite(bytes))) throw fail(typeof value === 'number' || typeof value === 'string' ? RangeError : TypeError, option, accepted, value);
+  return bytes;
+}
+
+function fraction(option, value, min, max, accepted) {
+  if (typeof value !== 'number') throw fail(TypeError, option, accepted, value);
+  if (!(value >= min && value < max)) throw fail(RangeError, option, accepted, value);
+  return value;
+}
+
+/**
+ * The trend thresholds (`heap` option), shared by the heap, external and RSS series.
+ * Unset ones keep the native defaults (see src/trend.rs for why they are what they are).
+ */
+function heap(value) {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') throw fail(TypeError, 'heap', `an object with any of ${HEAP_KNOWN.join(', ')}`, value);
+  for (const key of Object.keys(value)) {
+    if (!HEAP_KNOWN.includes(key)) throw new TypeError(`leakwatch: unknown option "heap.${key}"; accepted are ${HEAP_KNOWN.join(', ')}`);
+  }
+  const t = {};
+  if (value.window !== undefined) t.windowMs = duration('heap.window', value.window, 1000, 24 * 3_600_000);
+  if (value.warmup !== undefined) t.warmupMs = duration('heap.warmup', value.warmup, 0, 24 * 3_600_000);
+  if (value.sustain !== undefined) t.sustainMs = duration('heap.sustain', value.sustain, 500, 24 * 3_600_000);
+  if (value.minGrowth !== undefined) t.minGrowthBytes = size('heap.minGrowth', value.minGrowth);
+  if (value.minGrowthRatio !== undefined) t.minGrowthRatio = fraction('heap.minGrowthRatio', value.minGrowthRatio, 0, 10, 'a number from 0 (e.g. 0.01 for 1 %)');
+  if (value.confidence !== undefined) t.confidence = fraction('heap.confidence', value.confidence, 0.5, 1, 'a number from 0.5 to below 1 (e.g. 0.99)');
+  if ((t.sustainMs ?? 20_000) > (t.windowMs ?? 300_000)) {
+    throw new RangeError('leakwatch: option "heap.sustain" must not be longer than "heap.window"');
+  }
+  return t;
+}
+
 function normalizeOptions(options = {}) {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`leakwatch: options must be an object with any of ${KNOWN.join(', ')}; got ${options}`);
@@ -51,7 +98,12 @@ function normalizeOptions(options = {}) {
       throw new TypeError(`leakwatch: unknown option "${key}"; accepted options are ${KNOWN.join(', ')}`);
     }
   }
-  return { intervalMs: interval(options.interval), log: log(options.log), gcSource: gcSource(options.gcSource) };
+  return {
+    intervalMs: interval(options.interval),
+    log: log(options.log),
+    gcSource: gcSource(options.gcSource),
+    trend: heap(options.heap),
+  };
 }
 
 module.exports = { normalizeOptions, MIN_INTERVAL_MS, MAX_INTERVAL_MS, DEFAULT_INTERVAL_MS, GC_SOURCES };

@@ -25,9 +25,7 @@ struct JsEvents(EventFn);
 
 impl EventSink for JsEvents {
     fn send(&self, payload: String) -> bool {
-        self.0
-            .call(payload, ThreadsafeFunctionCallMode::NonBlocking)
-            == Status::Ok
+        self.0.call(payload, ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
     }
 }
 
@@ -68,16 +66,7 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
         return Err(err(e));
     }
     let cleanup = env.add_env_cleanup_hook(id, on_env_cleanup).ok();
-    SESSIONS.with(|s| {
-        s.borrow_mut().insert(
-            id,
-            Native {
-                shared,
-                hooks,
-                cleanup,
-            },
-        )
-    });
+    SESSIONS.with(|s| s.borrow_mut().insert(id, Native { shared, hooks, cleanup }));
     Ok(json!({"id": id, "gcSource": gc_source, "gcFallbackReason": fallback}).to_string())
 }
 
@@ -86,24 +75,17 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
 fn install_hooks(raw: &Value, id: u32) -> Result<(Option<Hooks>, Option<String>)> {
     let wanted = raw["gcSource"].as_str().unwrap_or("auto");
     if wanted == "perf_hooks" {
-        return Ok((
-            None,
-            Some("perf_hooks was requested (gcSource option)".into()),
-        ));
+        return Ok((None, Some("perf_hooks was requested (gcSource option)".into())));
     }
     let runtime = RuntimeVersions {
         node_module_version: raw["nodeModuleVersion"].as_u64().unwrap_or(0) as u32,
         v8: raw["v8Version"].as_str().unwrap_or("").into(),
     };
-    let outcome = shim::load(raw["shimPath"].as_str().unwrap_or(""), &runtime).and_then(|shim| {
-        shim.install(id)
-            .ok_or_else(|| "the V8 GC shim found no isolate".to_string())
-    });
+    let outcome = shim::load(raw["shimPath"].as_str().unwrap_or(""), &runtime)
+        .and_then(|shim| shim.install(id).ok_or_else(|| "the V8 GC shim found no isolate".to_string()));
     match outcome {
         Ok(hooks) => Ok((Some(hooks), None)),
-        Err(reason) if wanted == "v8" => {
-            Err(err(format!("gcSource \"v8\" is unavailable: {reason}")))
-        }
+        Err(reason) if wanted == "v8" => Err(err(format!("gcSource \"v8\" is unavailable: {reason}"))),
         Err(reason) => Ok((None, Some(reason))),
     }
 }
@@ -152,14 +134,7 @@ pub fn sample(id: u32, sample: Vec<f64>, handles_json: Option<String>) {
 
 fn set_sample(shared: &SharedRef, v: &[f64]) {
     if let [time_ms, heap_used, heap_total, heap_limit, external, array_buffers] = *v {
-        lock(shared).sample = Some(JsSample {
-            time_ms,
-            heap_used,
-            heap_total,
-            heap_limit,
-            external,
-            array_buffers,
-        });
+        lock(shared).sample = Some(JsSample { time_ms, heap_used, heap_total, heap_limit, external, array_buffers });
     }
 }
 

@@ -35,24 +35,10 @@ pub fn lock(shared: &SharedRef) -> MutexGuard<'_, Shared> {
 }
 
 enum Command {
-    Add {
-        id: u32,
-        shared: SharedRef,
-        events: Box<dyn EventSink>,
-    },
-    Stop {
-        id: u32,
-        reply: Option<Sender<String>>,
-        write_final: bool,
-    },
-    Warn {
-        id: u32,
-        line: Value,
-    },
-    Record {
-        id: u32,
-        events: Vec<GcEvent>,
-    },
+    Add { id: u32, shared: SharedRef, events: Box<dyn EventSink> },
+    Stop { id: u32, reply: Option<Sender<String>>, write_final: bool },
+    Warn { id: u32, line: Value },
+    Record { id: u32, events: Vec<GcEvent> },
 }
 
 struct Entry {
@@ -110,8 +96,7 @@ pub fn add(id: u32, shared: SharedRef, events: Box<dyn EventSink>) -> Result<(),
     let tx = commands()?;
     // Routed from now on: a GC between hook installation and the Add command is kept.
     set_route(id, Some(shared.clone()));
-    tx.send(Command::Add { id, shared, events })
-        .map_err(|e| e.to_string())
+    tx.send(Command::Add { id, shared, events }).map_err(|e| e.to_string())
 }
 
 /// Ends a session. With `write_final`, the final line is written to its sink; with `wait`, it
@@ -123,20 +108,11 @@ pub fn stop(id: u32, wait: bool, write_final: bool) -> Option<String> {
     drain_gcs();
     set_route(id, None);
     if !wait {
-        let _ = tx.send(Command::Stop {
-            id,
-            reply: None,
-            write_final,
-        });
+        let _ = tx.send(Command::Stop { id, reply: None, write_final });
         return None;
     }
     let (reply_tx, reply_rx) = bounded(1);
-    tx.send(Command::Stop {
-        id,
-        reply: Some(reply_tx),
-        write_final,
-    })
-    .ok()?;
+    tx.send(Command::Stop { id, reply: Some(reply_tx), write_final }).ok()?;
     reply_rx.recv_timeout(STOP_PATIENCE).ok()
 }
 
@@ -183,27 +159,12 @@ impl Collector {
             Command::Add { id, shared, events } => {
                 let (sink, interval) = {
                     let s = lock(&shared);
-                    (
-                        Sink::new(&s.config.log),
-                        Duration::from_millis(s.config.interval_ms),
-                    )
+                    (Sink::new(&s.config.log), Duration::from_millis(s.config.interval_ms))
                 };
-                self.entries.insert(
-                    id,
-                    Entry {
-                        shared,
-                        sink,
-                        events,
-                        next_log: Instant::now() + interval,
-                    },
-                );
+                self.entries.insert(id, Entry { shared, sink, events, next_log: Instant::now() + interval });
                 self.read_proc(true);
             }
-            Command::Stop {
-                id,
-                reply,
-                write_final,
-            } => {
+            Command::Stop { id, reply, write_final } => {
                 if let Some(mut entry) = self.entries.remove(&id) {
                     self.read_proc(true);
                     let line = self.compose(&entry, true);
@@ -235,23 +196,25 @@ impl Collector {
             return;
         }
         self.last_proc = Some(Instant::now());
-        self.proc = ProcSample {
-            rss: proc_stats::rss_bytes(),
-            fds: proc_stats::open_fds(),
-        };
-        for entry in self.entries.values() {
-            lock(&entry.shared).proc = self.proc;
+        self.proc = ProcSample { rss: proc_stats::rss_bytes(), fds: proc_stats::open_fds() };
+        let now = clock::epoch_ms();
+        for entry in self.entries.values_mut() {
+            // Trends are judged once a second, right after RSS joins its series.
+            let warnings = {
+                let mut s = lock(&entry.shared);
+                s.record_proc(now, self.proc);
+                let heap_limit = s.sample.map(|x| x.heap_limit);
+                s.trends.evaluate(now as u64, heap_limit, None)
+            };
+            for w in warnings {
+                warn(entry, w.code, &w.message, w.details, "leak");
+            }
         }
     }
 
     fn write_due_lines(&mut self) {
         let now = Instant::now();
-        let due: Vec<u32> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| now >= e.next_log)
-            .map(|(id, _)| *id)
-            .collect();
+        let due: Vec<u32> = self.entries.iter().filter(|(_, e)| now >= e.next_log).map(|(id, _)| *id).collect();
         for id in due {
             let Some(entry) = self.entries.get(&id) else {
                 continue;
@@ -269,16 +232,11 @@ impl Collector {
     fn compose(&self, entry: &Entry, final_line: bool) -> String {
         let (line, deliver) = {
             let mut s = lock(&entry.shared);
-            (
-                s.memory_line(final_line, true),
-                s.deliver_memory && !final_line,
-            )
+            (s.memory_line(final_line, true), s.deliver_memory && !final_line)
         };
         let text = line.to_string();
         if deliver {
-            entry
-                .events
-                .send(format!(r#"{{"type":"memory","line":{text}}}"#));
+            entry.events.send(format!(r#"{{"type":"memory","line":{text}}}"#));
         }
         text
     }
@@ -287,16 +245,18 @@ impl Collector {
 /// Writes outside any lock; a failure becomes one warning, in the log and in JS.
 fn write(entry: &mut Entry, line: &str) {
     if let Err(failure) = entry.sink.write_line(line) {
-        let warning = lock(&entry.shared).warning_line(
-            "LEAKWATCH_LOG_WRITE_FAILED",
-            &failure.message,
-            json!({}),
-        );
+        let warning = lock(&entry.shared).warning_line("LEAKWATCH_LOG_WRITE_FAILED", &failure.message, json!({}));
         let _ = entry.sink.write_line(&warning.to_string());
-        entry
-            .events
-            .send(json!({"type": "warning", "line": warning}).to_string());
+        entry.events.send(json!({"type": "warning", "eventName": "warning", "line": warning}).to_string());
     }
+}
+
+/// A warning raised here: a line in the log, then `process.emitWarning` and
+/// `lw.emit(event_name, {code, message, details})` in JS.
+fn warn(entry: &mut Entry, code: &str, message: &str, details: Value, event_name: &str) {
+    let line = lock(&entry.shared).warning_line(code, message, details);
+    write(entry, &line.to_string());
+    entry.events.send(json!({"type": "warning", "eventName": event_name, "line": line}).to_string());
 }
 
 fn to_event(record: &GcRecord) -> Option<GcEvent> {
@@ -332,6 +292,7 @@ mod tests {
             log: LogTarget::File(path.to_string_lossy().into()),
             hostname: "h".into(),
             thread_id: 0,
+            trend: Default::default(),
         };
         let shared = Arc::new(Mutex::new(Shared::new(config, "v8", None)));
         lock(&shared).deliver_memory = true;
@@ -349,14 +310,8 @@ mod tests {
             heap_after: 500,
             ..Default::default()
         });
-        gc_queue::push(GcRecord {
-            session: 424_242,
-            duration_ns: 1,
-            ..Default::default()
-        });
-        let event = rx
-            .recv_timeout(Duration::from_secs(5))
-            .expect("a memory event");
+        gc_queue::push(GcRecord { session: 424_242, duration_ns: 1, ..Default::default() });
+        let event = rx.recv_timeout(Duration::from_secs(5)).expect("a memory event");
         assert!(event.starts_with(r#"{"type":"memory""#), "{event}");
         let final_line = stop(id, true, true).expect("a final line");
         let v: Value = serde_json::from_str(&final_line).unwrap();
@@ -365,9 +320,7 @@ mod tests {
         assert_eq!(v["gc"]["sinceStart"]["count"], 1);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.lines().count() >= 2, "{text}");
-        assert!(text
-            .lines()
-            .all(|l| serde_json::from_str::<Value>(l).is_ok()));
+        assert!(text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
         let _ = std::fs::remove_file(&path);
     }
 }

@@ -17,10 +17,7 @@ pub struct GcQueue {
 
 impl GcQueue {
     pub fn new(capacity: usize) -> GcQueue {
-        GcQueue {
-            records: ArrayQueue::new(capacity),
-            dropped: AtomicU64::new(0),
-        }
+        GcQueue { records: ArrayQueue::new(capacity), dropped: AtomicU64::new(0) }
     }
 
     pub fn push(&self, record: GcRecord) {
@@ -83,19 +80,12 @@ mod tests {
     fn overflow_is_counted_and_nothing_is_corrupted() {
         let queue = GcQueue::new(64);
         for i in 0..74u64 {
-            queue.push(GcRecord {
-                start_ns: i,
-                ..Default::default()
-            });
+            queue.push(GcRecord { start_ns: i, ..Default::default() });
         }
         assert_eq!(queue.dropped(), 10);
         let mut seen = Vec::new();
         queue.drain(|r| seen.push(r.start_ns));
-        assert_eq!(
-            seen,
-            (0..64).collect::<Vec<_>>(),
-            "records come out in order, intact"
-        );
+        assert_eq!(seen, (0..64).collect::<Vec<_>>(), "records come out in order, intact");
         assert_eq!(queue.drain(|_| {}), 0);
     }
 
@@ -106,13 +96,7 @@ mod tests {
             .map(|t| {
                 let q = queue.clone();
                 std::thread::spawn(move || {
-                    (0..1000u64).for_each(|i| {
-                        q.push(GcRecord {
-                            start_ns: i,
-                            session: t,
-                            ..Default::default()
-                        })
-                    })
+                    (0..1000u64).for_each(|i| q.push(GcRecord { start_ns: i, session: t, ..Default::default() }))
                 })
             })
             .collect();

@@ -71,8 +71,7 @@ impl GcRecord {
 
     /// The heap used after a full GC: the baseline that shows a leak.
     pub fn baseline(&self) -> Option<u64> {
-        (self.has_heap != 0 && self.kind() == Some(GcKind::MarkSweepCompact))
-            .then_some(self.heap_after)
+        (self.has_heap != 0 && self.kind() == Some(GcKind::MarkSweepCompact)).then_some(self.heap_after)
     }
 }
 
@@ -97,12 +96,8 @@ mod tests {
 
     #[test]
     fn baseline_only_for_full_gcs_with_heap() {
-        let mut r = GcRecord {
-            kind: GcKind::MarkSweepCompact as u8,
-            has_heap: 1,
-            heap_after: 42,
-            ..Default::default()
-        };
+        let mut r =
+            GcRecord { kind: GcKind::MarkSweepCompact as u8, has_heap: 1, heap_after: 42, ..Default::default() };
         assert_eq!(r.baseline(), Some(42));
         r.kind = GcKind::Scavenge as u8;
         assert_eq!(r.baseline(), None);

@@ -122,13 +122,7 @@ mod tests {
     use super::*;
 
     fn ev(kind: GcKind, ms: u64, baseline: Option<u64>) -> GcEvent {
-        GcEvent {
-            kind,
-            end_ms: 1000.0,
-            duration_ns: ms * 1_000_000,
-            baseline,
-            heap_before: baseline.map(|b| b + 100),
-        }
+        GcEvent { kind, end_ms: 1000.0, duration_ns: ms * 1_000_000, baseline, heap_before: baseline.map(|b| b + 100) }
     }
 
     #[test]
@@ -141,10 +135,7 @@ mod tests {
         assert_eq!(gc["count"], 3);
         assert_eq!(gc["kinds"]["scavenge"]["count"], 2);
         assert_eq!(gc["kinds"]["markSweepCompact"]["max"], 10.0);
-        assert!(
-            gc["kinds"].get("weakCallbacks").is_none(),
-            "unseen kinds are omitted"
-        );
+        assert!(gc["kinds"].get("weakCallbacks").is_none(), "unseen kinds are omitted");
         assert_eq!(gc["dropped"], 3);
         // The interval restarts, the totals do not.
         s.record(ev(GcKind::Scavenge, 1, None));

@@ -16,8 +16,7 @@ pub struct PauseHistogram {
 impl Default for PauseHistogram {
     fn default() -> Self {
         PauseHistogram {
-            hist: Histogram::new_with_bounds(1, MAX_US, 2)
-                .expect("static histogram bounds are valid"),
+            hist: Histogram::new_with_bounds(1, MAX_US, 2).expect("static histogram bounds are valid"),
             total_ns: 0,
             max_ns: 0,
         }
@@ -82,10 +81,7 @@ impl PauseHistogram {
 
     /// Counts per upper bound (seconds), cumulative, for Prometheus-style buckets.
     pub fn cumulative_counts(&self, bounds_s: &[f64]) -> Vec<u64> {
-        bounds_s
-            .iter()
-            .map(|b| self.hist.count_between(0, (b * 1e6) as u64))
-            .collect()
+        bounds_s.iter().map(|b| self.hist.count_between(0, (b * 1e6) as u64)).collect()
     }
 }
 

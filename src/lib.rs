@@ -20,3 +20,4 @@ pub mod trend;
 
 #[cfg(feature = "node")]
 mod binding;
+pub mod trends;

@@ -73,9 +73,7 @@ mod tests {
         // Other tests open files concurrently: an exact match on one of a few tries is proof.
         let exact = (0..50).any(|_| {
             let before = open_fds().unwrap();
-            let files: Vec<_> = (0..3)
-                .map(|_| std::fs::File::open("/proc/self/status").unwrap())
-                .collect();
+            let files: Vec<_> = (0..3).map(|_| std::fs::File::open("/proc/self/status").unwrap()).collect();
             let after = open_fds().unwrap();
             drop(files);
             after.total == before.total + 3 && after.file == before.file + 3
@@ -86,24 +84,9 @@ mod tests {
     #[test]
     fn classifies_targets() {
         let mut f = Fds::default();
-        for t in [
-            "socket:[123]",
-            "pipe:[9]",
-            "/tmp/x",
-            "anon_inode:[eventpoll]",
-            "/dev/null",
-        ] {
+        for t in ["socket:[123]", "pipe:[9]", "/tmp/x", "anon_inode:[eventpoll]", "/dev/null"] {
             f.count(t);
         }
-        assert_eq!(
-            f,
-            Fds {
-                total: 5,
-                socket: 1,
-                file: 2,
-                pipe: 1,
-                other: 1
-            }
-        );
+        assert_eq!(f, Fds { total: 5, socket: 1, file: 2, pipe: 1, other: 1 });
     }
 }

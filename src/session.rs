@@ -6,6 +6,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::gc_stats::{GcEvent, GcStats};
 use crate::proc_stats::Fds;
+use crate::trends::Trends;
 use serde_json::{json, Map, Value};
 
 /// What the JS thread samples (`process.memoryUsage()` and the heap limit), once a second.
@@ -40,15 +41,13 @@ pub struct Shared {
     pub proc: ProcSample,
     /// JS wants each memory line back (a `log: fn`/logger, or `on('stats')` listeners).
     pub deliver_memory: bool,
+    pub trends: Trends,
 }
 
 impl Shared {
-    pub fn new(
-        config: Config,
-        gc_source: &'static str,
-        gc_fallback_reason: Option<String>,
-    ) -> Shared {
+    pub fn new(config: Config, gc_source: &'static str, gc_fallback_reason: Option<String>) -> Shared {
         Shared {
+            trends: Trends::new(&config.trend),
             deliver_memory: matches!(config.log, crate::config::LogTarget::Js),
             config,
             pid: std::process::id(),
@@ -65,6 +64,21 @@ impl Shared {
 
     pub fn record_gc(&mut self, event: GcEvent) {
         self.gc.record(event);
+        if let Some(baseline) = event.baseline {
+            self.trends.on_baseline(event.end_ms as u64, baseline as f64);
+        }
+    }
+
+    pub fn record_sample(&mut self, sample: JsSample) {
+        self.trends.on_sample(sample.time_ms as u64, sample.heap_used, sample.external + sample.array_buffers);
+        self.sample = Some(sample);
+    }
+
+    pub fn record_proc(&mut self, now_ms: f64, proc: ProcSample) {
+        if let Some(rss) = proc.rss {
+            self.trends.on_rss(now_ms as u64, rss as f64);
+        }
+        self.proc = proc;
     }
 
     /// The `event: "memory"` line. `end_interval` restarts the per-interval GC figures
@@ -93,14 +107,12 @@ impl Shared {
         line.insert("rss".into(), json!(self.proc.rss));
         let baseline = self.gc.baseline();
         line.insert("baseline".into(), json!(baseline.map(|b| b.1)));
-        line.insert(
-            "baselineTime".into(),
-            json!(baseline.map(|b| whole_ms(b.0))),
-        );
+        line.insert("baselineTime".into(), json!(baseline.map(|b| whole_ms(b.0))));
         line.insert("fds".into(), json!(self.proc.fds.map(|f| f.total)));
         line.insert("handles".into(), self.handles_json());
         line.insert("gcSource".into(), json!(self.gc_source));
         line.insert("gc".into(), self.gc.to_json(self.gc_dropped, end_interval));
+        line.insert("trend".into(), self.trends.to_json());
         Value::Object(line)
     }
 
@@ -112,15 +124,8 @@ impl Shared {
             obj.shift_remove(key);
         }
         obj.insert("gcFallbackReason".into(), json!(self.gc_fallback_reason));
-        obj.insert(
-            "fdsByKind".into(),
-            self.proc.fds.map_or(Value::Null, fds_json),
-        );
-        let baselines: Vec<Value> = self
-            .gc
-            .baselines()
-            .map(|(t, v)| json!([whole_ms(*t), v]))
-            .collect();
+        obj.insert("fdsByKind".into(), self.proc.fds.map_or(Value::Null, fds_json));
+        let baselines: Vec<Value> = self.gc.baselines().map(|(t, v)| json!([whole_ms(*t), v])).collect();
         obj.insert("baselines".into(), Value::Array(baselines));
         stats
     }
@@ -178,6 +183,7 @@ mod tests {
             log: LogTarget::Off,
             hostname: "h".into(),
             thread_id: 0,
+            trend: Default::default(),
         };
         Shared::new(config, "v8", None)
     }

@@ -53,9 +53,7 @@ static SHIM: OnceCell<Result<Shim, String>> = OnceCell::new();
 
 /// Loads the shim once per process. Errors are kept so every isolate gets the same reason.
 pub fn load(path: &str, runtime: &RuntimeVersions) -> Result<&'static Shim, String> {
-    SHIM.get_or_init(|| open(path, runtime))
-        .as_ref()
-        .map_err(Clone::clone)
+    SHIM.get_or_init(|| open(path, runtime)).as_ref().map_err(Clone::clone)
 }
 
 /// The shim, if an earlier `load` succeeded.
@@ -70,28 +68,19 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     // RTLD_NOW: a V8 symbol that this Node lacks fails here, cleanly, not at the first GC.
     let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
         .map_err(|e| format!("the V8 GC shim does not load in this Node: {e}"))?;
-    let info_fn: Symbol<InfoFn> =
-        unsafe { library.get(b"lw_shim_info_get\0") }.map_err(|e| e.to_string())?;
+    let info_fn: Symbol<InfoFn> = unsafe { library.get(b"lw_shim_info_get\0") }.map_err(|e| e.to_string())?;
     let mut info = ShimInfo::default();
     unsafe { info_fn(&mut info) };
     check_versions(&info, runtime)?;
     let install = unsafe { library.get(b"lw_shim_install\0") }.map_err(|e| e.to_string())?;
     let uninstall = unsafe { library.get(b"lw_shim_uninstall\0") }.map_err(|e| e.to_string())?;
     let heap_limit = unsafe { library.get(b"lw_shim_heap_limit\0") }.map_err(|e| e.to_string())?;
-    Ok(Shim {
-        install,
-        uninstall,
-        heap_limit,
-        _library: library,
-    })
+    Ok(Shim { install, uninstall, heap_limit, _library: library })
 }
 
 fn check_versions(info: &ShimInfo, runtime: &RuntimeVersions) -> Result<(), String> {
     if info.abi != SHIM_ABI {
-        return Err(format!(
-            "the V8 GC shim has ABI {}, expected {SHIM_ABI}",
-            info.abi
-        ));
+        return Err(format!("the V8 GC shim has ABI {}, expected {SHIM_ABI}", info.abi));
     }
     let built_v8 = format!("{}.{}", info.v8_major, info.v8_minor);
     let running_v8: String = runtime.v8.split('.').take(2).collect::<Vec<_>>().join(".");
@@ -129,42 +118,25 @@ mod tests {
     use super::*;
 
     fn info(nmv: u32, major: u32, minor: u32) -> ShimInfo {
-        ShimInfo {
-            abi: SHIM_ABI,
-            node_module_version: nmv,
-            v8_major: major,
-            v8_minor: minor,
-        }
+        ShimInfo { abi: SHIM_ABI, node_module_version: nmv, v8_major: major, v8_minor: minor }
     }
 
     #[test]
     fn matching_versions_pass() {
-        let rt = RuntimeVersions {
-            node_module_version: 115,
-            v8: "11.3.244.8-node.33".into(),
-        };
+        let rt = RuntimeVersions { node_module_version: 115, v8: "11.3.244.8-node.33".into() };
         assert!(check_versions(&info(115, 11, 3), &rt).is_ok());
     }
 
     #[test]
     fn a_different_node_is_refused_with_a_reason() {
-        let rt = RuntimeVersions {
-            node_module_version: 127,
-            v8: "12.4.254.21-node.33".into(),
-        };
+        let rt = RuntimeVersions { node_module_version: 127, v8: "12.4.254.21-node.33".into() };
         let err = check_versions(&info(115, 11, 3), &rt).unwrap_err();
-        assert!(
-            err.contains("115") && err.contains("127") && err.contains("rebuild"),
-            "{err}"
-        );
+        assert!(err.contains("115") && err.contains("127") && err.contains("rebuild"), "{err}");
     }
 
     #[test]
     fn a_missing_file_is_an_error_not_a_crash() {
-        let rt = RuntimeVersions {
-            node_module_version: 115,
-            v8: "11.3".into(),
-        };
+        let rt = RuntimeVersions { node_module_version: 115, v8: "11.3".into() };
         let err = open("/nonexistent/shim.so", &rt).err().expect("an error");
         assert!(err.contains("missing"), "{err}");
     }

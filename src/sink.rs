@@ -31,10 +31,7 @@ impl Sink {
             LogTarget::Stderr => Sink::Stderr,
             LogTarget::Stdout => Sink::Stdout,
             LogTarget::Off | LogTarget::Js => Sink::Off,
-            LogTarget::File(path) => Sink::File {
-                path: path.clone(),
-                file: None,
-            },
+            LogTarget::File(path) => Sink::File { path: path.clone(), file: None },
         }
     }
 
@@ -55,20 +52,14 @@ impl Sink {
     fn degrade(&mut self, error: io::Error, line: &[u8]) -> SinkFailure {
         let message = match self {
             Sink::File { path, .. } => {
-                let message = format!(
-                    "cannot write the leakwatch log to {path} ({error}); logging to stderr instead"
-                );
+                let message = format!("cannot write the leakwatch log to {path} ({error}); logging to stderr instead");
                 *self = Sink::Stderr;
                 // The line that failed is not lost.
                 let _ = write_patiently(&mut io::stderr().lock(), line);
                 message
             }
             Sink::Stderr | Sink::Stdout => {
-                let name = if matches!(self, Sink::Stderr) {
-                    "stderr"
-                } else {
-                    "stdout"
-                };
+                let name = if matches!(self, Sink::Stderr) { "stderr" } else { "stdout" };
                 *self = Sink::Off;
                 format!("cannot write the leakwatch log to {name} ({error}); logging stopped")
             }
@@ -82,13 +73,7 @@ impl Sink {
 /// rotated (renamed away) since, as logrotate expects. New files are owner-only.
 fn write_file(path: &str, file: &mut Option<File>, bytes: &[u8]) -> io::Result<()> {
     if file.as_ref().is_none_or(|f| !still_at_path(f, path)) {
-        *file = Some(
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(path)?,
-        );
+        *file = Some(OpenOptions::new().create(true).append(true).mode(0o600).open(path)?);
     }
     let f = file.as_mut().expect("opened above");
     f.write_all(bytes)
@@ -135,10 +120,7 @@ mod tests {
         let mut sink = Sink::new(&LogTarget::File(path.clone()));
         sink.write_line("{\"a\":1}").unwrap();
         sink.write_line("{\"a\":2}").unwrap();
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            "{\"a\":1}\n{\"a\":2}\n"
-        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n{\"a\":2}\n");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         std::fs::remove_file(&path).unwrap();
@@ -164,10 +146,7 @@ mod tests {
     fn a_full_disk_degrades_once_to_stderr() {
         let mut sink = Sink::new(&LogTarget::File("/dev/full".into()));
         let failure = sink.write_line("x").unwrap_err();
-        assert!(
-            failure.message.contains("/dev/full") && failure.message.contains("stderr"),
-            "{failure:?}"
-        );
+        assert!(failure.message.contains("/dev/full") && failure.message.contains("stderr"), "{failure:?}");
         assert!(matches!(sink, Sink::Stderr));
     }
 

@@ -96,13 +96,7 @@ pub fn mann_kendall(points: &[(f64, f64)]) -> MannKendall {
     } else {
         (normal_upper_tail(continuity_corrected_z(s, var_s)), false)
     };
-    MannKendall {
-        n,
-        s,
-        var_s,
-        p_increasing,
-        exact,
-    }
+    MannKendall { n, s, var_s, p_increasing, exact }
 }
 
 /// `S = Σ_{i<j} sign(xj - xi) · sign(yj - yi)`.
@@ -151,11 +145,7 @@ fn tie_group_sizes(values: impl Iterator<Item = f64>) -> Vec<usize> {
 fn kendall_variance(n: usize, x_ties: &[usize], y_ties: &[usize]) -> f64 {
     if n < 3 {
         // The general formula divides by n-2; for n = 2 S is ±1 or 0.
-        return if n == 2 && x_ties.is_empty() && y_ties.is_empty() {
-            1.0
-        } else {
-            0.0
-        };
+        return if n == 2 && x_ties.is_empty() && y_ties.is_empty() { 1.0 } else { 0.0 };
     }
     let nf = n as f64;
     let sum = |ties: &[usize], f: fn(f64) -> f64| ties.iter().map(|&t| f(t as f64)).sum::<f64>();
@@ -237,10 +227,13 @@ fn erfc(x: f64) -> f64 {
                 + t * (0.096_784_18
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let r = t * poly.exp();
-    if x >= 0.0 { r } else { 2.0 - r }
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
 }
 
 #[cfg(test)]
@@ -299,10 +292,7 @@ mod tests {
         assert_eq!(theil_sen_slope(&[(1.0, 2.0), (1.0, 5.0)]), None);
         // Repeated x are skipped, the rest still count.
         // Slopes 2 and -1: median 0.5.
-        assert_eq!(
-            theil_sen_slope(&[(1.0, 2.0), (1.0, 5.0), (2.0, 4.0)]),
-            Some(0.5)
-        );
+        assert_eq!(theil_sen_slope(&[(1.0, 2.0), (1.0, 5.0), (2.0, 4.0)]), Some(0.5));
     }
 
     #[test]
@@ -314,11 +304,7 @@ mod tests {
         assert!(close(mk.var_s, 26.0 / 3.0, 1e-12));
         // Exact: S >= 4 <=> at most 1 inversion: 1 + 3 of 24 permutations.
         assert!(mk.exact);
-        assert!(
-            close(mk.p_increasing, 4.0 / 24.0, 1e-12),
-            "{}",
-            mk.p_increasing
-        );
+        assert!(close(mk.p_increasing, 4.0 / 24.0, 1e-12), "{}", mk.p_increasing);
     }
 
     #[test]
@@ -356,11 +342,7 @@ mod tests {
         assert!(close(mk.var_s, 138.0 / 18.0, 1e-12));
         assert!(!mk.exact);
         // Continuity corrected: z = 4 / sqrt(138/18) = 1.4446, P(Z >= z) = 0.07428.
-        assert!(
-            close(mk.p_increasing, 0.074_28, 2e-4),
-            "{}",
-            mk.p_increasing
-        );
+        assert!(close(mk.p_increasing, 0.074_28, 2e-4), "{}", mk.p_increasing);
     }
 
     #[test]

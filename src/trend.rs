@@ -414,19 +414,10 @@ impl Trend {
         // A window reaches back far enough to hold `min_points` points, so a
         // sparse series (rare full GCs) still gets judged on its shortest
         // window rather than waiting for a longer one.
-        let sparse_from = self
-            .points
-            .len()
-            .checked_sub(self.opts.min_points)
-            .map(|i| self.points[i].t);
+        let sparse_from = self.points.len().checked_sub(self.opts.min_points).map(|i| self.points[i].t);
         for w in self.scales() {
             let from = now.saturating_sub(w).min(sparse_from.unwrap_or(0));
-            let pts: Vec<Point> = self
-                .points
-                .iter()
-                .filter(|p| p.t >= from)
-                .copied()
-                .collect();
+            let pts: Vec<Point> = self.points.iter().filter(|p| p.t >= from).copied().collect();
             if pts.len() < self.opts.min_points || pts.len() == last_n {
                 continue;
             }
@@ -460,10 +451,7 @@ impl Trend {
         if let (TrendState::Leaking, Some(f)) = (self.state, held) {
             return (TrendState::Leaking, Some(f));
         }
-        let growing = fits
-            .iter()
-            .filter(still_rising)
-            .min_by(|a, b| a.p.total_cmp(&b.p));
+        let growing = fits.iter().filter(still_rising).min_by(|a, b| a.p.total_cmp(&b.p));
         if let Some(f) = growing {
             return (TrendState::Growing, Some(f));
         }
@@ -499,7 +487,11 @@ impl Trend {
 
 /// Never let NaN or infinity out.
 fn finite(x: f64) -> f64 {
-    if x.is_finite() { x } else { 0.0 }
+    if x.is_finite() {
+        x
+    } else {
+        0.0
+    }
 }
 
 /// Weighted average of two points.
@@ -507,11 +499,7 @@ fn merge(a: Point, b: Point) -> Point {
     let (wa, wb) = (a.weight as f64, b.weight as f64);
     let w = wa + wb;
     let t = (a.t as f64 * wa + b.t as f64 * wb) / w;
-    Point {
-        t: t.round() as u64,
-        v: (a.v * wa + b.v * wb) / w,
-        weight: a.weight.saturating_add(b.weight),
-    }
+    Point { t: t.round() as u64, v: (a.v * wa + b.v * wb) / w, weight: a.weight.saturating_add(b.weight) }
 }
 
 /// The statistics of one window.
@@ -544,13 +532,7 @@ struct Segment {
 impl Fit {
     fn new(points: &[Point], max_fit_points: usize) -> Option<Fit> {
         let start = points.first()?.t;
-        let xy = thin(
-            points
-                .iter()
-                .map(|p| (p.t.saturating_sub(start) as f64, p.v))
-                .collect(),
-            max_fit_points,
-        );
+        let xy = thin(points.iter().map(|p| (p.t.saturating_sub(start) as f64, p.v)).collect(), max_fit_points);
         let slope = theil_sen_slope(&xy)?;
         let level = sen_intercept(&xy, slope)?;
         let span = xy.last()?.0 - xy.first()?.0;
@@ -653,11 +635,7 @@ fn segment_slopes(xy: &[(f64, f64)], noise: f64) -> [Option<Segment>; SEGMENTS] 
             let mut values: Vec<f64> = part.iter().map(|p| p.1).collect();
             if let (Some(slope), Some(level)) = (theil_sen_slope(part), median(&mut values)) {
                 let std_err = slope_std_err(part, noise);
-                *slot = Some(Segment {
-                    slope,
-                    std_err,
-                    level,
-                });
+                *slot = Some(Segment { slope, std_err, level });
             }
         }
     }
@@ -734,9 +712,7 @@ impl FloorSampler {
         if self.open.is_some_and(|(_, low)| low.0 < t) {
             self.close_bucket();
         }
-        let bar = self
-            .baseline_noise()
-            .map(|noise| v - FLOOR_MARGIN_SIGMAS * noise);
+        let bar = self.baseline_noise().map(|noise| v - FLOOR_MARGIN_SIGMAS * noise);
         let mut kept = Vec::new();
         while let Some(p) = self.pending.front().copied().filter(|p| p.0 < t) {
             self.pending.pop_front();
@@ -840,15 +816,9 @@ mod tests {
                         total * ((t - start) / secs).min(1.0)
                     }
                 }
-                Part::Fill { start, tau, total } if t >= start => {
-                    total * (1.0 - (-(t - start) / tau).exp())
-                }
+                Part::Fill { start, tau, total } if t >= start => total * (1.0 - (-(t - start) / tau).exp()),
                 Part::Leak { start, rate, stop } if t >= start => rate * (t.min(stop) - start),
-                Part::Burst {
-                    start,
-                    secs,
-                    height,
-                } if t >= start && t < start + secs => height,
+                Part::Burst { start, secs, height } if t >= start && t < start + secs => height,
                 Part::Saw { period, height } => height * (t / period).fract(),
                 _ => 0.0,
             }
@@ -1011,11 +981,7 @@ mod tests {
 
         fn sample(&mut self, t: f64, v: f64) -> bool {
             self.samples.push_back((t, v));
-            while self
-                .samples
-                .front()
-                .is_some_and(|p| p.0 < t - Self::WINDOW_S)
-            {
+            while self.samples.front().is_some_and(|p| p.0 < t - Self::WINDOW_S) {
                 self.samples.pop_front();
             }
             self.samples.len() >= 20 && least_squares_slope(&self.samples) >= Self::RATE
@@ -1028,7 +994,11 @@ mod tests {
         let my = points.iter().map(|p| p.1).sum::<f64>() / n;
         let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
         let sxx: f64 = points.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
-        if sxx > 0.0 { sxy / sxx } else { 0.0 }
+        if sxx > 0.0 {
+            sxy / sxx
+        } else {
+            0.0
+        }
     }
 
     /// Feeds a simulation to a `Trend` (and to the two reference detectors),
@@ -1078,10 +1048,7 @@ mod tests {
 
     fn check_finite(v: &Verdict) {
         assert!(v.slope_bytes_per_min.is_finite(), "{v:?}");
-        assert!(
-            v.confidence.is_finite() && (0.0..=1.0).contains(&v.confidence),
-            "{v:?}"
-        );
+        assert!(v.confidence.is_finite() && (0.0..=1.0).contains(&v.confidence), "{v:?}");
         assert!(v.growth_bytes.is_finite(), "{v:?}");
     }
 
@@ -1089,28 +1056,16 @@ mod tests {
     fn assert_never_leaks(name: &str, sim: &Sim, secs: u64, seeds: std::ops::Range<u64>) {
         for seed in seeds {
             let o = run(sim, seed, secs);
-            assert_eq!(
-                o.ours, None,
-                "{name}: seed {seed} flagged as leaking: {o:?}"
-            );
+            assert_eq!(o.ours, None, "{name}: seed {seed} flagged as leaking: {o:?}");
         }
     }
 
     /// Asserts a leak starting at `start` is reported within `within` s.
-    fn assert_leak_found(
-        name: &str,
-        sim: &Sim,
-        start: f64,
-        within: f64,
-        seeds: std::ops::Range<u64>,
-    ) {
+    fn assert_leak_found(name: &str, sim: &Sim, start: f64, within: f64, seeds: std::ops::Range<u64>) {
         for seed in seeds {
             let o = run(sim, seed, (start + within) as u64 + 5);
             let at = o.ours.unwrap_or(f64::INFINITY);
-            assert!(
-                at >= start,
-                "{name}: seed {seed} flagged before the leak: {o:?}"
-            );
+            assert!(at >= start, "{name}: seed {seed} flagged before the leak: {o:?}");
             assert!(at <= start + within, "{name}: seed {seed} too late: {o:?}");
         }
     }
@@ -1130,31 +1085,14 @@ mod tests {
         assert_never_leaks("huge sawtooth", &sim, 900, 0..5);
         // A sawtooth in a series sampled directly (external buffers freed
         // by GCs), 10 s period.
-        let saw = Part::Saw {
-            period: 10.0,
-            height: 30.0 * MB,
-        };
-        assert_never_leaks(
-            "external sawtooth",
-            &Sim::direct(50.0, 0.3).with(saw),
-            600,
-            0..5,
-        );
+        let saw = Part::Saw { period: 10.0, height: 30.0 * MB };
+        assert_never_leaks("external sawtooth", &Sim::direct(50.0, 0.3).with(saw), 600, 0..5);
     }
 
     #[test]
     fn warm_up_then_flat_is_stable() {
-        let ramp = Part::Ramp {
-            start: 0.0,
-            secs: 9.0,
-            total: 150.0 * MB,
-        };
-        assert_never_leaks(
-            "heap warm-up",
-            &Sim::heap(20.0, 10.0, 6.0).with(ramp.clone()),
-            400,
-            0..5,
-        );
+        let ramp = Part::Ramp { start: 0.0, secs: 9.0, total: 150.0 * MB };
+        assert_never_leaks("heap warm-up", &Sim::heap(20.0, 10.0, 6.0).with(ramp.clone()), 400, 0..5);
         assert_never_leaks("rss warm-up", &Sim::direct(40.0, 0.5).with(ramp), 400, 0..5);
     }
 
@@ -1163,11 +1101,7 @@ mod tests {
         // Ramps of up to 10 s, anywhere, of any size: never a leak.
         for (i, total_mb) in [10.0, 30.0, 100.0, 400.0].into_iter().enumerate() {
             for secs in [2.0, 5.0, 10.0] {
-                let ramp = Part::Ramp {
-                    start: 97.3 + i as f64,
-                    secs,
-                    total: total_mb * MB,
-                };
+                let ramp = Part::Ramp { start: 97.3 + i as f64, secs, total: total_mb * MB };
                 let sim = Sim::direct(80.0, 0.5).with(ramp.clone());
                 assert_never_leaks("rss ramp", &sim, 400, 0..2);
                 let sim = Sim::heap(80.0, 12.0, 5.0).with(ramp);
@@ -1179,65 +1113,23 @@ mod tests {
     #[test]
     fn bounded_cache_filling_to_its_cap_is_stable() {
         // Exponential fill, 98% done within 10 s.
-        let fill = Part::Fill {
-            start: 120.0,
-            tau: 2.5,
-            total: 80.0 * MB,
-        };
-        assert_never_leaks(
-            "heap cache",
-            &Sim::heap(60.0, 20.0, 8.0).with(fill.clone()),
-            500,
-            0..5,
-        );
-        assert_never_leaks(
-            "external cache",
-            &Sim::direct(10.0, 0.2).with(fill),
-            500,
-            0..5,
-        );
+        let fill = Part::Fill { start: 120.0, tau: 2.5, total: 80.0 * MB };
+        assert_never_leaks("heap cache", &Sim::heap(60.0, 20.0, 8.0).with(fill.clone()), 500, 0..5);
+        assert_never_leaks("external cache", &Sim::direct(10.0, 0.2).with(fill), 500, 0..5);
     }
 
     #[test]
     fn plateau_after_a_short_climb_is_stable() {
-        let climb = Part::Ramp {
-            start: 60.0,
-            secs: 10.0,
-            total: 60.0 * MB,
-        };
-        assert_never_leaks(
-            "plateau",
-            &Sim::direct(150.0, 1.0).with(climb.clone()),
-            600,
-            0..5,
-        );
-        assert_never_leaks(
-            "heap plateau",
-            &Sim::heap(150.0, 30.0, 10.0).with(climb),
-            600,
-            0..5,
-        );
+        let climb = Part::Ramp { start: 60.0, secs: 10.0, total: 60.0 * MB };
+        assert_never_leaks("plateau", &Sim::direct(150.0, 1.0).with(climb.clone()), 600, 0..5);
+        assert_never_leaks("heap plateau", &Sim::heap(150.0, 30.0, 10.0).with(climb), 600, 0..5);
     }
 
     #[test]
     fn single_step_is_stable() {
-        let step = Part::Ramp {
-            start: 100.0,
-            secs: 0.0,
-            total: 50.0 * MB,
-        };
-        assert_never_leaks(
-            "rss step",
-            &Sim::direct(100.0, 0.5).with(step.clone()),
-            500,
-            0..5,
-        );
-        assert_never_leaks(
-            "heap step",
-            &Sim::heap(100.0, 20.0, 6.0).with(step),
-            500,
-            0..5,
-        );
+        let step = Part::Ramp { start: 100.0, secs: 0.0, total: 50.0 * MB };
+        assert_never_leaks("rss step", &Sim::direct(100.0, 0.5).with(step.clone()), 500, 0..5);
+        assert_never_leaks("heap step", &Sim::heap(100.0, 20.0, 6.0).with(step), 500, 0..5);
     }
 
     fn bursty(mut sim: Sim, seed: u64, secs: f64) -> Sim {
@@ -1246,11 +1138,7 @@ mod tests {
         while t < secs {
             let len = rng.range(1.0, 8.0);
             let height = rng.range(5.0, 60.0) * MB;
-            sim.parts.push(Part::Burst {
-                start: t,
-                secs: len,
-                height,
-            });
+            sim.parts.push(Part::Burst { start: t, secs: len, height });
             t += len + rng.range(2.0, 30.0);
         }
         sim
@@ -1259,23 +1147,14 @@ mod tests {
     #[test]
     fn bursty_load_is_stable() {
         for seed in 0..4 {
-            assert_never_leaks(
-                "rss bursts",
-                &bursty(Sim::direct(120.0, 0.5), seed, 600.0),
-                600,
-                seed..seed + 1,
-            );
+            assert_never_leaks("rss bursts", &bursty(Sim::direct(120.0, 0.5), seed, 600.0), 600, seed..seed + 1);
             let heap = bursty(Sim::heap(120.0, 25.0, 6.0), seed, 600.0);
             assert_never_leaks("heap bursts", &heap, 600, seed..seed + 1);
         }
     }
 
     fn leak(start: f64, rate_mb_s: f64) -> Part {
-        Part::Leak {
-            start,
-            rate: rate_mb_s * MB,
-            stop: f64::INFINITY,
-        }
+        Part::Leak { start, rate: rate_mb_s * MB, stop: f64::INFINITY }
     }
 
     #[test]
@@ -1313,9 +1192,7 @@ mod tests {
     #[test]
     fn slow_climb_under_large_noisy_sawtooth_is_eventually_leaking() {
         // 0.1 MB/s (6 MB/min) under a 150 MB sawtooth with noisy baselines.
-        let sim = Sim::heap(300.0, 150.0, 20.0)
-            .noise(2.0)
-            .with(leak(60.0, 0.1));
+        let sim = Sim::heap(300.0, 150.0, 20.0).noise(2.0).with(leak(60.0, 0.1));
         for seed in 0..5 {
             let o = run(&sim, seed, 600);
             let at = o.ours.expect("slow leak never reported");
@@ -1325,11 +1202,7 @@ mod tests {
 
     #[test]
     fn leak_that_stops_is_no_longer_leaking_later() {
-        let sim = Sim::direct(100.0, 0.3).with(Part::Leak {
-            start: 60.0,
-            rate: 0.5 * MB,
-            stop: 180.0,
-        });
+        let sim = Sim::direct(100.0, 0.3).with(Part::Leak { start: 60.0, rate: 0.5 * MB, stop: 180.0 });
         for seed in 0..3 {
             let mut trend = Trend::new(default_opts());
             let mut states = Vec::new();
@@ -1342,20 +1215,11 @@ mod tests {
                 states.push(trend.verdict(s as u64 * 1000).state);
             }
             // Leaking without a gap from detection until the leak stops.
-            let first = states
-                .iter()
-                .position(|s| *s == TrendState::Leaking)
-                .unwrap();
+            let first = states.iter().position(|s| *s == TrendState::Leaking).unwrap();
             assert!(first <= 90, "seed {seed}: found at {first}");
-            assert!(
-                states[first..180].iter().all(|s| *s == TrendState::Leaking),
-                "seed {seed}: flickered"
-            );
+            assert!(states[first..180].iter().all(|s| *s == TrendState::Leaking), "seed {seed}: flickered");
             // Well after it stopped: no longer leaking.
-            assert!(
-                states[300..].iter().all(|s| *s != TrendState::Leaking),
-                "seed {seed}: stuck"
-            );
+            assert!(states[300..].iter().all(|s| *s != TrendState::Leaking), "seed {seed}: stuck");
         }
     }
 
@@ -1395,26 +1259,10 @@ mod tests {
         let secs_ramp = rng.range(0.0, 10.0);
         match rng.pick(6) {
             0 => {}
-            1 => sim.parts.push(Part::Ramp {
-                start: 0.0,
-                secs: secs_ramp,
-                total: size,
-            }),
-            2 => sim.parts.push(Part::Ramp {
-                start,
-                secs: secs_ramp,
-                total: size,
-            }),
-            3 => sim.parts.push(Part::Fill {
-                start,
-                tau: rng.range(0.5, 2.5),
-                total: size,
-            }),
-            4 => sim.parts.push(Part::Ramp {
-                start,
-                secs: 0.0,
-                total: size,
-            }),
+            1 => sim.parts.push(Part::Ramp { start: 0.0, secs: secs_ramp, total: size }),
+            2 => sim.parts.push(Part::Ramp { start, secs: secs_ramp, total: size }),
+            3 => sim.parts.push(Part::Fill { start, tau: rng.range(0.5, 2.5), total: size }),
+            4 => sim.parts.push(Part::Ramp { start, secs: 0.0, total: size }),
             _ => sim = bursty(sim, rng.next_u64(), secs),
         }
         if sim.kind == Kind::Direct && rng.unit() < 0.3 {
@@ -1448,10 +1296,7 @@ mod tests {
         );
         assert_eq!(ours, 0);
         // The reference detectors do raise false alarms on the same series.
-        assert!(
-            naive > 0 && memwatch > 0,
-            "naive {naive}, memwatch {memwatch}"
-        );
+        assert!(naive > 0 && memwatch > 0, "naive {naive}, memwatch {memwatch}");
     }
 
     /// One row of the comparison: `Some(leak start)` for a leaky series,
@@ -1464,9 +1309,7 @@ mod tests {
 
     fn comparison_cases() -> Vec<Case> {
         let heap_leak = |base: f64, amp: f64, period: f64, noise: f64| {
-            Sim::heap(base, amp, period)
-                .noise(noise)
-                .with(leak(60.0, 0.5))
+            Sim::heap(base, amp, period).noise(noise).with(leak(60.0, 0.5))
         };
         vec![
             Case {
@@ -1501,16 +1344,10 @@ mod tests {
             },
             Case {
                 name: "heap 300 MB, 150 MB sawtooth, +0.1 MB/s",
-                sim: Sim::heap(300.0, 150.0, 20.0)
-                    .noise(2.0)
-                    .with(leak(60.0, 0.1)),
+                sim: Sim::heap(300.0, 150.0, 20.0).noise(2.0).with(leak(60.0, 0.1)),
                 leak_start: Some(60.0),
             },
-            Case {
-                name: "heap small sawtooth (healthy)",
-                sim: Sim::heap(30.0, 6.0, 4.0),
-                leak_start: None,
-            },
+            Case { name: "heap small sawtooth (healthy)", sim: Sim::heap(30.0, 6.0, 4.0), leak_start: None },
             Case {
                 name: "heap huge sawtooth (healthy)",
                 sim: Sim::heap(200.0, 250.0, 40.0).noise(1.0),
@@ -1523,36 +1360,20 @@ mod tests {
             },
             Case {
                 name: "heap warm-up +150 MB in 9 s",
-                sim: Sim::heap(20.0, 10.0, 3.0).with(Part::Ramp {
-                    start: 0.0,
-                    secs: 9.0,
-                    total: 150.0 * MB,
-                }),
+                sim: Sim::heap(20.0, 10.0, 3.0).with(Part::Ramp { start: 0.0, secs: 9.0, total: 150.0 * MB }),
                 leak_start: None,
             },
             Case {
                 name: "heap cache fills 80 MB",
-                sim: Sim::heap(60.0, 20.0, 8.0).with(Part::Fill {
-                    start: 120.0,
-                    tau: 2.5,
-                    total: 80.0 * MB,
-                }),
+                sim: Sim::heap(60.0, 20.0, 8.0).with(Part::Fill { start: 120.0, tau: 2.5, total: 80.0 * MB }),
                 leak_start: None,
             },
             Case {
                 name: "rss single step +50 MB",
-                sim: Sim::direct(100.0, 0.5).with(Part::Ramp {
-                    start: 100.0,
-                    secs: 0.0,
-                    total: 50.0 * MB,
-                }),
+                sim: Sim::direct(100.0, 0.5).with(Part::Ramp { start: 100.0, secs: 0.0, total: 50.0 * MB }),
                 leak_start: None,
             },
-            Case {
-                name: "rss bursty load",
-                sim: bursty(Sim::direct(120.0, 0.5), 7, 600.0),
-                leak_start: None,
-            },
+            Case { name: "rss bursty load", sim: bursty(Sim::direct(120.0, 0.5), 7, 600.0), leak_start: None },
         ]
     }
 
@@ -1589,18 +1410,8 @@ mod tests {
                 }
                 None => assert!(ours.is_empty(), "{}: false alarm", case.name),
             }
-            let memwatch = if case.sim.kind == Kind::Heap {
-                summarize(&mut mw, n)
-            } else {
-                "n/a (no GCs)".into()
-            };
-            println!(
-                "| {} | {} | {} | {} |",
-                case.name,
-                summarize(&mut ours, n),
-                memwatch,
-                summarize(&mut naive, n)
-            );
+            let memwatch = if case.sim.kind == Kind::Heap { summarize(&mut mw, n) } else { "n/a (no GCs)".into() };
+            println!("| {} | {} | {} | {} |", case.name, summarize(&mut ours, n), memwatch, summarize(&mut naive, n));
         }
     }
 
@@ -1623,10 +1434,7 @@ mod tests {
     #[test]
     fn non_finite_values_are_ignored() {
         let mut trend = Trend::new(TrendOptions::default());
-        for (i, v) in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY]
-            .into_iter()
-            .enumerate()
-        {
+        for (i, v) in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY].into_iter().enumerate() {
             trend.push(i as u64, v);
             trend.push_floor_sample(i as u64, v);
         }
@@ -1667,12 +1475,7 @@ mod tests {
         let mut rng = Rng::new(3);
         let mut found = None;
         for s in 0..200u64 {
-            let level = 80.0 * MB
-                + if s > 60 {
-                    (s - 60) as f64 * 0.5 * MB
-                } else {
-                    0.0
-                };
+            let level = 80.0 * MB + if s > 60 { (s - 60) as f64 * 0.5 * MB } else { 0.0 };
             let t = (s * 1000).saturating_sub(rng.pick(1500) as u64);
             trend.push(t, level + 0.2 * MB * rng.normal());
             trend.push(t, level + 0.2 * MB * rng.normal());
@@ -1686,10 +1489,7 @@ mod tests {
 
     #[test]
     fn memory_is_bounded() {
-        let opts = TrendOptions {
-            window_ms: 3_600_000,
-            ..TrendOptions::default()
-        };
+        let opts = TrendOptions { window_ms: 3_600_000, ..TrendOptions::default() };
         let mut trend = Trend::new(opts);
         for i in 0..100_000u64 {
             trend.push(i * 10, (i % 97) as f64);
@@ -1711,21 +1511,14 @@ mod tests {
 
     #[test]
     fn compaction_keeps_recent_points_and_the_trend() {
-        let opts = TrendOptions {
-            max_points: 64,
-            window_ms: 600_000,
-            ..TrendOptions::default()
-        };
+        let opts = TrendOptions { max_points: 64, window_ms: 600_000, ..TrendOptions::default() };
         let mut trend = Trend::new(opts);
         for i in 0..500u64 {
             trend.push(i * 1000, 1000.0 * i as f64);
         }
         assert!(trend.len() <= 64);
         let last: Vec<u64> = trend.points.iter().rev().take(10).map(|p| p.t).collect();
-        assert_eq!(
-            last,
-            (490..500u64).rev().map(|i| i * 1000).collect::<Vec<_>>()
-        );
+        assert_eq!(last, (490..500u64).rev().map(|i| i * 1000).collect::<Vec<_>>());
         let v = trend.verdict(499_000);
         assert!((v.slope_bytes_per_min - 60_000.0).abs() < 1.0, "{v:?}");
     }

@@ -1,0 +1,255 @@
+//! One session's three trend series — the heap after full GCs, `external + arrayBuffers`, and
+//! RSS — each judged on its own (a Buffer leak is not blamed on the JS heap, nor the other way
+//! round), and the `LEAKWATCH_*_GROWTH` warnings they raise.
+
+use crate::trend::{Trend, TrendOptions, TrendState, Verdict};
+use serde_json::{json, Value};
+
+/// A warning about one series, already worded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeakWarning {
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+/// While a series stays `leaking`, warn again at most this often, and only if it rose by at
+/// least the leak threshold again since the previous warning.
+const REWARN_MS: u64 = 5 * 60_000;
+
+struct Series {
+    name: &'static str,
+    code: &'static str,
+    trend: Trend,
+    verdict: Option<Verdict>,
+    latest: Option<f64>,
+    /// When and at what level the last warning fired.
+    warned: Option<(u64, f64)>,
+}
+
+impl Series {
+    fn new(name: &'static str, code: &'static str, opts: &TrendOptions) -> Series {
+        Series { name, code, trend: Trend::new(opts.clone()), verdict: None, latest: None, warned: None }
+    }
+
+    fn push(&mut self, t_ms: u64, value: f64) {
+        self.trend.push(t_ms, value);
+        self.latest = Some(value);
+    }
+
+    /// Re-judges the series; true when this verdict deserves a warning.
+    fn judge(&mut self, now_ms: u64) -> bool {
+        let verdict = self.trend.verdict(now_ms);
+        let entered = verdict.state == TrendState::Leaking
+            && self.verdict.as_ref().is_none_or(|v| v.state != TrendState::Leaking);
+        let again = verdict.state == TrendState::Leaking
+            && match (self.warned, self.latest) {
+                (Some((at, level)), Some(now_level)) => {
+                    now_ms.saturating_sub(at) >= REWARN_MS && now_level - level >= self.trend.options().min_growth_bytes
+                }
+                _ => false,
+            };
+        self.verdict = Some(verdict);
+        if entered || again {
+            self.warned = Some((now_ms, self.latest.unwrap_or(0.0)));
+        }
+        entered || again
+    }
+
+    fn to_json(&self) -> Value {
+        match &self.verdict {
+            Some(v) => json!({
+                "state": v.state.as_str(),
+                "slopeBytesPerMin": v.slope_bytes_per_min.round(),
+                "confidence": (v.confidence * 1e4).round() / 1e4,
+            }),
+            None => json!({"state": TrendState::WarmingUp.as_str(), "slopeBytesPerMin": 0, "confidence": 0}),
+        }
+    }
+}
+
+pub struct Trends {
+    heap: Series,
+    external: Series,
+    rss: Series,
+}
+
+impl Trends {
+    pub fn new(opts: &TrendOptions) -> Trends {
+        Trends {
+            heap: Series::new("heap", "LEAKWATCH_HEAP_GROWTH", opts),
+            external: Series::new("external", "LEAKWATCH_EXTERNAL_GROWTH", opts),
+            rss: Series::new("rss", "LEAKWATCH_RSS_GROWTH", opts),
+        }
+    }
+
+    /// Heap used after a full GC.
+    pub fn on_baseline(&mut self, t_ms: u64, bytes: f64) {
+        self.heap.push(t_ms, bytes);
+    }
+
+    /// The JS thread's once-a-second sample.
+    pub fn on_sample(&mut self, t_ms: u64, heap_used: f64, external_and_buffers: f64) {
+        self.heap.trend.push_floor_sample(t_ms, heap_used);
+        self.external.push(t_ms, external_and_buffers);
+    }
+
+    pub fn on_rss(&mut self, t_ms: u64, bytes: f64) {
+        self.rss.push(t_ms, bytes);
+    }
+
+    /// Re-judges every series; returns the warnings due now. `heap_limit` gives the heap
+    /// warning its projected time to the limit; `also` is appended to every message (e.g. a
+    /// listener leak live at the same time).
+    pub fn evaluate(&mut self, now_ms: u64, heap_limit: Option<f64>, also: Option<&str>) -> Vec<LeakWarning> {
+        let mut out = Vec::new();
+        for series in [&mut self.heap, &mut self.external, &mut self.rss] {
+            if series.judge(now_ms) {
+                let limit = if series.name == "heap" { heap_limit } else { None };
+                out.push(warning(series, now_ms, limit, also));
+            }
+        }
+        out
+    }
+
+    /// `{heap: {state, slopeBytesPerMin, confidence}, external: {...}, rss: {...}}`
+    pub fn to_json(&self) -> Value {
+        json!({"heap": self.heap.to_json(), "external": self.external.to_json(), "rss": self.rss.to_json()})
+    }
+
+    /// Series currently `leaking`, for metrics and other warnings.
+    pub fn leaking(&self) -> Vec<&'static str> {
+        [&self.heap, &self.external, &self.rss]
+            .into_iter()
+            .filter(|s| s.verdict.as_ref().is_some_and(|v| v.state == TrendState::Leaking))
+            .map(|s| s.name)
+            .collect()
+    }
+}
+
+fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>, also: Option<&str>) -> LeakWarning {
+    let v = series.verdict.as_ref().expect("judged before warning");
+    let latest = series.latest.unwrap_or(0.0);
+    let what = match series.name {
+        "heap" => "the heap left after full GCs",
+        "external" => "memory outside the JS heap (external + ArrayBuffers)",
+        _ => "the resident set size (RSS)",
+    };
+    let since_ms = now_ms.saturating_sub(v.window_start_ms);
+    let mut message = format!(
+        "Possible memory leak: {what} grew {} in {} ({}/min, confidence {:.1}%)",
+        bytes(v.growth_bytes),
+        duration(since_ms),
+        signed_bytes(v.slope_bytes_per_min),
+        v.confidence * 100.0
+    );
+    let to_limit = heap_limit.and_then(|limit| time_to_limit(limit, latest, v.slope_bytes_per_min));
+    if let (Some(ms), Some(limit)) = (to_limit, heap_limit) {
+        message.push_str(&format!("; at this rate the heap limit ({}) is reached in {}", bytes(limit), duration(ms)));
+    }
+    message.push('.');
+    if let Some(also) = also {
+        message.push(' ');
+        message.push_str(also);
+    }
+    LeakWarning {
+        code: series.code,
+        message,
+        details: json!({
+            "series": series.name,
+            "state": v.state.as_str(),
+            "slopeBytesPerMin": v.slope_bytes_per_min.round(),
+            "confidence": v.confidence,
+            "growthBytes": v.growth_bytes.round(),
+            "windowStartMs": v.window_start_ms,
+            "current": latest.round(),
+            "msToHeapLimit": to_limit,
+        }),
+    }
+}
+
+/// How long until `limit` at the current slope; None when not rising.
+fn time_to_limit(limit: f64, current: f64, slope_per_min: f64) -> Option<u64> {
+    (slope_per_min > 0.0 && limit > current).then(|| ((limit - current) / slope_per_min * 60_000.0) as u64)
+}
+
+fn bytes(b: f64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    if b.abs() >= 1024.0 * MB {
+        format!("{:.1} GB", b / (1024.0 * MB))
+    } else {
+        format!("{:.1} MB", b / MB)
+    }
+}
+
+fn signed_bytes(b: f64) -> String {
+    format!("{}{}", if b >= 0.0 { "+" } else { "-" }, bytes(b.abs()))
+}
+
+fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> TrendOptions {
+        TrendOptions {
+            window_ms: 20_000,
+            warmup_ms: 2_000,
+            sustain_ms: 4_000,
+            min_growth_bytes: 1e6,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_climbing_heap_warns_once_with_slope_and_time_to_limit() {
+        let mut t = Trends::new(&fast());
+        let mut warnings = Vec::new();
+        for i in 0..40u64 {
+            let now = 1_000_000 + i * 500;
+            t.on_baseline(now, 50e6 + i as f64 * 0.5e6);
+            t.on_sample(now, 60e6, 1e6);
+            t.on_rss(now, 100e6);
+            warnings.extend(t.evaluate(now, Some(4e9), None));
+        }
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let w = &warnings[0];
+        assert_eq!(w.code, "LEAKWATCH_HEAP_GROWTH");
+        assert!(w.message.starts_with("Possible memory leak: the heap left after full GCs grew"), "{}", w.message);
+        assert!(w.message.contains("heap limit (3.7 GB) is reached in"), "{}", w.message);
+        assert_eq!(t.leaking(), vec!["heap"]);
+        assert_eq!(t.to_json()["heap"]["state"], "leaking");
+        assert_eq!(t.to_json()["rss"]["state"], "stable");
+    }
+
+    #[test]
+    fn a_buffer_leak_is_not_blamed_on_the_heap() {
+        let mut t = Trends::new(&fast());
+        let mut codes = Vec::new();
+        for i in 0..40u64 {
+            let now = i * 500;
+            t.on_baseline(now, 50e6);
+            t.on_sample(now, 60e6, 1e6 + i as f64 * 0.5e6);
+            codes.extend(t.evaluate(now, None, Some("A listener leak is live too.")).into_iter().map(|w| w.code));
+        }
+        assert_eq!(codes, vec!["LEAKWATCH_EXTERNAL_GROWTH"]);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(duration(5_000), "5 s");
+        assert_eq!(duration(600_000), "10 min");
+        assert_eq!(duration(3 * 3_600_000 + 5 * 60_000), "3h 05m");
+        assert_eq!(signed_bytes(-2.0 * 1024.0 * 1024.0), "-2.0 MB");
+        assert_eq!(time_to_limit(100.0, 40.0, 60.0), Some(60_000));
+        assert_eq!(time_to_limit(100.0, 40.0, 0.0), None);
+    }
+}
