@@ -14,12 +14,7 @@ const SHIM_FILE: &str = "leakwatch_gc_shim.so";
 
 fn main() {
     // Every path must print these, or cargo silently reuses a stale shim.
-    for var in [
-        "LEAKWATCH_NODE_INCLUDE",
-        "LEAKWATCH_NO_SHIM",
-        "npm_config_nodedir",
-        "NODE",
-    ] {
+    for var in ["LEAKWATCH_NODE_INCLUDE", "LEAKWATCH_NO_SHIM", "npm_config_nodedir", "NODE"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     println!("cargo:rerun-if-changed={SHIM_SOURCE}");
@@ -73,9 +68,7 @@ fn find_node_include() -> Option<PathBuf> {
             candidates.push(prefix.join("include/node"));
         }
     }
-    candidates
-        .into_iter()
-        .find(|dir| dir.join("v8.h").is_file())
+    candidates.into_iter().find(|dir| dir.join("v8.h").is_file())
 }
 
 fn build_shim(include: &Path, out: &Path) {
@@ -103,19 +96,12 @@ fn build_shim(include: &Path, out: &Path) {
         }
     };
     let compiler = cc::Build::new().cpp(true).get_compiler();
-    let status = compiler
-        .to_command()
-        .args(["-shared", "-o"])
-        .arg(out)
-        .args(&objects)
-        .status();
+    let status = compiler.to_command().args(["-shared", "-o"]).arg(out).args(&objects).status();
     match status {
         Ok(s) if s.success() => {}
         other => {
             let _ = std::fs::remove_file(out);
-            println!(
-                "cargo:warning=linking the V8 GC shim failed ({other:?}): perf_hooks fallback"
-            );
+            println!("cargo:warning=linking the V8 GC shim failed ({other:?}): perf_hooks fallback");
         }
     }
 }
