@@ -119,7 +119,7 @@ test('bad options throw errors that name the option and the accepted values', ()
     [{ log: 42 }, TypeError, /"log" must be 'stderr', 'stdout', 'off', a file path, a function\(line\) or a logger/],
     [{ log: '' }, TypeError, /"log"/],
     [{ gcSource: 'magic' }, TypeError, /"gcSource" must be 'auto', 'v8', 'perf_hooks'/],
-    [{ intervall: 5 }, TypeError, /unknown option "intervall"; accepted options are interval, log, gcSource, heap/],
+    [{ intervall: 5 }, TypeError, /unknown option "intervall"; accepted options are interval, log, gcSource, heap, listeners/],
     ['fast', TypeError, /options must be an object/],
   ];
   for (const [options, Kind, message] of cases) {

@@ -22,6 +22,7 @@ function createLeakwatch() {
   const threadId = binding.isMainThread() ? 0 : require('node:worker_threads').threadId;
 
   const lw = new EventEmitter();
+  const LISTENER_SLOTS = 4096; // src/session.rs LISTENER_SLOTS
   let session = null; // {id, options, gcSource, stopSampler, stopGcObserver, unsubscribe}
 
   function start(options) {
@@ -44,6 +45,7 @@ function createLeakwatch() {
     session.stopSampler = startSampler(normalized.intervalMs, (s, handles) => binding.sample(id, s, handles));
     session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
     session.unsubscribe = warnings.onWarning((w) => logWarning(id, w));
+    session.tracker = normalized.listeners ? trackListeners(id) : null;
     updateDelivery();
     process.on('exit', onExit);
     return lw;
@@ -63,6 +65,7 @@ function createLeakwatch() {
     s.stopSampler();
     if (s.stopGcObserver) s.stopGcObserver();
     s.unsubscribe();
+    if (s.tracker) s.tracker.uninstall();
     const finalLine = binding.stop(s.id, takeSample(), writeFinal);
     if (writeFinal && finalLine) deliverLine(s.options.log, JSON.parse(finalLine), false);
   }
@@ -78,6 +81,32 @@ function createLeakwatch() {
     } catch {
       // The app is exiting: never replace its exit with ours.
     }
+  }
+
+  // Listener adds and removes are counted into memory the background thread reads; a new
+  // (emitter class, event) group or call site is described to it once.
+  function trackListeners(id) {
+    return require('./listeners').install({
+      counts: binding.listenerCounts(id),
+      maxGroups: LISTENER_SLOTS,
+      describeGroup: (slot, info) => binding.describeGroup(id, slot, JSON.stringify(info)),
+      warn: warnings.warn,
+      notify: warnings.notify,
+    });
+  }
+
+  /**
+   * Live listener groups, largest first: exact counts as of now (from the JS side), with the
+   * growth the background thread measured over the last minute.
+   */
+  function listeners(n = 10) {
+    if (!session || !session.tracker) return [];
+    const growth = new Map();
+    for (const t of JSON.parse(binding.listeners(session.id, 100)).top) growth.set(`${t.emitter}\0${t.event}`, t.growth);
+    return session.tracker
+      .snapshot()
+      .slice(0, n)
+      .map((row) => ({ ...row, growth: growth.get(`${row.emitter}\0${row.event}`) ?? 0 }));
   }
 
   function stats() {
@@ -141,6 +170,7 @@ function createLeakwatch() {
 
   /** leakwatch's own bookkeeping (live sessions, dropped GC records), for leak tests of itself. */
   lw.internals = () => JSON.parse(binding.internals());
+  lw.listeners = listeners;
   lw.start = start;
   lw.stop = stop;
   lw.stats = stats;

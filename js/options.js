@@ -8,7 +8,7 @@ const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 24 * 3_600_000;
 const DEFAULT_INTERVAL_MS = 60_000;
 const GC_SOURCES = ['auto', 'v8', 'perf_hooks'];
-const KNOWN = ['interval', 'log', 'gcSource', 'heap'];
+const KNOWN = ['interval', 'log', 'gcSource', 'heap', 'listeners'];
 const HEAP_KNOWN = ['window', 'warmup', 'sustain', 'minGrowth', 'minGrowthRatio', 'confidence'];
 const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
 
@@ -89,6 +89,12 @@ function heap(value) {
   return t;
 }
 
+function listeners(value) {
+  if (value === undefined) return true;
+  if (typeof value === 'boolean') return value;
+  throw fail(TypeError, 'listeners', 'true (count every listener add and remove, the default) or false', value);
+}
+
 function normalizeOptions(options = {}) {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`leakwatch: options must be an object with any of ${KNOWN.join(', ')}; got ${options}`);
@@ -103,6 +109,7 @@ function normalizeOptions(options = {}) {
     log: log(options.log),
     gcSource: gcSource(options.gcSource),
     trend: heap(options.heap),
+    listeners: listeners(options.listeners),
   };
 }
 

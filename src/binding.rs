@@ -169,12 +169,55 @@ pub fn stats(id: u32) -> Option<String> {
     with_shared(id, |shared| lock(shared).stats().to_string())
 }
 
+/// The session's listener counters as an `Int32Array` over Rust's memory (JS bumps them on
+/// every add and remove; the background thread reads them). The block lives until both the
+/// session and the JS array are gone.
+#[napi(catch_unwind)]
+pub fn listener_counts(id: u32) -> Result<Int32Array> {
+    let block = with_shared(id, |shared| lock(shared).counters.clone()).ok_or_else(|| err("no such session"))?;
+    let (ptr, len) = (block.as_mut_ptr(), block.len());
+    // SAFETY: the memory is owned by `block`, kept alive by the closure until V8 frees the array.
+    Ok(unsafe { Int32Array::with_external_data(ptr, len, move |_, _| drop(block)) })
+}
+
+/// What a listener slot means: `{kind, emitter, event, site, appSite, of}` from js/listeners.
+#[napi(catch_unwind)]
+pub fn describe_group(id: u32, slot: u32, info_json: String) {
+    let Ok(info) = serde_json::from_str::<Value>(&info_json) else { return };
+    let text = |key: &str| info[key].as_str().map(str::to_string);
+    with_shared(id, |shared| {
+        let table = &mut lock(shared).listeners;
+        let slot = slot as usize;
+        match info["kind"].as_str() {
+            Some("site-emitters") => table.describe_emitters(slot, info["of"].as_u64().unwrap_or(0) as usize),
+            _ => table.describe(
+                slot,
+                &text("emitter").unwrap_or_default(),
+                &text("event").unwrap_or_default(),
+                text("site").as_deref(),
+                text("appSite").as_deref(),
+            ),
+        }
+    });
+}
+
+/// The top live listener groups: `[{emitter, event, site, live, growth}]`.
+#[napi(catch_unwind)]
+pub fn listeners(id: u32, n: u32) -> Option<String> {
+    with_shared(id, |shared| lock(shared).listeners_json(n as usize).to_string())
+}
+
 /// A warning raised in JS, written to the session's log as an `event: "warning"` line.
 #[napi(catch_unwind)]
 pub fn log_warning(id: u32, code: String, message: String, details_json: String) {
     with_shared(id, |shared| {
         let details = serde_json::from_str(&details_json).unwrap_or(Value::Null);
-        let line = lock(shared).warning_line(&code, &message, details);
+        let mut s = lock(shared);
+        if code.starts_with("LEAKWATCH_LISTENER") {
+            s.note_listener_leak(crate::clock::epoch_ms(), &message);
+        }
+        let line = s.warning_line(&code, &message, details);
+        drop(s);
         collector::log_warning(id, line);
     });
 }

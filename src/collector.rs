@@ -199,14 +199,24 @@ impl Collector {
         self.proc = ProcSample { rss: proc_stats::rss_bytes(), fds: proc_stats::open_fds() };
         let now = clock::epoch_ms();
         for entry in self.entries.values_mut() {
-            // Trends are judged once a second, right after RSS joins its series.
-            let warnings = {
+            // Listener sites and trends are judged once a second, right after RSS joins its series.
+            let (site_warnings, trend_warnings) = {
                 let mut s = lock(&entry.shared);
                 s.record_proc(now, self.proc);
+                let sites = s.sample_listeners(now);
                 let heap_limit = s.sample.map(|x| x.heap_limit);
-                s.trends.evaluate(now as u64, heap_limit, None)
+                let note = s.listener_leak_note(now);
+                (sites, s.trends.evaluate(now as u64, heap_limit, note.as_deref()))
             };
-            for w in warnings {
+            for w in site_warnings {
+                let details = json!({
+                    "kind": "site", "emitter": w.emitter, "event": w.event, "count": w.count, "emitters": w.emitters,
+                    "growth": w.growth, "perMinute": w.per_minute, "windowMs": w.window_ms, "site": w.site,
+                    "appSite": w.app_site,
+                });
+                warn(entry, w.code, &w.message, details, crate::listeners::SITE_LEAK_EVENT);
+            }
+            for w in trend_warnings {
                 warn(entry, w.code, &w.message, w.details, "leak");
             }
         }

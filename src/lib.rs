@@ -7,10 +7,12 @@
 pub mod clock;
 pub mod collector;
 pub mod config;
+pub mod counters;
 pub mod gc_queue;
 pub mod gc_record;
 pub mod gc_stats;
 pub mod histogram;
+pub mod listeners;
 pub mod proc_stats;
 pub mod session;
 pub mod shim;

@@ -4,9 +4,17 @@
 
 use crate::clock;
 use crate::config::Config;
+use crate::counters::CounterBlock;
 use crate::gc_stats::{GcEvent, GcStats};
+use crate::listeners::{ListenerTable, SiteWarning};
 use crate::proc_stats::Fds;
 use crate::trends::Trends;
+use std::sync::Arc;
+
+/// Listener groups a session can tell apart (slot 0 is "other", where overflow folds).
+pub const LISTENER_SLOTS: usize = 4096;
+/// A listener-leak warning is "live" for the heap warning's note this long.
+const LISTENER_LEAK_LIVE_MS: f64 = 10.0 * 60_000.0;
 use serde_json::{json, Map, Value};
 
 /// What the JS thread samples (`process.memoryUsage()` and the heap limit), once a second.
@@ -42,11 +50,21 @@ pub struct Shared {
     /// JS wants each memory line back (a `log: fn`/logger, or `on('stats')` listeners).
     pub deliver_memory: bool,
     pub trends: Trends,
+    /// Listener counts JS writes (two cells per slot: adds, removes) and what they mean.
+    pub counters: Arc<CounterBlock>,
+    pub listeners: ListenerTable,
+    counts_copy: Vec<i32>,
+    /// The latest listener-leak warning (time, message), for the heap warning's note.
+    last_listener_leak: Option<(f64, String)>,
 }
 
 impl Shared {
     pub fn new(config: Config, gc_source: &'static str, gc_fallback_reason: Option<String>) -> Shared {
         Shared {
+            counters: Arc::new(CounterBlock::new(2 * LISTENER_SLOTS)),
+            listeners: ListenerTable::new(LISTENER_SLOTS),
+            counts_copy: Vec::with_capacity(2 * LISTENER_SLOTS),
+            last_listener_leak: None,
             trends: Trends::new(&config.trend),
             deliver_memory: matches!(config.log, crate::config::LogTarget::Js),
             config,
@@ -81,6 +99,41 @@ impl Shared {
         self.proc = proc;
     }
 
+    /// Reads the listener counters and judges the call sites; returns site-leak warnings.
+    pub fn sample_listeners(&mut self, now_ms: f64) -> Vec<SiteWarning> {
+        self.counters.snapshot(&mut self.counts_copy);
+        let warnings = self.listeners.sample(now_ms as u64, &self.counts_copy);
+        if let Some(w) = warnings.last() {
+            self.note_listener_leak(now_ms, &w.message);
+        }
+        warnings
+    }
+
+    /// Remembers a listener-leak warning (from the table or from JS's per-emitter check).
+    pub fn note_listener_leak(&mut self, now_ms: f64, message: &str) {
+        self.last_listener_leak = Some((now_ms, message.to_string()));
+    }
+
+    /// "A listener leak is live at the same time: …" while one was reported recently.
+    pub fn listener_leak_note(&self, now_ms: f64) -> Option<String> {
+        let (at, message) = self.last_listener_leak.as_ref()?;
+        (now_ms - at <= LISTENER_LEAK_LIVE_MS).then(|| format!("A listener leak is live at the same time: {message}"))
+    }
+
+    /// `{live, adds, removes, top: [{emitter, event, site, live, growth}]}` (top `n`).
+    pub fn listeners_json(&self, n: usize) -> Value {
+        let totals = self.listeners.totals();
+        let top: Vec<Value> = self
+            .listeners
+            .top(n)
+            .into_iter()
+            .map(
+                |t| json!({"emitter": t.emitter, "event": t.event, "site": t.site, "live": t.live, "growth": t.growth}),
+            )
+            .collect();
+        json!({"live": totals.live, "adds": totals.adds, "removes": totals.removes, "top": top})
+    }
+
     /// The `event: "memory"` line. `end_interval` restarts the per-interval GC figures
     /// (log lines do; `stats()` peeks without disturbing them).
     pub fn memory_line(&mut self, final_line: bool, end_interval: bool) -> Value {
@@ -112,6 +165,7 @@ impl Shared {
         line.insert("handles".into(), self.handles_json());
         line.insert("gcSource".into(), json!(self.gc_source));
         line.insert("gc".into(), self.gc.to_json(self.gc_dropped, end_interval));
+        line.insert("listeners".into(), self.listeners_json(10));
         line.insert("trend".into(), self.trends.to_json());
         Value::Object(line)
     }

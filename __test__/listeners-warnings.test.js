@@ -1,0 +1,272 @@
+'use strict';
+// Per-emitter warnings (LEAKWATCH_LISTENER_LEAK): when they fire and when they stay silent,
+// their text, details and call sites; Node's own MaxListenersExceededWarning recorded; and the
+// process-warning flags (--no-warnings, --disable-warning, --redirect-warnings,
+// --trace-warnings) acting on them as on any Node warning.
+
+const { test, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const EventEmitter = require('node:events');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { install } = require('../js/listeners');
+const warnings = require('../js/warnings');
+const { pickSite } = require('../js/listeners/sites');
+
+let handle = null;
+const HERE = path.relative(process.cwd(), __filename);
+
+function setup(options = {}) {
+  const warned = [];
+  const notified = [];
+  handle = install({
+    counts: new Int32Array(new ArrayBuffer(8 * 256)),
+    maxGroups: 256,
+    describeGroup() {},
+    warn: (code, message, details, eventName) => warned.push({ code, message, details, eventName }),
+    notify: (code, message, details, eventName) => notified.push({ code, message, details, eventName }),
+    warnIntervalMs: 0,
+    ...options,
+  });
+  return { warned, notified };
+}
+
+afterEach(() => {
+  if (handle) handle.uninstall();
+  handle = null;
+});
+
+class Bus extends EventEmitter {}
+
+test('first warning past the max listeners, then each time the count doubles', () => {
+  const { warned } = setup();
+  const bus = new Bus();
+  for (let i = 0; i < 100; i++) bus.on('message', () => {}); // line of the site below
+  const line = new Error().stack.split('\n')[1].match(/:(\d+):\d+\)?$/)[1] - 1;
+  assert.deepEqual(
+    warned.map((w) => w.details.count),
+    [11, 22, 44, 88],
+  );
+  const first = warned[0];
+  assert.equal(first.code, 'LEAKWATCH_LISTENER_LEAK');
+  assert.equal(first.eventName, 'listener-leak');
+  assert.match(
+    first.message,
+    new RegExp(`^Possible EventEmitter listener leak: 11 'message' listeners on \\[Bus\\] \\(\\+11 in \\d+\\.\\d s\\), added at ${escape(HERE)}:${line}:\\d+$`),
+  );
+  assert.deepEqual(Object.keys(first.details).sort(), ['appSite', 'count', 'emitter', 'event', 'growth', 'kind', 'max', 'site', 'windowMs'].sort());
+  assert.equal(first.details.kind, 'emitter');
+  assert.equal(first.details.emitter, 'Bus');
+  assert.equal(first.details.event, 'message');
+  assert.equal(first.details.max, 10);
+  assert.equal(first.details.appSite, null);
+  assert.equal(warned[1].details.growth, 11); // +11 since the first warning
+});
+
+test('setMaxListeners(100) with 50 permanent listeners is silent', () => {
+  const { warned } = setup();
+  const bus = new Bus();
+  bus.setMaxListeners(100);
+  for (let i = 0; i < 50; i++) bus.on('config', () => {});
+  assert.deepEqual(warned, []);
+});
+
+test('max listeners 0 and Infinity mean unlimited; events.defaultMaxListeners is respected', () => {
+  const { warned } = setup();
+  const zero = new Bus().setMaxListeners(0);
+  const inf = new Bus().setMaxListeners(Infinity);
+  for (let i = 0; i < 500; i++) {
+    zero.on('x', () => {});
+    inf.on('x', () => {});
+  }
+  assert.deepEqual(warned, []);
+  const saved = EventEmitter.defaultMaxListeners;
+  EventEmitter.defaultMaxListeners = 30;
+  try {
+    const bus = new Bus();
+    for (let i = 0; i < 31; i++) bus.on('y', () => {});
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0].details.count, 31);
+    assert.equal(warned[0].details.max, 30);
+  } finally {
+    EventEmitter.defaultMaxListeners = saved;
+  }
+});
+
+test('once listeners that fire, and add/remove churn, are silent', () => {
+  const { warned } = setup();
+  const bus = new Bus();
+  for (let i = 0; i < 1000; i++) {
+    bus.once('tick', () => {});
+    bus.emit('tick');
+    const f = () => {};
+    bus.on('churn', f);
+    bus.off('churn', f);
+  }
+  assert.deepEqual(warned, []);
+});
+
+test('warnings are rate-limited per emitter', () => {
+  const { warned } = setup({ warnIntervalMs: 60_000 });
+  const bus = new Bus();
+  for (let i = 0; i < 1000; i++) bus.on('m', () => {});
+  assert.equal(warned.length, 1);
+});
+
+test('EventTarget: an AbortSignal leak warns (Node 22+ does not)', () => {
+  const { warned } = setup();
+  const { signal } = new AbortController();
+  for (let i = 0; i < 12; i++) signal.addEventListener('abort', () => {});
+  assert.equal(warned.length, 1);
+  assert.equal(warned[0].details.kind, 'target');
+  assert.match(warned[0].message, /^Possible EventTarget listener leak: 11 'abort' listeners on \[AbortSignal\] /);
+});
+
+test('Node\'s own MaxListenersExceededWarning is recorded through notify, not re-emitted', async () => {
+  const { warned, notified } = setup();
+  const emitted = [];
+  const onWarning = (w) => w.type === 'node' && emitted.push(w.name);
+  process.on('warning', onWarning);
+  try {
+    const bus = new Bus();
+    for (let i = 0; i < 11; i++) bus.on('node', () => {});
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  // (Node delivers warnings on a later tick: earlier tests' ones may arrive here too.)
+  const node = notified.filter((n) => n.code === 'MaxListenersExceededWarning' && n.details.event === 'node');
+  assert.equal(node.length, 1);
+  assert.match(node[0].message, /^Possible EventEmitter memory leak detected\. 11 node listeners added to \[Bus\]\./);
+  assert.equal(node[0].details.emitter, 'Bus');
+  assert.equal(node[0].details.event, 'node');
+  assert.equal(node[0].details.count, 11);
+  assert.match(node[0].details.site, new RegExp(`^${escape(HERE)}:\\d+:\\d+$`));
+  assert.deepEqual(emitted, ['MaxListenersExceededWarning']); // Node's, once; ours went to warn()
+  assert.equal(warned.length, 1);
+});
+
+test('a listener added from inside node_modules names the app frame too', () => {
+  const { warned } = setup();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-sites-'));
+  const lib = path.join(dir, 'node_modules', 'leaky-lib', 'index.js');
+  fs.mkdirSync(path.dirname(lib), { recursive: true });
+  fs.writeFileSync(lib, "exports.subscribe = (bus) => { bus.on('update', () => {}); };\n");
+  try {
+    const { subscribe } = require(lib);
+    const bus = new Bus();
+    for (let i = 0; i < 11; i++) subscribe(bus);
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0].details.site, `${lib}:1:36`);
+    assert.match(warned[0].details.appSite, new RegExp(`^${escape(HERE)}:\\d+:\\d+$`));
+    assert.match(warned[0].message, / \(from __test__\/listeners-warnings\.test\.js:\d+:\d+\)$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pickSite: skips Node internals and leakwatch, relative to cwd, app frame after node_modules', () => {
+  const own = path.join(__dirname, '..', 'js', 'listeners', 'emitter.js');
+  const frames = [
+    { file: own, line: 1, column: 1 },
+    { file: 'node:events', line: 2, column: 2 },
+    { file: '/srv/app/node_modules/ws/lib/websocket.js', line: 10, column: 3 },
+    { file: '/srv/app/node_modules/ws/lib/other.js', line: 11, column: 4 },
+    { file: 'file:///srv/app/src/server.js', line: 42, column: 12 },
+  ];
+  assert.deepEqual(pickSite(frames, '/srv/app'), {
+    site: 'node_modules/ws/lib/websocket.js:10:3',
+    appSite: 'src/server.js:42:12',
+  });
+  assert.deepEqual(pickSite(frames.slice(4), '/elsewhere'), { site: '/srv/app/src/server.js:42:12', appSite: null });
+  assert.deepEqual(pickSite([{ file: 'node:internal/x', line: 1, column: 1 }], '/'), { site: null, appSite: null });
+});
+
+test('warnings.js: warn emits a LeakwatchWarning with its code and tells subscribers; notify only tells', async () => {
+  const heard = [];
+  const off = warnings.onWarning((w) => heard.push(w));
+  const emitted = [];
+  const onWarning = (w) => w.code === 'LEAKWATCH_TEST' && emitted.push(w);
+  process.on('warning', onWarning);
+  try {
+    warnings.warn('LEAKWATCH_TEST', 'hello', { a: 1 }, 'listener-leak');
+    warnings.notify('MaxListenersExceededWarning', 'quiet', { b: 2 }, 'listener-leak');
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+    off();
+  }
+  assert.equal(emitted.length, 1);
+  assert.equal(emitted[0].name, 'LeakwatchWarning');
+  assert.equal(emitted[0].code, 'LEAKWATCH_TEST');
+  assert.equal(emitted[0].message, 'hello');
+  assert.deepEqual(heard, [
+    { code: 'LEAKWATCH_TEST', message: 'hello', details: { a: 1 }, eventName: 'listener-leak' },
+    { code: 'MaxListenersExceededWarning', message: 'quiet', details: { b: 2 }, eventName: 'listener-leak' },
+  ]);
+});
+
+test('warnings.js never throws: a broken emitWarning or subscriber stays its own problem', () => {
+  const off = warnings.onWarning(() => {
+    throw new Error('subscriber');
+  });
+  const saved = process.emitWarning;
+  process.emitWarning = () => {
+    throw new Error('broken');
+  };
+  try {
+    assert.doesNotThrow(() => warnings.warn('LEAKWATCH_TEST', 'x', {}, 'listener-leak'));
+  } finally {
+    process.emitWarning = saved;
+    off();
+  }
+});
+
+// A child process that leaks 11 listeners with the real warnings.js, so Node's flags apply.
+const CHILD = `
+  const { install } = require(${JSON.stringify(path.join(__dirname, '..', 'js', 'listeners'))});
+  const { warn } = require(${JSON.stringify(path.join(__dirname, '..', 'js', 'warnings'))});
+  install({ counts: new Int32Array(512), maxGroups: 256, describeGroup() {}, warn });
+  const EventEmitter = require('node:events');
+  class Bus extends EventEmitter {}
+  const bus = new Bus();
+  for (let i = 0; i < 11; i++) bus.on('message', () => {});
+`;
+
+function runChild(flags) {
+  const r = spawnSync(process.execPath, [...flags, '-e', CHILD], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stderr;
+}
+
+test('flags: default prints it with its code; --no-warnings silences it', () => {
+  const stderr = runChild([]);
+  assert.match(stderr, /\[LEAKWATCH_LISTENER_LEAK\] LeakwatchWarning: Possible EventEmitter listener leak: 11 'message' listeners on \[Bus\]/);
+  assert.match(stderr, /MaxListenersExceededWarning: Possible EventEmitter memory leak detected/);
+  assert.equal(runChild(['--no-warnings']), '');
+});
+
+test('flags: --disable-warning=LEAKWATCH_LISTENER_LEAK silences only ours', { skip: !process.allowedNodeEnvironmentFlags.has('--disable-warning') }, () => {
+  const stderr = runChild(['--disable-warning=LEAKWATCH_LISTENER_LEAK']);
+  assert.doesNotMatch(stderr, /LeakwatchWarning/);
+  assert.match(stderr, /MaxListenersExceededWarning/);
+});
+
+test('flags: --redirect-warnings writes it to the file; --trace-warnings adds the stack', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-warn-'));
+  try {
+    const file = path.join(dir, 'warnings.txt');
+    runChild([`--redirect-warnings=${file}`]);
+    assert.match(fs.readFileSync(file, 'utf8'), /\[LEAKWATCH_LISTENER_LEAK\] LeakwatchWarning: Possible EventEmitter listener leak/);
+    const traced = runChild(['--trace-warnings']);
+    assert.match(traced, /LeakwatchWarning: Possible EventEmitter listener leak[^\n]*\n\s+at /);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function escape(text) {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -1,0 +1,219 @@
+'use strict';
+// Install-time check that the fast EventEmitter methods behave exactly like this Node's own.
+//
+// The same scripted scenarios run twice on scratch emitters, once with Node's methods and once
+// with the fast ones put on EventEmitter.prototype for that one synchronous run (plain
+// emitters, as the app's, so the engine's type feedback for the fast code stays what the app
+// will give it), and the traces must be identical: return values, thrown errors, newListener/removeListener
+// events, listener arrays (order, the `warned` flag, Node 24's emitting counter), _eventsCount
+// and Node's MaxListenersExceededWarning. Takes well under a millisecond; any difference means
+// this Node's lib/events.js is not one the fast methods know, and the patch uses wrap mode.
+
+const EventEmitter = require('node:events');
+
+/** Node's MaxListenersExceededWarning for a class named `className`, caught, not printed. */
+function captureNodeWarning(orig, className, type, max) {
+  const Probe = { [className]: class extends EventEmitter {} }[className];
+  const probe = new Probe();
+  probe.setMaxListeners(max);
+  return withWarningsCaught((caught) => {
+    for (let i = 0; i <= max; i++) orig.addListener.call(probe, type, () => {});
+    return caught[0] ?? null;
+  });
+}
+
+// process.emitWarning replaced for the duration of one synchronous call, then restored.
+function withWarningsCaught(fn) {
+  const saved = process.emitWarning;
+  const caught = [];
+  process.emitWarning = (w) => caught.push(w);
+  try {
+    return fn(caught);
+  } finally {
+    process.emitWarning = saved;
+  }
+}
+
+/**
+ * True when the `fast` methods produce the same traces as the prototype's current (Node's own)
+ * methods on every scenario. `applyMethods(fast)` puts them in place and returns an undo.
+ */
+function sameBehaviour(fast, applyMethods) {
+  try {
+    for (const scenario of SCENARIOS) {
+      const a = JSON.stringify(run(scenario));
+      const restore = applyMethods(fast);
+      let b;
+      try {
+        b = JSON.stringify(run(scenario));
+      } finally {
+        restore();
+      }
+      if (a !== b) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function run(scenario) {
+  const trace = [];
+  const labels = new Map();
+  const label = (fn) => {
+    if (typeof fn !== 'function') return typeof fn;
+    if (typeof fn.listener === 'function') return `once(${label(fn.listener)})`;
+    if (!labels.has(fn)) labels.set(fn, `f${labels.size}`);
+    return labels.get(fn);
+  };
+  const fns = Array.from({ length: 8 }, () =>
+    function listener() {
+      trace.push(['called', label(listener)]);
+    },
+  );
+  fns.forEach(label);
+  const t = {
+    fns,
+    make(setup) {
+      const e = new EventEmitter();
+      if (setup) setup(e);
+      return e;
+    },
+    op(e, name, ...args) {
+      try {
+        const r = e[name](...args);
+        trace.push([name, r === e ? 'this' : typeof r]);
+      } catch (err) {
+        trace.push([name, 'threw', err && err.code, err && err.message]);
+      }
+      trace.push(['state', snapshot(e, label)]);
+    },
+    log(...entry) {
+      trace.push(entry.map((x) => (typeof x === 'function' ? label(x) : String(x))));
+    },
+  };
+  withWarningsCaught((caught) => {
+    scenario(t);
+    for (const w of caught) trace.push(['warning', w.name, w.message, w.count, String(w.type), Object.keys(w)]);
+  });
+  return trace;
+}
+
+function snapshot(e, label) {
+  const events = e._events;
+  const keys = events === undefined ? [] : Reflect.ownKeys(events);
+  return {
+    count: e._eventsCount,
+    events: keys.map((k) => [String(k), describe(events[k], label)]),
+  };
+}
+
+function describe(value, label) {
+  if (!Array.isArray(value)) return value === undefined ? 'undefined' : label(value);
+  const extra = Object.getOwnPropertySymbols(value).map((s) => [s.description, value[s]]);
+  return { items: value.map(label), warned: value.warned === true, extra };
+}
+
+const SCENARIOS = [
+  function plain(t) {
+    const [f0, f1, f2, f3, f4] = t.fns;
+    const e = t.make();
+    t.op(e, 'on', 'a', f0);
+    t.op(e, 'on', 'a', f1);
+    t.op(e, 'prependListener', 'a', f2);
+    t.op(e, 'once', 'a', f3);
+    t.op(e, 'prependOnceListener', 'a', f4);
+    t.op(e, 'emit', 'a');
+    t.op(e, 'off', 'a', f1);
+    t.op(e, 'off', 'a', f4);
+    t.op(e, 'off', 'nothing', f0);
+    t.op(e, 'off', 'a', f0);
+    t.op(e, 'off', 'a', f2);
+    t.op(e, 'on', 'b', f0);
+    t.op(e, 'off', 'b', f0);
+    t.op(e, 'on', 'c', f0);
+    t.op(e, 'on', 'c', f0);
+    t.op(e, 'removeAllListeners', 'c');
+    t.op(e, 'on', 'd', f1);
+    t.op(e, 'removeAllListeners');
+  },
+  function withNewAndRemoveListeners(t) {
+    const [f0, f1, f2, f3] = t.fns;
+    const e = t.make();
+    const onNew = (type, fn) => t.log('newListener', type, fn);
+    const onRemove = (type, fn) => t.log('removeListener', type, fn);
+    t.op(e, 'on', 'newListener', onNew);
+    t.op(e, 'on', 'removeListener', onRemove);
+    t.op(e, 'on', 'a', f0);
+    t.op(e, 'once', 'a', f1);
+    t.op(e, 'prependListener', 'a', f2);
+    t.op(e, 'emit', 'a');
+    t.op(e, 'off', 'a', f0);
+    t.op(e, 'off', 'a', f2);
+    t.op(e, 'on', 'b', f3);
+    t.op(e, 'off', 'b', f3);
+    t.op(e, 'on', 'c', f3);
+    t.op(e, 'removeAllListeners', 'c');
+    t.op(e, 'removeAllListeners');
+  },
+  function shapeMode(t) {
+    const [f0, f1] = t.fns;
+    // A preset _events object makes EventEmitter.init use shape mode (as streams do).
+    const e = t.make((x) => {
+      x._events = { close: undefined, data: undefined };
+      EventEmitter.init.call(x);
+    });
+    t.op(e, 'on', 'data', f0);
+    t.op(e, 'on', 'data', f1);
+    t.op(e, 'off', 'data', f0);
+    t.op(e, 'off', 'data', f1);
+    t.op(e, 'on', 'close', f0);
+    t.op(e, 'on', 'removeListener', f1);
+    t.op(e, 'off', 'close', f0);
+  },
+  function nodeWarning(t) {
+    const e = t.make();
+    t.op(e, 'setMaxListeners', 2);
+    for (const f of t.fns.slice(0, 5)) t.op(e, 'on', 'w', f);
+    t.op(e, 'prependListener', 'w', t.fns[5]);
+    t.op(e, 'setMaxListeners', 1);
+    t.op(e, 'on', 'v', t.fns[0]);
+    t.op(e, 'prependListener', 'v', t.fns[1]);
+  },
+  function reentrant(t) {
+    const [f0, f1, f2] = t.fns;
+    const e = t.make();
+    function adder() {
+      t.log('adder');
+      e.on('r', f1);
+      e.off('r', adder);
+      e.prependListener('r', f2);
+    }
+    t.op(e, 'on', 'r', adder);
+    t.op(e, 'on', 'r', f0);
+    t.op(e, 'emit', 'r');
+    t.op(e, 'emit', 'r');
+    t.op(e, 'once', 'r', () => e.removeAllListeners('r'));
+    t.op(e, 'emit', 'r');
+  },
+  function oddArguments(t) {
+    const [f0, f1] = t.fns;
+    const sym = Symbol('s');
+    const e = t.make();
+    t.op(e, 'on', sym, f0);
+    t.op(e, 'on', sym, f1);
+    t.op(e, 'off', sym, f0);
+    t.op(e, 'on', 42, f0);
+    t.op(e, 'off', '42', f0);
+    t.op(e, 'on', 'a', 123);
+    t.op(e, 'off', 'a', null);
+    t.op(e, 'prependListener', 'a', {});
+    delete e._events;
+    t.op(e, 'off', 'a', f0);
+    t.op(e, 'on', 'a', f0);
+    e._events = { __proto__: null };
+    t.op(e, 'on', 'a', f1);
+  },
+];
+
+module.exports = { captureNodeWarning, withWarningsCaught, sameBehaviour };

@@ -1,0 +1,373 @@
+'use strict';
+// The EventEmitter patch: replacement addListener/on, prependListener, removeListener/off and
+// removeAllListeners on EventEmitter.prototype, so every emitter counts, including those created
+// before leakwatch loaded and subclasses whose own `on` calls super. once() and
+// prependOnceListener() are left alone: they call this.on / this.prependListener, and the fired
+// wrapper calls this.removeListener, so they are counted through these.
+//
+// Speed: a wrapper that calls the original and then counts costs ~1.2x on an on/off pair, over
+// budget. So, in "fast" mode, the add and remove methods reproduce lib/events.js line by line
+// (the same property reads and writes, events and errors) with the counting inline. Node's code
+// differs between versions (Node 24 copies a listener array that is being emitted; Node 20
+// emits 'removeListener' in fewer branches), so the flavour is read off this Node at install and
+// checked by emitter-check.js against Node's own methods on scratch emitters; on any mismatch
+// the patch falls back to "wrap" mode: plain wrappers around Node's methods, slower but exact.
+//
+// Counting: each add/remove knows how many listeners the emitter held for the type just before
+// (0, 1 or the array's length). When that differs from the record's count, listeners came or
+// went behind our back (_events replaced or deleted, a method captured before install) and the
+// difference is settled first, so the counters heal themselves.
+
+const EventEmitter = require('node:events');
+const { inspect } = require('node:util');
+
+const P = EventEmitter.prototype;
+const ADD_NAMES = ['addListener', 'on'];
+const REMOVE_NAMES = ['removeListener', 'off'];
+const arraySlice = Array.prototype.slice;
+
+/** The methods as they are now (Node's own, or whatever was there before install). */
+function originalMethods() {
+  return {
+    addListener: P.addListener,
+    prependListener: P.prependListener,
+    removeListener: P.removeListener,
+    removeAllListeners: P.removeAllListeners,
+  };
+}
+
+/**
+ * Reads how this Node's lib/events.js behaves, from a fresh emitter and the source text of
+ * removeListener. Returns null when something is not as any known version has it.
+ */
+function readFlavour(orig, captureNodeWarning) {
+  try {
+    const probe = new EventEmitter();
+    const shape = ownSymbol(probe, 'shapeMode');
+    probe.on('x', noop);
+    probe.on('x', noop);
+    const emitting = ownSymbol(probe._events.x, 'events.emitting');
+    const source = Function.prototype.toString.call(orig.removeListener);
+    const legacyRemove = source.includes('hasEventListener(this, type)');
+    const nodeWarning = learnNodeWarning(captureNodeWarning);
+    if (nodeWarning === null) return null;
+    return { shape, emitting, legacyRemove, nodeWarning };
+  } catch {
+    return null;
+  }
+}
+
+function ownSymbol(obj, description) {
+  return Object.getOwnPropertySymbols(obj).find((s) => s.description === description) ?? null;
+}
+
+function noop() {}
+
+// Node's MaxListenersExceededWarning text changed across versions ("MaxListeners is N." was
+// added), so the fast add learns it from Node: two probes with distinct values, warnings caught
+// before they reach process.emitWarning, and a template checked to rebuild both texts.
+function learnNodeWarning(captureNodeWarning) {
+  const a = captureNodeWarning('LwProbeAlpha', 'lwTypeAlpha', 7);
+  const b = captureNodeWarning('LwProbeBeta', 'lwTypeBeta', 3);
+  if (a === null || b === null) return null;
+  const template = a.message
+    .replace('[LwProbeAlpha]', () => '\u0001')
+    .replace('8 lwTypeAlpha', () => '\u0002 \u0003')
+    .replace('is 7.', () => 'is \u0004.');
+  const render = (count, type, target, max) =>
+    template
+      .replace('\u0001', () => inspect(target, { depth: -1 }))
+      .replace('\u0002', () => String(count))
+      .replace('\u0003', () => String(type))
+      .replace('\u0004', () => String(max));
+  if (render(8, 'lwTypeAlpha', a.emitter, 7) !== a.message) return null;
+  if (render(4, 'lwTypeBeta', b.emitter, 3) !== b.message) return null;
+  const keys = Object.keys(a).join();
+  if (keys !== 'name,emitter,type,count') return null;
+  return render;
+}
+
+/** The fast methods: lib/events.js's logic with counting inline. */
+function fastMethods(ctx, orig, flavour) {
+  const { entryOf, settle } = ctx.records;
+  const { shape: kShapeMode, emitting: kEmitting, legacyRemove, nodeWarning } = flavour;
+
+  function addListener(type, listener) {
+    return add(this, type, listener, false, addListener);
+  }
+
+  function prependListener(type, listener) {
+    return add(this, type, listener, true, prependListener);
+  }
+
+  function add(target, type, listener, prepend, below) {
+    if (typeof listener !== 'function') {
+      // Node's own validation error, exactly.
+      return (prepend ? orig.prependListener : orig.addListener).call(target, type, listener);
+    }
+    let events = target._events;
+    let existing;
+    if (events === undefined) {
+      events = target._events = { __proto__: null };
+      target._eventsCount = 0;
+    } else {
+      if (events.newListener !== undefined) {
+        target.emit('newListener', type, listener.listener ?? listener);
+        events = target._events; // a newListener handler may have replaced it
+      }
+      existing = events[type];
+    }
+    let before;
+    if (existing === undefined) {
+      events[type] = listener;
+      ++target._eventsCount;
+      before = 0;
+    } else {
+      if (typeof existing === 'function') {
+        existing = prepend ? [listener, existing] : [existing, listener];
+        if (kEmitting !== null) existing[kEmitting] = 0;
+        events[type] = existing;
+        before = 1;
+      } else {
+        if (kEmitting !== null && existing[kEmitting] > 0) existing = mutableCopy(events, type, existing);
+        before = existing.length;
+        if (prepend) existing.unshift(listener);
+        else existing.push(listener);
+      }
+      const m = target._maxListeners === undefined ? EventEmitter.defaultMaxListeners : target._maxListeners;
+      if (m > 0 && existing.length > m && !existing.warned) warnLikeNode(target, type, existing, m, below);
+    }
+    counted(target, type, listener, before, existing, below);
+    return target;
+  }
+
+  function warnLikeNode(target, type, existing, m, below) {
+    existing.warned = true;
+    const w = new Error(nodeWarning(existing.length, type, target, m));
+    Object.assign(w, { name: 'MaxListenersExceededWarning', emitter: target, type, count: existing.length });
+    Error.captureStackTrace(w, below);
+    process.emitWarning(w);
+  }
+
+  // Node 24: an array being emitted is copied before it changes (ensureMutableListenerArray).
+  function mutableCopy(events, type, list) {
+    const copy = arraySlice.call(list);
+    copy[kEmitting] = 0;
+    if (list.warned) copy.warned = true;
+    events[type] = copy;
+    return copy;
+  }
+
+  function counted(target, type, listener, before, list, below) {
+    try {
+      const key = keyOf(type);
+      if (key === null) return;
+      const entry = entryOf(target, key);
+      if (entry.live !== before) heal(target, entry, before, list);
+      const live = ++entry.live;
+      const group = entry.group;
+      ctx.counts[2 * group.slot]++;
+      if (--group.skip <= 0) ctx.sampler.sample(target, group, entry, listener, below);
+      if (live > entry.next) ctx.leak.check(target, entry, 'emitter', below);
+    } catch {
+      // Counting must never break the app's add.
+    }
+  }
+
+  function heal(target, entry, actual, list) {
+    const lost = entry.live > actual;
+    settle(entry, actual);
+    if (lost && entry.samples !== null) ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
+  }
+
+  function removeListener(type, listener) {
+    if (typeof listener !== 'function') return orig.removeListener.call(this, type, listener);
+    const events = this._events;
+    if (events === undefined) return this;
+    let list = events[type];
+    if (list === undefined) return this;
+
+    if (list === listener || list.listener === listener) {
+      this._eventsCount -= 1;
+      if (kShapeMode !== null && this[kShapeMode]) {
+        events[type] = undefined;
+      } else if (this._eventsCount === 0) {
+        this._events = { __proto__: null };
+      } else {
+        delete events[type];
+        if (legacyRemove) {
+          uncounted(this, type, list, 1);
+          if (events.removeListener) this.emit('removeListener', type, list.listener || listener);
+          return this;
+        }
+      }
+      uncounted(this, type, list, 1);
+      if (!legacyRemove && events.removeListener !== undefined) {
+        this.emit('removeListener', type, list.listener || listener);
+      }
+    } else if (typeof list !== 'function') {
+      if (kEmitting !== null && list[kEmitting] > 0) list = mutableCopy(events, type, list);
+      let position = -1;
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i] === listener || list[i].listener === listener) {
+          position = i;
+          break;
+        }
+      }
+      if (position < 0) return this;
+      const stored = list[position];
+      if (position === 0) list.shift();
+      else spliceOne(list, position);
+      if (list.length === 1) events[type] = list[0];
+      uncounted(this, type, stored, list.length + 1);
+      if (events.removeListener !== undefined) this.emit('removeListener', type, listener);
+    }
+    return this;
+  }
+
+  function uncounted(target, type, stored, before) {
+    try {
+      const key = keyOf(type);
+      if (key === null) return;
+      const entry = entryOf(target, key);
+      if (entry.live !== before) settle(entry, before);
+      entry.live--;
+      ctx.counts[2 * entry.group.slot + 1]++;
+      if (entry.samples !== null) ctx.sampler.forget(target, entry, stored);
+    } catch {
+      // Counting must never break the app's remove.
+    }
+  }
+
+  const removeAllListeners = wrapRemoveAll(ctx, orig);
+  return { addListener, prependListener, removeListener, removeAllListeners };
+}
+
+// removeAllListeners is not a hot path: Node's own runs, then the counts are reconciled with
+// what is left (it may have called removeListener per listener, which counted already).
+function wrapRemoveAll(ctx, orig) {
+  return function removeAllListeners(type) {
+    const all = arguments.length === 0;
+    try {
+      return Reflect.apply(orig.removeAllListeners, this, arguments);
+    } finally {
+      reconcile(ctx, this, all, type);
+    }
+  };
+}
+
+/** Brings the records of `target` in line with its _events (one type, or all). */
+function reconcile(ctx, target, all, type) {
+  try {
+    const head = ctx.records.peek(target);
+    if (head === undefined) return;
+    const key = all ? null : keyOf(type);
+    const events = target._events;
+    for (const entry of ctx.records.entriesOf(head)) {
+      if (!all && entry.type !== key) continue;
+      const list = events == null ? undefined : events[entry.type];
+      const actual = countOf(list);
+      if (actual === entry.live) continue;
+      ctx.records.settle(entry, actual);
+      if (entry.samples !== null) ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
+    }
+  } catch {
+    // exotic _events (a throwing getter): leave the counts as they are
+  }
+}
+
+/** Wrap mode: Node's methods run untouched; the counts follow from the lists before and after. */
+function wrapMethods(ctx, orig) {
+  function addListener(type, listener) {
+    const result = Reflect.apply(orig.addListener, this, arguments);
+    afterAdd(this, type, listener, addListener);
+    return result;
+  }
+  function prependListener(type, listener) {
+    const result = Reflect.apply(orig.prependListener, this, arguments);
+    afterAdd(this, type, listener, prependListener);
+    return result;
+  }
+  function afterAdd(target, type, listener, below) {
+    try {
+      const key = keyOf(type);
+      if (key === null) return;
+      const entry = ctx.records.entryOf(target, key);
+      const actual = countOf(target._events[key]);
+      if (entry.live !== actual - 1) ctx.records.settle(entry, actual - 1);
+      ctx.records.settle(entry, actual);
+      const group = entry.group;
+      if (--group.skip <= 0) ctx.sampler.sample(target, group, entry, listener, below);
+      if (entry.live > entry.next) ctx.leak.check(target, entry, 'emitter', below);
+    } catch {
+      // never into the app
+    }
+  }
+  function removeListener(type, listener) {
+    try {
+      return Reflect.apply(orig.removeListener, this, arguments);
+    } finally {
+      reconcile(ctx, this, false, type);
+    }
+  }
+  return { addListener, prependListener, removeListener, removeAllListeners: wrapRemoveAll(ctx, orig) };
+}
+
+// The key lib/events.js files a listener under, when it can be had without running app code.
+function keyOf(type) {
+  const t = typeof type;
+  if (t === 'string' || t === 'symbol') return type;
+  if (t === 'object' || t === 'function') return null;
+  return String(type);
+}
+
+function countOf(list) {
+  if (list === undefined || list === null) return 0;
+  return typeof list === 'function' ? 1 : list.length >>> 0;
+}
+
+function holds(list, fn) {
+  return list === fn || (Array.isArray(list) && list.includes(fn));
+}
+
+// internal/util's spliceOne: faster than Array#splice for one element.
+function spliceOne(list, index) {
+  for (; index + 1 < list.length; index++) list[index] = list[index + 1];
+  list.pop();
+}
+
+/** Puts `methods` on EventEmitter.prototype; returns a function that takes them off again. */
+function applyMethods(methods) {
+  const saved = {};
+  const put = (name, fn) => {
+    saved[name] = Object.getOwnPropertyDescriptor(P, name);
+    Object.defineProperty(P, name, { ...saved[name], value: fn });
+  };
+  for (const name of ADD_NAMES) put(name, methods.addListener);
+  for (const name of REMOVE_NAMES) put(name, methods.removeListener);
+  put('prependListener', methods.prependListener);
+  put('removeAllListeners', methods.removeAllListeners);
+  return function restore() {
+    for (const name of Object.keys(saved)) {
+      const current = Object.getOwnPropertyDescriptor(P, name);
+      // Someone patched on top of us: leave theirs in place rather than break their chain.
+      if (current && current.value === methodFor(methods, name)) Object.defineProperty(P, name, saved[name]);
+    }
+  };
+}
+
+function methodFor(methods, name) {
+  if (ADD_NAMES.includes(name)) return methods.addListener;
+  if (REMOVE_NAMES.includes(name)) return methods.removeListener;
+  return methods[name];
+}
+
+module.exports = {
+  originalMethods,
+  readFlavour,
+  fastMethods,
+  wrapMethods,
+  applyMethods,
+  keyOf,
+  countOf,
+};

@@ -1,0 +1,171 @@
+'use strict';
+// Listener-leak detection, the JS half: counts every listener added to and removed from
+// EventEmitters and EventTargets into `counts`, memory the native side owns and reads from its
+// background thread. Nothing here calls into native code per add; describeGroup() is called
+// once per new group or site.
+//
+// What is counted where
+//   - groups.js: a group is (emitter class, event), one slot, exact cumulative adds/removes.
+//   - records.js: per emitter, the live count per event type; a FinalizationRegistry takes a
+//     collected emitter's listeners off its groups.
+//   - emitter.js / target.js: the patches that count, inline, on every registration path.
+//   - emitter-warning.js: LEAKWATCH_LISTENER_LEAK when one emitter passes its max listeners.
+//   - node-warnings.js: Node's own MaxListenersExceededWarning, recorded.
+//
+// Call-site attribution (for LEAKWATCH_LISTENER_SITE_LEAK: "src/db.js:42:7 has 5013 'close'
+// listeners still attached across 5013 [Socket] emitters"), without a stack per add:
+//   - Each group samples adds: a countdown per group picks one add in `rate` (randomised gap,
+//     mean `rate`), captures its stack and resolves the call site (sites.js). The sampled
+//     listener, as stored in the emitter (the once() wrapper for once listeners), is remembered
+//     on the emitter itself (a hidden [listener, sample] list), so its removal is matched
+//     exactly with a property load and no WeakMap lookup, and nothing outlives the emitter; a
+//     collected emitter's samples are dropped through its record.
+//   - A site owns two slots: the weight of its live samples (each sample weighs `rate` adds,
+//     the rate in force when it was drawn) and the weight of emitters holding them (one per
+//     emitter per site). So the site's live weight estimates how many of the group's live
+//     listeners came from that site; the native table splits the exact group count in
+//     proportion to the sites' weights, which is exact when one site adds them all.
+//   - The rate adapts per group (sampler.js): it doubles while samples come faster than one
+//     per 100 ms and halves when they come slowly, so a hot on/off loop pays one stack per
+//     ~65,000 adds, while a slow, steady leak is sampled on nearly every add. A global budget
+//     of 100 stacks per second (~30 us each) caps the cost whatever the number of groups.
+//   - The per-emitter warning captures one stack of its own when a count crosses a threshold.
+//   The native side (src/listeners.rs) decides whether a site keeps growing and warns.
+//
+// Counters are bumped with plain stores, not Atomics.add: each counts buffer has exactly one
+// writer (this isolate's thread), aligned Int32Array stores are tear-free, and a locked add
+// costs ~8 ns, more than the whole counting budget of an on/off pair. The reader must load
+// with (relaxed) atomic loads.
+
+const { Groups } = require('./groups');
+const { createRecords } = require('./records');
+const { createSampler } = require('./sampler');
+const { createEmitterWarnings } = require('./emitter-warning');
+const emitter = require('./emitter');
+const { captureNodeWarning, sameBehaviour } = require('./emitter-check');
+const { patchTarget } = require('./target');
+const { watchNodeWarnings } = require('./node-warnings');
+const warnings = require('../warnings');
+
+let installed = null;
+
+/**
+ * @param {object} o
+ * @param {Int32Array} o.counts  2 * maxGroups counters: [2*slot] adds, [2*slot+1] removes
+ * @param {number} o.maxGroups
+ * @param {(slot: number, info: object) => void} o.describeGroup
+ * @param {(code: string, message: string, details: object, eventName: string) => void} o.warn
+ * @param {Function} [o.notify]  subscribers-only warn, for Node's own warnings (warnings.notify)
+ * @param {number} [o.warnIntervalMs]  least time between two warnings for one emitter (10 s)
+ * @param {'auto'|'fast'|'wrap'} [o.emitterMode]  'auto': fast when verified, else wrap
+ */
+function install(o) {
+  if (installed !== null) throw new Error('leakwatch: listener tracking is already installed');
+  const ctx = makeContext(o);
+  const mode = o.emitterMode ?? 'auto';
+  const emitterPatch = patchEmitters(ctx, mode);
+  const unpatchTarget = patchTarget(ctx);
+  const unwatch = watchNodeWarnings(ctx);
+
+  function uninstall() {
+    if (installed !== handle) return;
+    installed = null;
+    unwatch();
+    if (unpatchTarget !== null) unpatchTarget();
+    emitterPatch.restore();
+    // Late callers (a method captured while installed, a finalizer) write to a private buffer.
+    ctx.counts = new Int32Array(ctx.counts.length);
+  }
+
+  const handle = {
+    uninstall,
+    snapshot: () => ctx.groups.snapshot(),
+    stats: () => ({
+      emitterMode: emitterPatch.mode,
+      eventTarget: unpatchTarget !== null,
+      slotsUsed: ctx.groups.nextSlot,
+      folded: ctx.groups.folded,
+    }),
+  };
+  installed = handle;
+  return handle;
+}
+
+function makeContext(o) {
+  if (!(o.counts instanceof Int32Array)) throw new TypeError('counts must be an Int32Array');
+  const ctx = {
+    counts: o.counts,
+    groups: new Groups({ counts: o.counts, maxGroups: o.maxGroups, describeGroup: o.describeGroup }),
+    records: null,
+    sampler: null,
+    leak: null,
+    warn: safe(o.warn ?? warnings.warn),
+    notify: safe(o.notify ?? warnings.notify),
+    warnIntervalMs: o.warnIntervalMs ?? 10_000,
+  };
+  ctx.sampler = createSampler(ctx);
+  ctx.records = createRecords(ctx, ctx.sampler.dropSamples);
+  ctx.leak = createEmitterWarnings(ctx);
+  return ctx;
+}
+
+function safe(fn) {
+  return (...args) => {
+    try {
+      fn(...args);
+    } catch {
+      // a sink's failure must not reach the app's add
+    }
+  };
+}
+
+// Fast methods when this Node's lib/events.js is one they reproduce (checked on scratch
+// emitters against Node's own), wrappers otherwise.
+function patchEmitters(ctx, mode) {
+  const orig = emitter.originalMethods();
+  let methods = null;
+  let used = 'wrap';
+  if (mode !== 'wrap') {
+    const flavour = emitter.readFlavour(orig, (name, type, max) => captureNodeWarning(orig, name, type, max));
+    if (flavour !== null && sameBehaviour(scratchFastMethods(orig, flavour), emitter.applyMethods)) {
+      methods = emitter.fastMethods(ctx, orig, flavour);
+      used = 'fast';
+    } else if (mode === 'fast') {
+      throw new Error('leakwatch: fast EventEmitter methods do not match this Node version');
+    }
+  }
+  if (methods === null) methods = emitter.wrapMethods(ctx, orig);
+  return { mode: used, restore: emitter.applyMethods(methods) };
+}
+
+// Fast methods for the install-time check, built from fresh copies of the counting modules and
+// thrown away afterwards. Fresh copies, because running the real closures on the check's odd
+// scenarios would leave the engine's type feedback for them polymorphic before the app starts.
+function scratchFastMethods(orig, flavour) {
+  const copies = freshModules(['./groups', './records', './sampler', './emitter-warning', './emitter']);
+  const [{ Groups: G }, { createRecords: records }, { createSampler: sampler }, { createEmitterWarnings: leak }] = copies;
+  const counts = new Int32Array(64);
+  const ctx = { counts, warn() {}, notify() {}, warnIntervalMs: 0 };
+  ctx.groups = new G({ counts, maxGroups: 32, describeGroup() {} });
+  ctx.sampler = sampler(ctx);
+  ctx.records = records(ctx, ctx.sampler.dropSamples);
+  ctx.leak = leak(ctx);
+  return copies[4].fastMethods(ctx, orig, flavour);
+}
+
+// require() of new module instances, leaving the module cache as it was.
+function freshModules(ids) {
+  const files = ids.map((id) => require.resolve(id));
+  const saved = files.map((f) => require.cache[f]);
+  try {
+    for (const f of files) delete require.cache[f];
+    return files.map((f) => require(f));
+  } finally {
+    files.forEach((f, i) => {
+      if (saved[i]) require.cache[f] = saved[i];
+      else delete require.cache[f];
+    });
+  }
+}
+
+module.exports = { install };

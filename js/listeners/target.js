@@ -1,0 +1,75 @@
+'use strict';
+// The EventTarget patch (AbortSignal, MessagePort, user EventTargets).
+//
+// Node's EventTarget calls two internal hooks, this[kNewListener](size, type, listener, …) after
+// a listener is really added (never for a duplicate listener+capture pair, never for an aborted
+// `signal`) and this[kRemoveListener](size, type, listener, capture) after one is removed, by
+// removeEventListener, a fired `once`, an aborted `signal`, or the collection of a weak
+// listener. `size` is the type's new listener count. Wrapping these two hooks on
+// EventTarget.prototype (AbortSignal's own hooks call super) counts every path exactly, with no
+// bookkeeping of our own about duplicates. The symbols are internal: they are found by their
+// description, and when a Node version lacks them EventTargets are simply not counted.
+
+function findHooks(proto) {
+  const symbols = Object.getOwnPropertySymbols(proto);
+  const kNew = symbols.find((s) => s.description === 'kNewListener');
+  const kRemove = symbols.find((s) => s.description === 'kRemoveListener');
+  if (!kNew || !kRemove) return null;
+  if (typeof proto[kNew] !== 'function' || typeof proto[kRemove] !== 'function') return null;
+  return { kNew, kRemove };
+}
+
+/** Patches EventTarget.prototype; returns a function that undoes it, or null if unsupported. */
+function patchTarget(ctx) {
+  const proto = globalThis.EventTarget && globalThis.EventTarget.prototype;
+  const hooks = proto ? findHooks(proto) : null;
+  if (hooks === null) return null;
+  const { kNew, kRemove } = hooks;
+  const origNew = proto[kNew];
+  const origRemove = proto[kRemove];
+  const { entryOf, settle } = ctx.records;
+
+  function newListener(size, type, listener, once, capture, passive, weak) {
+    try {
+      const entry = entryOf(this, type);
+      if (entry.live !== size - 1) settle(entry, size - 1);
+      entry.live = size;
+      const group = entry.group;
+      ctx.counts[2 * group.slot]++;
+      // Weak listeners (Node's own, for `signal` options) are not sampled: remembering one
+      // would keep it alive.
+      if (--group.skip <= 0 && !weak) ctx.sampler.sample(this, group, entry, listener, newListener);
+      if (size > entry.next) ctx.leak.check(this, entry, 'target', newListener);
+    } catch {
+      // Counting must never break the app's addEventListener.
+    }
+    return Reflect.apply(origNew, this, arguments);
+  }
+
+  function removeListener(size, type, listener) {
+    try {
+      const entry = entryOf(this, type);
+      if (entry.live !== size + 1) settle(entry, size + 1);
+      entry.live = size;
+      ctx.counts[2 * entry.group.slot + 1]++;
+      if (entry.samples !== null) ctx.sampler.forget(this, entry, listener);
+    } catch {
+      // Counting must never break the app's removeEventListener.
+    }
+    return Reflect.apply(origRemove, this, arguments);
+  }
+
+  const saved = {
+    [kNew]: Object.getOwnPropertyDescriptor(proto, kNew),
+    [kRemove]: Object.getOwnPropertyDescriptor(proto, kRemove),
+  };
+  Object.defineProperty(proto, kNew, { ...saved[kNew], value: newListener });
+  Object.defineProperty(proto, kRemove, { ...saved[kRemove], value: removeListener });
+
+  return function unpatch() {
+    if (proto[kNew] === newListener) Object.defineProperty(proto, kNew, saved[kNew]);
+    if (proto[kRemove] === removeListener) Object.defineProperty(proto, kRemove, saved[kRemove]);
+  };
+}
+
+module.exports = { patchTarget };

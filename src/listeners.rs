@@ -1,0 +1,753 @@
+//! Listener-leak aggregation, run by the background thread over the counters JS bumps.
+//!
+//! JS (js/listeners/) owns no policy: it counts listener adds and removes into an `Int32Array`
+//! of `2 * max_slots` cumulative, wrapping counters (`counts[2 * slot]` adds,
+//! `counts[2 * slot + 1]` removes) and says once per slot what the slot means. This table reads
+//! those counters periodically and turns them into live counts, growth, the top groups for the
+//! log line, totals, and the per-call-site verdict behind `LEAKWATCH_LISTENER_SITE_LEAK`.
+//!
+//! Three kinds of slot:
+//! - a *group* slot (`describe` with `site: None`): exact listener adds/removes for one
+//!   (emitter class, event) pair, e.g. (`Socket`, `close`). Slot 0 is the overflow group.
+//! - a *site* slot (`describe` with `site: Some(..)`): JS samples adds (one in `rate`, with a
+//!   stack) and counts each sampled listener as `rate` adds of its call site, so the site's live
+//!   weight estimates its share of the group. The group's exact live count is split between its
+//!   sites in proportion to their live weights.
+//! - a site's *emitters* slot (`describe_emitters`): the same weighting, counting emitters that
+//!   hold listeners from the site, for "across N emitters".
+//!
+//! A site is reported when its estimated live count keeps growing: over a window of at least
+//! `min_span_ms`, the floor of the count (its minimum in each quarter of the window) never falls
+//! and rises in at least two of the three steps, and the count now is within 10% of the
+//! window's peak. A burst that drains lowers the count from its peak, so it is not reported;
+//! a steady leak raises the floor every quarter. Once reported, a site is reported again only when its
+//! count has doubled since, and not within `min_interval_ms` of the last report.
+//!
+//! Memory is bounded: at most `max_slots` slots, each with a fixed-size history.
+//!
+//! The counters are written by JS while this side reads them: the caller must copy them out
+//! with atomic (relaxed) loads and pass that copy to [`ListenerTable::sample`].
+
+use std::collections::VecDeque;
+
+/// Warning code of the per-call-site verdict.
+pub const SITE_LEAK_CODE: &str = "LEAKWATCH_LISTENER_SITE_LEAK";
+/// Event name lw emits it under.
+pub const SITE_LEAK_EVENT: &str = "listener-leak";
+
+const HISTORY_POINTS: usize = 48;
+const MAX_TEXT: usize = 512;
+const MAX_TOP: usize = 100;
+
+/// Tunables of the per-site verdict. `Default` is what leakwatch runs with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SiteLeakConfig {
+    /// The window growth is judged over.
+    pub window_ms: u64,
+    /// Least history before any verdict: growth has to last this long to count as a trend
+    /// (a traffic burst rises for less).
+    pub min_span_ms: u64,
+    /// Least estimated live listeners for a site to be reported.
+    pub min_live: i64,
+    /// Least growth over the window for a site to be reported.
+    pub min_growth: i64,
+    /// Least time between two reports of one site.
+    pub min_interval_ms: u64,
+    /// Window of the growth reported by [`ListenerTable::top`].
+    pub top_window_ms: u64,
+}
+
+impl Default for SiteLeakConfig {
+    fn default() -> Self {
+        SiteLeakConfig {
+            window_ms: 10 * 60_000,
+            min_span_ms: 5 * 60_000,
+            min_live: 100,
+            min_growth: 50,
+            min_interval_ms: 5 * 60_000,
+            top_window_ms: 60_000,
+        }
+    }
+}
+
+/// One row of the log line's `listeners.top`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopEntry {
+    pub emitter: String,
+    pub event: String,
+    /// The site holding most of the group's live listeners, when sampling found one.
+    pub site: Option<String>,
+    pub live: i64,
+    /// Change of `live` over the last `top_window_ms`.
+    pub growth: i64,
+}
+
+/// Sums over the group slots: listeners live now, and adds/removes since the table started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub live: i64,
+    pub adds: u64,
+    pub removes: u64,
+}
+
+/// A per-call-site verdict: `code` is [`SITE_LEAK_CODE`], `message` the human text, the other
+/// fields the structured details.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteWarning {
+    pub code: &'static str,
+    pub message: String,
+    pub emitter: String,
+    pub event: String,
+    pub site: String,
+    pub app_site: Option<String>,
+    /// Estimated live listeners from the site.
+    pub count: i64,
+    /// Estimated emitters holding them, when JS counts them.
+    pub emitters: Option<i64>,
+    /// Growth of `count` over the window.
+    pub growth: i64,
+    pub per_minute: f64,
+    pub window_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Unused,
+    Group,
+    Site,
+    /// Emitters holding listeners of the site slot given.
+    SiteEmitters(usize),
+}
+
+#[derive(Clone, Debug)]
+struct Slot {
+    kind: Kind,
+    emitter: String,
+    event: String,
+    site: Option<String>,
+    app_site: Option<String>,
+    /// Raw counters at the previous sample, to widen the wrapping int32s.
+    raw_adds: i32,
+    raw_removes: i32,
+    adds: u64,
+    removes: u64,
+    /// Live count at the latest sample (for sites: sampled weight, not yet scaled).
+    live: i64,
+    /// (time, live) points; for sites the scaled estimate.
+    history: VecDeque<(u64, i64)>,
+    /// Estimated live count when this site was last reported, and when.
+    reported: Option<(i64, u64)>,
+    /// Links, kept at describe time so a sample is linear in the number of slots: a site's
+    /// group slot and emitters slot, a group's site slots.
+    group: Option<usize>,
+    emitters: Option<usize>,
+    sites: Vec<usize>,
+}
+
+impl Slot {
+    fn new() -> Self {
+        Slot {
+            kind: Kind::Unused,
+            emitter: String::new(),
+            event: String::new(),
+            site: None,
+            app_site: None,
+            raw_adds: 0,
+            raw_removes: 0,
+            adds: 0,
+            removes: 0,
+            live: 0,
+            history: VecDeque::with_capacity(HISTORY_POINTS),
+            reported: None,
+            group: None,
+            emitters: None,
+            sites: Vec::new(),
+        }
+    }
+
+    /// Reads this slot's counters: cumulative totals grow by the wrapped differences.
+    fn read(&mut self, adds: i32, removes: i32) {
+        self.adds += u64::from((adds as u32).wrapping_sub(self.raw_adds as u32));
+        self.removes += u64::from((removes as u32).wrapping_sub(self.raw_removes as u32));
+        self.raw_adds = adds;
+        self.raw_removes = removes;
+        self.live = i64::from(adds.wrapping_sub(removes));
+    }
+
+    /// Adds a history point, keeping at most `HISTORY_POINTS` that span at least `span_ms`:
+    /// a point closer than span/points to the previous one replaces it.
+    fn record(&mut self, now_ms: u64, value: i64, span_ms: u64) {
+        let gap = span_ms / (HISTORY_POINTS as u64 - 2);
+        let replace =
+            matches!(self.history.back(), Some(&(t, _)) if now_ms.saturating_sub(t) < gap) && self.history.len() > 1;
+        if replace {
+            self.history.pop_back();
+        }
+        if self.history.len() == HISTORY_POINTS {
+            self.history.pop_front();
+        }
+        self.history.push_back((now_ms, value));
+    }
+
+    /// `value` now minus its value `window_ms` ago (or at the oldest point, if younger).
+    fn growth(&self, now_ms: u64, window_ms: u64) -> i64 {
+        let Some(&(_, last)) = self.history.back() else {
+            return 0;
+        };
+        let since = now_ms.saturating_sub(window_ms);
+        let start =
+            self.history.iter().rev().find(|&&(t, _)| t <= since).or(self.history.front()).map_or(last, |&(_, v)| v);
+        last - start
+    }
+}
+
+/// Group metadata and count history per slot; see the module docs.
+#[derive(Debug)]
+pub struct ListenerTable {
+    slots: Vec<Slot>,
+    config: SiteLeakConfig,
+    last_sample_ms: Option<u64>,
+}
+
+impl ListenerTable {
+    /// A table for `max_slots` slots (`counts` holds `2 * max_slots` int32s).
+    pub fn new(max_slots: usize) -> Self {
+        Self::with_config(max_slots, SiteLeakConfig::default())
+    }
+
+    pub fn with_config(max_slots: usize, config: SiteLeakConfig) -> Self {
+        ListenerTable { slots: (0..max_slots).map(|_| Slot::new()).collect(), config, last_sample_ms: None }
+    }
+
+    /// What `slot` counts: a group (`site: None`) or a call site within the group
+    /// (`emitter`, `event`). May be called again for the same slot, e.g. when a site becomes
+    /// known; counts already read are kept. Slots out of range are ignored.
+    pub fn describe(&mut self, slot: usize, emitter: &str, event: &str, site: Option<&str>, app_site: Option<&str>) {
+        if slot >= self.slots.len() {
+            return;
+        }
+        self.unlink(slot);
+        let s = &mut self.slots[slot];
+        s.kind = if site.is_some() { Kind::Site } else { Kind::Group };
+        s.emitter = bounded(emitter);
+        s.event = bounded(event);
+        s.site = site.map(bounded);
+        s.app_site = app_site.map(bounded);
+        self.link(slot);
+    }
+
+    /// Takes `slot` out of the links of the others (before it changes meaning).
+    fn unlink(&mut self, slot: usize) {
+        if let Some(g) = self.slots[slot].group.take() {
+            self.slots[g].sites.retain(|&x| x != slot);
+        }
+        for site in std::mem::take(&mut self.slots[slot].sites) {
+            self.slots[site].group = None;
+        }
+    }
+
+    /// Links a site to its group (same emitter class and event), or a group to its sites.
+    fn link(&mut self, slot: usize) {
+        let (kind, emitter, event) = {
+            let s = &self.slots[slot];
+            (s.kind.clone(), s.emitter.clone(), s.event.clone())
+        };
+        let same = |o: &Slot, k: &Kind| o.kind == *k && o.emitter == emitter && o.event == event;
+        match kind {
+            Kind::Site => {
+                if let Some(g) = self.slots.iter().position(|o| same(o, &Kind::Group)) {
+                    self.slots[slot].group = Some(g);
+                    self.slots[g].sites.push(slot);
+                }
+            }
+            Kind::Group => {
+                let sites: Vec<usize> = (0..self.slots.len())
+                    .filter(|&i| same(&self.slots[i], &Kind::Site) && self.slots[i].group.is_none())
+                    .collect();
+                for &i in &sites {
+                    self.slots[i].group = Some(slot);
+                }
+                self.slots[slot].sites = sites;
+            }
+            _ => {}
+        }
+    }
+
+    /// `slot` counts the emitters holding listeners of the site described at `site_slot`.
+    pub fn describe_emitters(&mut self, slot: usize, site_slot: usize) {
+        if slot >= self.slots.len() || site_slot >= self.slots.len() {
+            return;
+        }
+        self.unlink(slot);
+        self.slots[slot].kind = Kind::SiteEmitters(site_slot);
+        self.slots[site_slot].emitters = Some(slot);
+    }
+
+    /// Reads the counters at `now_ms` (a monotonic clock in ms) and returns the per-site
+    /// warnings due now (usually none). `counts` is a copy of the JS counters.
+    pub fn sample(&mut self, now_ms: u64, counts: &[i32]) -> Vec<SiteWarning> {
+        let span = self.config.window_ms.max(self.config.top_window_ms);
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.kind == Kind::Unused {
+                continue;
+            }
+            let adds = counts.get(2 * i).copied().unwrap_or(slot.raw_adds);
+            let removes = counts.get(2 * i + 1).copied().unwrap_or(slot.raw_removes);
+            slot.read(adds, removes);
+            if slot.kind == Kind::Group {
+                let live = slot.live;
+                slot.record(now_ms, live, span);
+            }
+        }
+        for i in 0..self.slots.len() {
+            if self.slots[i].kind == Kind::Site {
+                let estimate = self.site_estimate(i);
+                self.slots[i].record(now_ms, estimate, span);
+            }
+        }
+        self.last_sample_ms = Some(now_ms);
+        (0..self.slots.len()).filter_map(|i| self.site_verdict(i, now_ms)).collect()
+    }
+
+    /// The `n` groups with the most live listeners (at most 100), largest first.
+    pub fn top(&self, n: usize) -> Vec<TopEntry> {
+        let now = self.last_sample_ms.unwrap_or(0);
+        let mut rows: Vec<TopEntry> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == Kind::Group && s.live > 0)
+            .map(|(i, s)| TopEntry {
+                emitter: s.emitter.clone(),
+                event: s.event.clone(),
+                site: self.dominant_site(i),
+                live: s.live,
+                growth: s.growth(now, self.config.top_window_ms),
+            })
+            .collect();
+        rows.sort_by(|a, b| b.live.cmp(&a.live).then(b.growth.cmp(&a.growth)));
+        rows.truncate(n.min(MAX_TOP));
+        rows
+    }
+
+    /// Live listeners now and adds/removes since the table started, over all groups.
+    pub fn totals(&self) -> Totals {
+        self.slots.iter().filter(|s| s.kind == Kind::Group).fold(Totals::default(), |t, s| Totals {
+            live: t.live + s.live.max(0),
+            adds: t.adds + s.adds,
+            removes: t.removes + s.removes,
+        })
+    }
+
+    /// The exact live count of the site's group, times the site's share of the sampled weight.
+    fn site_estimate(&self, site: usize) -> i64 {
+        let weight = self.slots[site].live.max(0);
+        let Some(group) = self.slots[site].group else {
+            return weight;
+        };
+        let total: i64 = self.slots[group].sites.iter().map(|&i| self.slots[i].live.max(0)).sum();
+        if total == 0 {
+            return 0;
+        }
+        scale(self.slots[group].live.max(0), weight, total)
+    }
+
+    /// Emitters holding the site's listeners: the emitters slot's weight, scaled like the site.
+    fn emitters_estimate(&self, site: usize) -> Option<i64> {
+        let em = self.slots[site].emitters?;
+        if self.slots[em].kind != Kind::SiteEmitters(site) {
+            return None;
+        }
+        let weight = self.slots[site].live;
+        if weight <= 0 {
+            return Some(0);
+        }
+        let estimate = self.slots[site].history.back().map_or(0, |&(_, v)| v);
+        Some(scale(estimate, self.slots[em].live.max(0), weight))
+    }
+
+    fn dominant_site(&self, group: usize) -> Option<String> {
+        self.slots[group]
+            .sites
+            .iter()
+            .map(|&i| &self.slots[i])
+            .filter(|o| o.kind == Kind::Site && o.live > 0)
+            .max_by_key(|o| o.live)
+            .and_then(|o| o.site.clone())
+    }
+
+    fn site_verdict(&mut self, site: usize, now_ms: u64) -> Option<SiteWarning> {
+        if self.slots[site].kind != Kind::Site {
+            return None;
+        }
+        let cfg = self.config;
+        let trend = sustained_growth(&self.slots[site].history, now_ms, &cfg)?;
+        let s = &self.slots[site];
+        if let Some((count, at)) = s.reported {
+            let rearmed = trend.last >= 2 * count.max(1);
+            if !rearmed || now_ms.saturating_sub(at) < cfg.min_interval_ms {
+                return None;
+            }
+        }
+        let warning = self.warning(site, &trend);
+        self.slots[site].reported = Some((trend.last, now_ms));
+        Some(warning)
+    }
+
+    fn warning(&self, site: usize, trend: &Trend) -> SiteWarning {
+        let s = &self.slots[site];
+        let emitters = self.emitters_estimate(site);
+        let per_minute = trend.growth as f64 * 60_000.0 / trend.span_ms.max(1) as f64;
+        let site_text = s.site.clone().unwrap_or_default();
+        let mut message = format!("Possible listener leak: {site_text}");
+        if let Some(app) = &s.app_site {
+            message.push_str(&format!(" (from {app})"));
+        }
+        message.push_str(&format!(" has {} '{}' listeners still attached", trend.last, s.event));
+        if let Some(n) = emitters {
+            message.push_str(&format!(" across {n} [{}] emitters", s.emitter));
+        } else {
+            message.push_str(&format!(" on [{}] emitters", s.emitter));
+        }
+        message.push_str(&format!(", growing +{}/min", per_minute.round() as i64));
+        SiteWarning {
+            code: SITE_LEAK_CODE,
+            message,
+            emitter: s.emitter.clone(),
+            event: s.event.clone(),
+            site: site_text,
+            app_site: s.app_site.clone(),
+            count: trend.last,
+            emitters,
+            growth: trend.growth,
+            per_minute,
+            window_ms: trend.span_ms,
+        }
+    }
+}
+
+/// A growth seen over a history: the value at the start and now, over `span_ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Trend {
+    last: i64,
+    growth: i64,
+    span_ms: u64,
+}
+
+/// Growth that is sustained over the window (see the module docs), or None.
+fn sustained_growth(history: &VecDeque<(u64, i64)>, now_ms: u64, cfg: &SiteLeakConfig) -> Option<Trend> {
+    let since = now_ms.saturating_sub(cfg.window_ms);
+    // The window's points, starting with the last one at or before its start.
+    let first = history.iter().rposition(|&(t, _)| t <= since).unwrap_or(0);
+    let points: Vec<(u64, i64)> = history.iter().skip(first).copied().collect();
+    let (&(t0, v0), &(t1, v1)) = (points.first()?, points.last()?);
+    let span = t1.saturating_sub(t0);
+    if span < cfg.min_span_ms || points.len() < 4 {
+        return None;
+    }
+    if v1 < cfg.min_live || v1 - v0 < cfg.min_growth {
+        return None;
+    }
+    // Still near its highest: a count that has come down from a peak is draining.
+    let peak = points.iter().map(|&(_, v)| v).max().unwrap_or(v1);
+    if v1 * 10 < peak * 9 {
+        return None;
+    }
+    let floors = quarter_floors(&points, t0, span)?;
+    let falls = floors.windows(2).any(|w| w[1] < w[0]);
+    let rises = floors.windows(2).filter(|w| w[1] > w[0]).count();
+    if falls || rises < 2 {
+        return None;
+    }
+    Some(Trend { last: v1, growth: v1 - v0, span_ms: span })
+}
+
+/// The minimum value in each quarter of the span; None if a quarter has no point.
+fn quarter_floors(points: &[(u64, i64)], t0: u64, span: u64) -> Option<[i64; 4]> {
+    let mut floors = [i64::MAX; 4];
+    for &(t, v) in points {
+        let q = (((t - t0) * 4) / span.max(1)).min(3) as usize;
+        floors[q] = floors[q].min(v);
+    }
+    if floors.contains(&i64::MAX) {
+        None
+    } else {
+        Some(floors)
+    }
+}
+
+/// `value * part / whole`, rounded, without overflow for realistic counts.
+fn scale(value: i64, part: i64, whole: i64) -> i64 {
+    if whole <= 0 {
+        return 0;
+    }
+    ((i128::from(value) * i128::from(part) + i128::from(whole) / 2) / i128::from(whole)) as i64
+}
+
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_TEXT {
+        return text.to_owned();
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: u64 = 1000;
+    const MINUTE: u64 = 60 * SECOND;
+
+    /// A table with group slot 1 (`Socket`/`close`), its site at slot 2 and the site's
+    /// emitters at slot 3, as JS describes them.
+    fn socket_table() -> ListenerTable {
+        let mut t = ListenerTable::new(8);
+        t.describe(0, "(other)", "(other)", None, None);
+        t.describe(1, "Socket", "close", None, None);
+        t.describe(2, "Socket", "close", Some("src/db.js:42:7"), Some("src/app.js:10:3"));
+        t.describe_emitters(3, 2);
+        t
+    }
+
+    /// Counters for the socket table: group adds/removes, site weight, emitter weight.
+    fn counts(group: (i32, i32), site: (i32, i32), emitters: (i32, i32)) -> Vec<i32> {
+        let mut c = vec![0; 16];
+        c[2] = group.0;
+        c[3] = group.1;
+        c[4] = site.0;
+        c[5] = site.1;
+        c[6] = emitters.0;
+        c[7] = emitters.1;
+        c
+    }
+
+    #[test]
+    fn live_counts_and_totals_follow_the_counters() {
+        let mut t = socket_table();
+        t.sample(0, &counts((10, 4), (0, 0), (0, 0)));
+        assert_eq!(t.totals(), Totals { live: 6, adds: 10, removes: 4 });
+        t.sample(SECOND, &counts((15, 14), (0, 0), (0, 0)));
+        assert_eq!(t.totals().live, 1);
+        assert_eq!(t.totals().adds, 15);
+    }
+
+    #[test]
+    fn counters_that_wrap_past_i32_max_keep_counting() {
+        let mut t = socket_table();
+        t.sample(0, &counts((i32::MAX - 5, i32::MAX - 7), (0, 0), (0, 0)));
+        let before = t.totals();
+        t.sample(SECOND, &counts((i32::MAX.wrapping_add(5), i32::MAX - 1), (0, 0), (0, 0)));
+        let after = t.totals();
+        assert_eq!(after.adds - before.adds, 10);
+        assert_eq!(after.removes - before.removes, 6);
+        assert_eq!(after.live, 6);
+    }
+
+    #[test]
+    fn top_ranks_groups_by_live_with_growth_and_dominant_site() {
+        let mut t = ListenerTable::new(16);
+        t.describe(1, "Socket", "close", None, None);
+        t.describe(2, "Socket", "close", Some("src/a.js:1:1"), None);
+        t.describe(3, "Socket", "close", Some("src/b.js:2:2"), None);
+        t.describe(4, "Server", "request", None, None);
+        let mut c = vec![0; 32];
+        for (i, live) in [(0u64, 100), (1, 130), (2, 160)] {
+            c[2] = live;
+            c[4] = 8;
+            c[6] = 2;
+            c[8] = 20;
+            t.sample(i * 30 * SECOND, &c);
+        }
+        let top = t.top(10);
+        assert_eq!(top.len(), 2);
+        assert_eq!(top[0].emitter, "Socket");
+        assert_eq!(top[0].live, 160);
+        assert_eq!(top[0].growth, 60);
+        assert_eq!(top[0].site.as_deref(), Some("src/a.js:1:1"));
+        assert_eq!(top[1].site, None);
+        assert_eq!(t.top(1).len(), 1);
+    }
+
+    /// One site leaking one listener into each of 1,000 long-lived sockets over 10 minutes,
+    /// every add sampled at first, then one in 2, 4 … as JS's sampler does.
+    #[test]
+    fn a_site_leaking_into_many_emitters_is_reported_once_with_estimates() {
+        let mut t = socket_table();
+        let mut warnings = Vec::new();
+        for step in 0..=32u64 {
+            let live = (step * 25) as i32; // +25 every 15 s: +100/min, for 8 minutes
+            let weight = live - live % 4; // sampled weight trails the exact count
+            let c = counts((live + 300, 300), (weight, 0), (weight, 0));
+            warnings.extend(t.sample(step * 15 * SECOND, &c));
+        }
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let w = &warnings[0];
+        assert_eq!(w.code, SITE_LEAK_CODE);
+        assert_eq!(w.site, "src/db.js:42:7");
+        assert_eq!(w.emitters, Some(w.count));
+        assert!((w.per_minute - 100.0).abs() < 1.0, "{}", w.per_minute);
+        assert!(w.message.starts_with("Possible listener leak: src/db.js:42:7 (from src/app.js:10:3) has "));
+        assert!(w.message.contains("'close' listeners still attached across "));
+        assert!(w.message.contains(" [Socket] emitters, growing +100/min"));
+    }
+
+    #[test]
+    fn a_burst_that_drains_is_not_reported() {
+        let mut t = socket_table();
+        // Rises for 3 minutes, drains over the next 3, sampled every 30 s.
+        let shape = [0, 50, 400, 700, 900, 1100, 1200, 900, 600, 300, 100, 40, 10, 0, 0, 0];
+        let mut warnings = Vec::new();
+        for (i, &live) in shape.iter().enumerate() {
+            let c = counts((live + 1000, 1000), (live, 0), (live, 0));
+            warnings.extend(t.sample(i as u64 * 30 * SECOND, &c));
+        }
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_burst_still_in_progress_is_not_yet_a_trend() {
+        let mut t = socket_table();
+        let shape = [10, 10, 12, 10, 11, 10, 10, 9, 2000];
+        let mut warnings = Vec::new();
+        for (i, &live) in shape.iter().enumerate() {
+            warnings.extend(t.sample(i as u64 * MINUTE, &counts((live, 0), (live, 0), (live, 0))));
+        }
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn steady_churn_at_a_high_level_is_not_reported() {
+        let mut t = socket_table();
+        let mut warnings = Vec::new();
+        for step in 0..60u64 {
+            let live = 5000 + if step % 2 == 0 { 200 } else { -200 };
+            let adds = (step as i32) * 10_000 + live;
+            let c = counts((adds, adds - live), (live, 0), (live, 0));
+            warnings.extend(t.sample(step * 10 * SECOND, &c));
+        }
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn small_growth_below_the_floor_is_not_reported() {
+        let mut t = socket_table();
+        let mut warnings = Vec::new();
+        for step in 0..40u64 {
+            let live = step as i32; // reaches 39 listeners: under min_live
+            warnings.extend(t.sample(step * 15 * SECOND, &counts((live, 0), (live, 0), (live, 0))));
+        }
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn a_report_is_rearmed_when_the_count_doubles_and_rate_limited() {
+        let mut t = socket_table();
+        let mut reports = Vec::new();
+        for step in 0..=240u64 {
+            let live = (step * 20) as i32; // +80/min for an hour
+            let now = step * 15 * SECOND;
+            for w in t.sample(now, &counts((live, 0), (live, 0), (live, 0))) {
+                reports.push((now, w.count));
+            }
+        }
+        assert!(reports.len() >= 3, "{reports:?}");
+        for pair in reports.windows(2) {
+            let ((t0, c0), (t1, c1)) = (pair[0], pair[1]);
+            assert!(c1 >= 2 * c0, "{reports:?}");
+            assert!(t1 - t0 >= SiteLeakConfig::default().min_interval_ms, "{reports:?}");
+        }
+    }
+
+    #[test]
+    fn a_site_is_estimated_by_its_share_of_the_group() {
+        let mut t = ListenerTable::new(16);
+        t.describe(1, "Socket", "close", None, None);
+        t.describe(2, "Socket", "close", Some("src/leak.js:1:1"), None);
+        t.describe_emitters(3, 2);
+        t.describe(4, "Socket", "close", Some("src/ok.js:2:2"), None);
+        t.describe_emitters(5, 4);
+        let mut c = vec![0; 32];
+        c[2] = 1000; // 1000 live listeners in the group
+        c[4] = 300; // sampled weight 300 at the leaking site, on 300 emitters
+        c[6] = 300;
+        c[8] = 100; // 100 at the other site, on 10 emitters
+        c[10] = 10;
+        t.sample(0, &c);
+        assert_eq!(t.site_estimate(2), 750);
+        assert_eq!(t.site_estimate(4), 250);
+        assert_eq!(t.emitters_estimate(2), Some(750));
+        assert_eq!(t.emitters_estimate(4), Some(25));
+    }
+
+    #[test]
+    fn describe_ignores_slots_out_of_range_and_bounds_text() {
+        let mut t = ListenerTable::new(2);
+        t.describe(7, "X", "y", None, None);
+        t.describe_emitters(1, 9);
+        let long = "é".repeat(1000);
+        t.describe(1, &long, "e", None, None);
+        t.sample(0, &[0, 0, 3, 1]);
+        let top = t.top(10);
+        assert_eq!(top[0].live, 2);
+        assert!(top[0].emitter.len() <= MAX_TEXT);
+    }
+
+    #[test]
+    fn history_stays_bounded() {
+        let mut t = socket_table();
+        for step in 0..100_000u64 {
+            t.sample(step * 100, &counts((step as i32, 0), (0, 0), (0, 0)));
+        }
+        assert!(t.slots.iter().all(|s| s.history.len() <= HISTORY_POINTS));
+        let h = &t.slots[1].history;
+        let span = h.back().unwrap().0 - h.front().unwrap().0;
+        assert!(span >= SiteLeakConfig::default().window_ms, "{span}");
+    }
+
+    #[test]
+    fn a_site_described_before_its_group_and_redescribed_slots_are_linked_right() {
+        let mut t = ListenerTable::new(8);
+        t.describe(2, "Socket", "close", Some("src/a.js:1:1"), None);
+        t.describe(1, "Socket", "close", None, None);
+        t.describe(3, "Socket", "end", None, None);
+        t.sample(0, &[0, 0, 10, 0, 4, 0, 7, 0]);
+        assert_eq!(t.site_estimate(2), 10);
+        t.describe(2, "Socket", "end", Some("src/b.js:2:2"), None); // now a site of 'end'
+        t.sample(1, &[0, 0, 10, 0, 4, 0, 7, 0]);
+        assert_eq!(t.slots[1].sites, Vec::<usize>::new());
+        assert_eq!(t.site_estimate(2), 7);
+        assert_eq!(t.top(10)[0].site, None); // 'close' (10) has no site left
+        assert_eq!(t.top(10)[1].site.as_deref(), Some("src/b.js:2:2"));
+    }
+
+    #[test]
+    fn a_full_table_samples_quickly() {
+        let slots = 4096;
+        let mut t = ListenerTable::new(slots);
+        for g in 0..1024 {
+            t.describe(4 * g, "Socket", &format!("e{g}"), None, None);
+            t.describe(4 * g + 1, "Socket", &format!("e{g}"), Some("src/a.js:1:1"), None);
+            t.describe_emitters(4 * g + 2, 4 * g + 1);
+            t.describe(4 * g + 3, "Socket", &format!("e{g}"), Some("src/b.js:1:1"), None);
+        }
+        let counts = vec![5; 2 * slots];
+        let start = std::time::Instant::now();
+        for i in 0..100 {
+            t.sample(i * 1000, &counts);
+            assert_eq!(t.top(10).len(), 0);
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(2), "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn short_counts_slices_do_not_panic() {
+        let mut t = socket_table();
+        assert!(t.sample(0, &[]).is_empty());
+        assert!(t.sample(1, &[1]).is_empty());
+        assert_eq!(t.totals().live, 1); // slot 0 (overflow) read its adds; the rest kept theirs
+    }
+}
