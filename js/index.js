@@ -23,6 +23,7 @@ function createLeakwatch() {
 
   const lw = new EventEmitter();
   const LISTENER_SLOTS = 4096; // src/session.rs LISTENER_SLOTS
+  const EXIT_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   let session = null; // {id, options, gcSource, stopSampler, stopGcObserver, unsubscribe}
 
   function start(options) {
@@ -48,6 +49,7 @@ function createLeakwatch() {
     session.tracker = normalized.listeners ? trackListeners(id) : null;
     updateDelivery();
     process.on('exit', onExit);
+    for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
     return lw;
   }
 
@@ -62,6 +64,7 @@ function createLeakwatch() {
     const s = session;
     session = null;
     process.removeListener('exit', onExit);
+    for (const signal of EXIT_SIGNALS) process.removeListener(signal, onSignal);
     s.stopSampler();
     if (s.stopGcObserver) s.stopGcObserver();
     s.unsubscribe();
@@ -73,6 +76,17 @@ function createLeakwatch() {
   function stop() {
     if (session) end(true);
     return lw;
+  }
+
+  // A signal whose default action ends the process skips 'exit', and so the final line. When
+  // leakwatch is its only listener, write the line, step aside and raise the signal again:
+  // the process ends exactly as it would have (same signal, same status). When the app has
+  // its own handler, it decides; if it exits, 'exit' writes the line.
+  function onSignal(signal) {
+    if (process.listenerCount(signal) > 1) return;
+    onExit();
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
   }
 
   function onExit() {
