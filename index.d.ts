@@ -26,6 +26,44 @@ export interface Options {
    * if the shim cannot be used) or `'perf_hooks'`.
    */
   gcSource?: 'auto' | 'v8' | 'perf_hooks';
+  /** Count every EventEmitter/EventTarget listener add and remove (default true). */
+  listeners?: boolean;
+  /** Thresholds of the trend verdicts (heap, external and RSS series). */
+  heap?: TrendThresholds;
+}
+
+export interface TrendThresholds {
+  /** Longest window judged. Default `'5m'`. */
+  window?: Duration;
+  /** No verdict but `warming-up` before this. Default `'20s'`. */
+  warmup?: Duration;
+  /** Shortest window: growth must last this long to be a leak. Default `'20s'`. */
+  sustain?: Duration;
+  /** Growth over a window needed for `leaking`, bytes or `'8MB'`. Default 8 MB. */
+  minGrowth?: number | string;
+  /** Growth as a fraction of the level. Default 0.01. */
+  minGrowthRatio?: number;
+  /** One-sided confidence that the series rises. Default 0.99. */
+  confidence?: number;
+}
+
+export type TrendState = 'warming-up' | 'stable' | 'growing' | 'leaking';
+
+export interface TrendVerdict {
+  state: TrendState;
+  slopeBytesPerMin: number;
+  confidence: number;
+}
+
+export interface ListenerGroup {
+  /** Emitter class name, e.g. `'WebSocketServer'`. */
+  emitter: string;
+  event: string;
+  /** The call site holding most of the group's live listeners, `file:line:column`, when sampled. */
+  site: string | null;
+  live: number;
+  /** Change of `live` over the last minute. */
+  growth: number;
 }
 
 export type GcKind = 'scavenge' | 'minorMarkSweep' | 'markSweepCompact' | 'incrementalMarking' | 'weakCallbacks';
@@ -86,8 +124,12 @@ export interface LeakwatchLine {
   baseline: number | null;
   baselineTime: number | null;
   fds: number | null;
+  /** Active libuv resources, from `process.getActiveResourcesInfo()`. */
+  handles: { total: number; byType: Record<string, number> } | null;
   gcSource: 'v8' | 'perf_hooks';
   gc: GcFigures;
+  listeners: { live: number; adds: number; removes: number; top: ListenerGroup[] };
+  trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict };
 }
 
 export interface Stats extends Omit<LeakwatchLine, 'lw' | 'event' | 'final'> {
@@ -115,6 +157,8 @@ export interface Leakwatch extends EventEmitter {
   stop(): this;
   /** Current figures, or null when not running. */
   stats(): Stats | null;
+  /** The live listener groups now, largest first (exact counts; growth over the last minute). */
+  listeners(n?: number): Array<ListenerGroup & { appSite: string | null; adds: number; removes: number }>;
   readonly running: boolean;
   /** leakwatch's own bookkeeping, to check that it does not grow. */
   internals(): { threadSessions: number; processSessions: number; gcDropped: number };
@@ -123,6 +167,10 @@ export interface Leakwatch extends EventEmitter {
   on(event: 'stats', listener: (line: LeakwatchLine) => void): this;
   /** leakwatch's own warnings (also emitted with `process.emitWarning`, type `LeakwatchWarning`). */
   on(event: 'warning', listener: (warning: LeakwatchWarningEvent) => void): this;
+  /** LEAKWATCH_LISTENER_LEAK and LEAKWATCH_LISTENER_SITE_LEAK. */
+  on(event: 'listener-leak', listener: (warning: LeakwatchWarningEvent) => void): this;
+  /** LEAKWATCH_HEAP_GROWTH, LEAKWATCH_EXTERNAL_GROWTH, LEAKWATCH_RSS_GROWTH. */
+  on(event: 'leak', listener: (warning: LeakwatchWarningEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
