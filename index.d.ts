@@ -147,7 +147,7 @@ export interface LeakwatchWarningEvent {
   details: Record<string, unknown>;
 }
 
-export interface Leakwatch extends EventEmitter {
+export interface Leakwatch extends Omit<EventEmitter, "listeners"> {
   /**
    * Starts leakwatch in this isolate (main thread or worker). Calling it again restarts with
    * the new options. Throws a TypeError/RangeError naming a bad option.
@@ -159,6 +159,8 @@ export interface Leakwatch extends EventEmitter {
   stats(): Stats | null;
   /** The live listener groups now, largest first (exact counts; growth over the last minute). */
   listeners(n?: number): Array<ListenerGroup & { appSite: string | null; adds: number; removes: number }>;
+  /** With an event name, EventEmitter's own `listeners(eventName)`. */
+  listeners(eventName: string | symbol): Function[];
   readonly running: boolean;
   /** leakwatch's own bookkeeping, to check that it does not grow. */
   internals(): { threadSessions: number; processSessions: number; gcDropped: number };

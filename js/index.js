@@ -114,6 +114,8 @@ function createLeakwatch() {
    * growth the background thread measured over the last minute.
    */
   function listeners(n = 10) {
+    // lw is an EventEmitter too: listeners('stats') keeps its usual meaning.
+    if (typeof n === 'string' || typeof n === 'symbol') return EventEmitter.prototype.listeners.call(lw, n);
     if (!session || !session.tracker) return [];
     const growth = new Map();
     for (const t of JSON.parse(binding.listeners(session.id, 100)).top) growth.set(`${t.emitter}\0${t.event}`, t.growth);
