@@ -3,178 +3,180 @@
 
 import { EventEmitter } from 'node:events';
 
-/** A duration: a number of milliseconds, or text such as `'500ms'`, `'30s'`, `'1m'`, `'1h'`. */
-export type Duration = number | string;
+declare namespace leakwatch {
+  /** A duration: a number of milliseconds, or text such as `'500ms'`, `'30s'`, `'1m'`, `'1h'`. */
+  export type Duration = number | string;
 
-/** Anything with pino/bunyan/winston's `info(obj, msg)`. */
-export interface Logger {
-  info(obj: object, msg?: string): unknown;
+  /** Anything with pino/bunyan/winston's `info(obj, msg)`. */
+  export interface Logger {
+    info(obj: object, msg?: string): unknown;
+  }
+
+  export interface Options {
+    /** How often a memory line is written: 100ms to 24h. Default `'60s'`. */
+    interval?: Duration;
+    /**
+     * Where lines go: `'stderr'` (default), `'stdout'`, `'off'`, a file path (appended,
+     * created owner-only, reopened after rotation), a function called with each line object,
+     * or a logger whose `info(line, 'leakwatch memory')` is called.
+     */
+    log?: 'stderr' | 'stdout' | 'off' | string | ((line: LeakwatchLine) => void) | Logger;
+    /**
+     * Where GC events come from: `'auto'` (default: V8 GC callbacks through the native shim,
+     * falling back to perf_hooks when the shim does not match the running Node), `'v8'` (fail
+     * if the shim cannot be used) or `'perf_hooks'`.
+     */
+    gcSource?: 'auto' | 'v8' | 'perf_hooks';
+    /** Count every EventEmitter/EventTarget listener add and remove (default true). */
+    listeners?: boolean;
+    /** Thresholds of the trend verdicts (heap, external and RSS series). */
+    heap?: TrendThresholds;
+  }
+
+  export interface TrendThresholds {
+    /** Longest window judged. Default `'5m'`. */
+    window?: Duration;
+    /** No verdict but `warming-up` before this. Default `'20s'`. */
+    warmup?: Duration;
+    /** Shortest window: growth must last this long to be a leak. Default `'20s'`. */
+    sustain?: Duration;
+    /** Growth over a window needed for `leaking`, bytes or `'8MB'`. Default 8 MB. */
+    minGrowth?: number | string;
+    /** Growth as a fraction of the level. Default 0.01. */
+    minGrowthRatio?: number;
+    /** One-sided confidence that the series rises. Default 0.99. */
+    confidence?: number;
+  }
+
+  export type TrendState = 'warming-up' | 'stable' | 'growing' | 'leaking';
+
+  export interface TrendVerdict {
+    state: TrendState;
+    slopeBytesPerMin: number;
+    confidence: number;
+  }
+
+  export interface ListenerGroup {
+    /** Emitter class name, e.g. `'WebSocketServer'`. */
+    emitter: string;
+    event: string;
+    /** The call site holding most of the group's live listeners, `file:line:column`, when sampled. */
+    site: string | null;
+    live: number;
+    /** Change of `live` over the last minute. */
+    growth: number;
+  }
+
+  export type GcKind = 'scavenge' | 'minorMarkSweep' | 'markSweepCompact' | 'incrementalMarking' | 'weakCallbacks';
+
+  export interface PauseSummary {
+    /** Milliseconds. */
+    p50: number;
+    p99: number;
+    max: number;
+    total: number;
+  }
+
+  export interface KindSummary {
+    count: number;
+    p50: number;
+    p99: number;
+    max: number;
+    totalMs: number;
+  }
+
+  export interface GcScope {
+    count: number;
+    pauseMs: PauseSummary;
+    /** Only the kinds seen appear. */
+    kinds: Partial<Record<GcKind, KindSummary>>;
+  }
+
+  export interface GcFigures extends GcScope {
+    /** Since leakwatch started; the top level covers the GCs since the previous line. */
+    sinceStart: GcScope;
+    /** GC records lost to a full queue since start (process-wide). */
+    dropped: number;
+  }
+
+  /** One `event: "memory"` line of the log. */
+  export interface LeakwatchLine {
+    lw: 1;
+    event: 'memory';
+    /** Epoch milliseconds. */
+    time: number;
+    pid: number;
+    hostname: string;
+    /** `worker_threads.threadId`; 0 is the main thread. */
+    threadId: number;
+    /** Present and true on the line written at exit or `stop()`. */
+    final?: true;
+    intervalMs: number;
+    uptimeMs: number;
+    /** Age of the heap figures (sampled on the JS thread once a second); large when the loop is blocked. */
+    sampleAgeMs: number | null;
+    heapUsed: number;
+    heapTotal: number;
+    heapLimit: number;
+    external: number;
+    arrayBuffers: number;
+    rss: number | null;
+    /** Heap used after the latest full GC: a rising baseline is a leak, a sawtooth is not. */
+    baseline: number | null;
+    baselineTime: number | null;
+    fds: number | null;
+    /** Active libuv resources, from `process.getActiveResourcesInfo()`. */
+    handles: { total: number; byType: Record<string, number> } | null;
+    gcSource: 'v8' | 'perf_hooks';
+    gc: GcFigures;
+    listeners: { live: number; adds: number; removes: number; top: ListenerGroup[] };
+    trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict };
+  }
+
+  export interface Stats extends Omit<LeakwatchLine, 'lw' | 'event' | 'final'> {
+    /** Why GC events come from perf_hooks, or null when they come from V8. */
+    gcFallbackReason: string | null;
+    fdsByKind: { total: number; socket: number; file: number; pipe: number; other: number } | null;
+    /** Recent baselines as `[epochMs, bytes]`, oldest first (at most 512). */
+    baselines: Array<[number, number]>;
+  }
+
+  export interface LeakwatchWarningEvent {
+    /** `LEAKWATCH_*`. */
+    code: string;
+    message: string;
+    details: Record<string, unknown>;
+  }
+
+  export interface Leakwatch extends Omit<EventEmitter, "listeners" | "on"> {
+    /**
+     * Starts leakwatch in this isolate (main thread or worker). Calling it again restarts with
+     * the new options. Throws a TypeError/RangeError naming a bad option.
+     */
+    start(options?: Options): this;
+    /** Removes every hook leakwatch added and writes the final line. */
+    stop(): this;
+    /** Current figures, or null when not running. */
+    stats(): Stats | null;
+    /** The live listener groups now, largest first (exact counts; growth over the last minute). */
+    listeners(n?: number): Array<ListenerGroup & { appSite: string | null; adds: number; removes: number }>;
+    /** With an event name, EventEmitter's own `listeners(eventName)`. */
+    listeners(eventName: string | symbol): Function[];
+    readonly running: boolean;
+    /** leakwatch's own bookkeeping, to check that it does not grow. */
+    internals(): { threadSessions: number; processSessions: number; gcDropped: number };
+
+    /** Each interval's memory line. */
+    on(event: 'stats', listener: (line: LeakwatchLine) => void): this;
+    /** leakwatch's own warnings (also emitted with `process.emitWarning`, type `LeakwatchWarning`). */
+    on(event: 'warning', listener: (warning: LeakwatchWarningEvent) => void): this;
+    /** LEAKWATCH_LISTENER_LEAK and LEAKWATCH_LISTENER_SITE_LEAK. */
+    on(event: 'listener-leak', listener: (warning: LeakwatchWarningEvent) => void): this;
+    /** LEAKWATCH_HEAP_GROWTH, LEAKWATCH_EXTERNAL_GROWTH, LEAKWATCH_RSS_GROWTH. */
+    on(event: 'leak', listener: (warning: LeakwatchWarningEvent) => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
 }
 
-export interface Options {
-  /** How often a memory line is written: 100ms to 24h. Default `'60s'`. */
-  interval?: Duration;
-  /**
-   * Where lines go: `'stderr'` (default), `'stdout'`, `'off'`, a file path (appended,
-   * created owner-only, reopened after rotation), a function called with each line object,
-   * or a logger whose `info(line, 'leakwatch memory')` is called.
-   */
-  log?: 'stderr' | 'stdout' | 'off' | string | ((line: LeakwatchLine) => void) | Logger;
-  /**
-   * Where GC events come from: `'auto'` (default: V8 GC callbacks through the native shim,
-   * falling back to perf_hooks when the shim does not match the running Node), `'v8'` (fail
-   * if the shim cannot be used) or `'perf_hooks'`.
-   */
-  gcSource?: 'auto' | 'v8' | 'perf_hooks';
-  /** Count every EventEmitter/EventTarget listener add and remove (default true). */
-  listeners?: boolean;
-  /** Thresholds of the trend verdicts (heap, external and RSS series). */
-  heap?: TrendThresholds;
-}
-
-export interface TrendThresholds {
-  /** Longest window judged. Default `'5m'`. */
-  window?: Duration;
-  /** No verdict but `warming-up` before this. Default `'20s'`. */
-  warmup?: Duration;
-  /** Shortest window: growth must last this long to be a leak. Default `'20s'`. */
-  sustain?: Duration;
-  /** Growth over a window needed for `leaking`, bytes or `'8MB'`. Default 8 MB. */
-  minGrowth?: number | string;
-  /** Growth as a fraction of the level. Default 0.01. */
-  minGrowthRatio?: number;
-  /** One-sided confidence that the series rises. Default 0.99. */
-  confidence?: number;
-}
-
-export type TrendState = 'warming-up' | 'stable' | 'growing' | 'leaking';
-
-export interface TrendVerdict {
-  state: TrendState;
-  slopeBytesPerMin: number;
-  confidence: number;
-}
-
-export interface ListenerGroup {
-  /** Emitter class name, e.g. `'WebSocketServer'`. */
-  emitter: string;
-  event: string;
-  /** The call site holding most of the group's live listeners, `file:line:column`, when sampled. */
-  site: string | null;
-  live: number;
-  /** Change of `live` over the last minute. */
-  growth: number;
-}
-
-export type GcKind = 'scavenge' | 'minorMarkSweep' | 'markSweepCompact' | 'incrementalMarking' | 'weakCallbacks';
-
-export interface PauseSummary {
-  /** Milliseconds. */
-  p50: number;
-  p99: number;
-  max: number;
-  total: number;
-}
-
-export interface KindSummary {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-  totalMs: number;
-}
-
-export interface GcScope {
-  count: number;
-  pauseMs: PauseSummary;
-  /** Only the kinds seen appear. */
-  kinds: Partial<Record<GcKind, KindSummary>>;
-}
-
-export interface GcFigures extends GcScope {
-  /** Since leakwatch started; the top level covers the GCs since the previous line. */
-  sinceStart: GcScope;
-  /** GC records lost to a full queue since start (process-wide). */
-  dropped: number;
-}
-
-/** One `event: "memory"` line of the log. */
-export interface LeakwatchLine {
-  lw: 1;
-  event: 'memory';
-  /** Epoch milliseconds. */
-  time: number;
-  pid: number;
-  hostname: string;
-  /** `worker_threads.threadId`; 0 is the main thread. */
-  threadId: number;
-  /** Present and true on the line written at exit or `stop()`. */
-  final?: true;
-  intervalMs: number;
-  uptimeMs: number;
-  /** Age of the heap figures (sampled on the JS thread once a second); large when the loop is blocked. */
-  sampleAgeMs: number | null;
-  heapUsed: number;
-  heapTotal: number;
-  heapLimit: number;
-  external: number;
-  arrayBuffers: number;
-  rss: number | null;
-  /** Heap used after the latest full GC: a rising baseline is a leak, a sawtooth is not. */
-  baseline: number | null;
-  baselineTime: number | null;
-  fds: number | null;
-  /** Active libuv resources, from `process.getActiveResourcesInfo()`. */
-  handles: { total: number; byType: Record<string, number> } | null;
-  gcSource: 'v8' | 'perf_hooks';
-  gc: GcFigures;
-  listeners: { live: number; adds: number; removes: number; top: ListenerGroup[] };
-  trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict };
-}
-
-export interface Stats extends Omit<LeakwatchLine, 'lw' | 'event' | 'final'> {
-  /** Why GC events come from perf_hooks, or null when they come from V8. */
-  gcFallbackReason: string | null;
-  fdsByKind: { total: number; socket: number; file: number; pipe: number; other: number } | null;
-  /** Recent baselines as `[epochMs, bytes]`, oldest first (at most 512). */
-  baselines: Array<[number, number]>;
-}
-
-export interface LeakwatchWarningEvent {
-  /** `LEAKWATCH_*`. */
-  code: string;
-  message: string;
-  details: Record<string, unknown>;
-}
-
-export interface Leakwatch extends Omit<EventEmitter, "listeners"> {
-  /**
-   * Starts leakwatch in this isolate (main thread or worker). Calling it again restarts with
-   * the new options. Throws a TypeError/RangeError naming a bad option.
-   */
-  start(options?: Options): this;
-  /** Removes every hook leakwatch added and writes the final line. */
-  stop(): this;
-  /** Current figures, or null when not running. */
-  stats(): Stats | null;
-  /** The live listener groups now, largest first (exact counts; growth over the last minute). */
-  listeners(n?: number): Array<ListenerGroup & { appSite: string | null; adds: number; removes: number }>;
-  /** With an event name, EventEmitter's own `listeners(eventName)`. */
-  listeners(eventName: string | symbol): Function[];
-  readonly running: boolean;
-  /** leakwatch's own bookkeeping, to check that it does not grow. */
-  internals(): { threadSessions: number; processSessions: number; gcDropped: number };
-
-  /** Each interval's memory line. */
-  on(event: 'stats', listener: (line: LeakwatchLine) => void): this;
-  /** leakwatch's own warnings (also emitted with `process.emitWarning`, type `LeakwatchWarning`). */
-  on(event: 'warning', listener: (warning: LeakwatchWarningEvent) => void): this;
-  /** LEAKWATCH_LISTENER_LEAK and LEAKWATCH_LISTENER_SITE_LEAK. */
-  on(event: 'listener-leak', listener: (warning: LeakwatchWarningEvent) => void): this;
-  /** LEAKWATCH_HEAP_GROWTH, LEAKWATCH_EXTERNAL_GROWTH, LEAKWATCH_RSS_GROWTH. */
-  on(event: 'leak', listener: (warning: LeakwatchWarningEvent) => void): this;
-  on(event: string | symbol, listener: (...args: any[]) => void): this;
-}
-
-declare const leakwatch: Leakwatch;
+declare const leakwatch: leakwatch.Leakwatch;
 export = leakwatch;
