@@ -1,0 +1,25 @@
+'use strict';
+// leakwatch's own memory stays bounded under sustained work: 10,000,000 listener operations
+// across 100,000 emitters with a memory line every 100 ms. Per-emitter bookkeeping is paid
+// once per (emitter, event) and then the heap is flat, and leakwatch's own verdict agrees.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { runNode } = require('./helpers');
+
+const MB = 1024 * 1024;
+
+test('10M listener operations over 100k emitters: heap and RSS flat once every emitter was seen', async () => {
+  const run = await runNode([path.join(__dirname, 'fixtures', 'footprint.js')], { timeoutMs: 120_000 });
+  assert.equal(run.code, 0, run.stderr);
+  const { rounds, trend, listeners, internals } = JSON.parse(run.stdout);
+  const late = rounds.slice(5);
+  const spread = (key) => Math.max(...late.map((r) => r[key])) - Math.min(...late.map((r) => r[key]));
+  assert.ok(spread('heapUsed') < 1 * MB, `heap after GC moved ${spread('heapUsed')} bytes over the last rounds`);
+  assert.ok(spread('rss') < 8 * MB, `RSS moved ${spread('rss')} bytes over the last rounds`);
+  assert.notEqual(trend.heap.state, 'leaking');
+  assert.equal(listeners.adds - listeners.removes, listeners.live);
+  assert.ok(listeners.adds >= 5_000_000 && listeners.removes >= 5_000_000, 'every operation counted');
+  assert.equal(internals.gcDropped, 0);
+});
