@@ -65,8 +65,9 @@ function formatDuration(ms) {
 
 // UTC so that two people reading the same log see the same times.
 function formatTime(epochMs) {
-  if (epochMs == null || !Number.isFinite(epochMs)) return 'n/a';
-  return new Date(epochMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const date = new Date(epochMs);
+  if (epochMs == null || Number.isNaN(date.getTime())) return 'n/a';
+  return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
 function formatPercent(fraction, digits = 1) {

@@ -200,11 +200,19 @@ function gridAndAxes(value, time, rect, panel) {
   return out.join('\n');
 }
 
+// Far outside the chart (a time or value of 1e300 in a damaged log) is not drawable either:
+// the path writer would round it to "Infinity".
+function drawable(pixel) {
+  return Number.isFinite(pixel) && Math.abs(pixel) < 1e7;
+}
+
 function linePath(d3, series, x, y) {
   const line = d3
     .line()
     .x((p) => x(p.t))
     .y((p) => y(p.v))
+    // A point no scale can place (an absurd value in a damaged log) is a gap, not "Infinity".
+    .defined((p) => drawable(x(p.t)) && drawable(y(p.v)))
     .curve(series.step ? d3.curveStepAfter : d3.curveLinear)
     .digits(1);
   return `<path class="series" data-series="${series.name}" d="${line(series.points)}" fill="none" stroke="${series.color}" stroke-width="${series.width}" stroke-linejoin="round"/>`;

@@ -57,9 +57,13 @@ function parseLine(line) {
   } catch {
     return text.includes('"lw"') ? MALFORMED : FOREIGN;
   }
-  if (value === null || typeof value !== 'object' || value.lw !== 1) return FOREIGN;
-  const usable = EVENTS.has(value.event) && Number.isFinite(value.time) && Number.isFinite(value.pid);
+  const usable = EVENTS.has(value.event) && isEpochMs(value.time) && Number.isFinite(value.pid);
   return usable ? value : MALFORMED;
+}
+
+// A time a Date can hold (±8.64e15 ms): a line claiming 1e308 is broken, not from the future.
+function isEpochMs(t) {
+  return Number.isFinite(t) && Math.abs(t) <= 8.64e15;
 }
 
 // Cuts a stream of Buffers into lines (without the newline).
