@@ -57,6 +57,7 @@ function parseLine(line) {
   } catch {
     return text.includes('"lw"') ? MALFORMED : FOREIGN;
   }
+  if (value === null || typeof value !== 'object' || value.lw !== 1) return FOREIGN;
   const usable = EVENTS.has(value.event) && isEpochMs(value.time) && Number.isFinite(value.pid);
   return usable ? value : MALFORMED;
 }
