@@ -86,7 +86,11 @@ function createLeakwatch() {
     if (process.listenerCount(signal) > 1) return;
     onExit();
     process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
+    try {
+      process.kill(process.pid, signal);
+    } catch {
+      process.exit(128 + (require('node:os').constants.signals[signal] || 0));
+    }
   }
 
   function onExit() {
@@ -99,14 +103,20 @@ function createLeakwatch() {
 
   // Listener adds and removes are counted into memory the background thread reads; a new
   // (emitter class, event) group or call site is described to it once.
+  // If it cannot be installed, the rest of leakwatch runs on without it, and says so.
   function trackListeners(id) {
-    return require('./listeners').install({
-      counts: binding.listenerCounts(id),
-      maxGroups: LISTENER_SLOTS,
-      describeGroup: (slot, info) => binding.describeGroup(id, slot, JSON.stringify(info)),
-      warn: warnings.warn,
-      notify: warnings.notify,
-    });
+    try {
+      return require('./listeners').install({
+        counts: binding.listenerCounts(id),
+        maxGroups: LISTENER_SLOTS,
+        describeGroup: (slot, info) => binding.describeGroup(id, slot, JSON.stringify(info)),
+        warn: warnings.warn,
+        notify: warnings.notify,
+      });
+    } catch (err) {
+      warnings.warn('LEAKWATCH_START_FAILED', `leakwatch listener tracking is off: ${err.message}`, {});
+      return null;
+    }
   }
 
   /**

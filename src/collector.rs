@@ -140,18 +140,24 @@ struct Collector {
 impl Collector {
     fn run(mut self, rx: Receiver<Command>) {
         loop {
-            match rx.recv_timeout(POLL) {
-                Ok(command) => {
-                    drain_gcs();
-                    self.handle(command);
-                }
-                Err(RecvTimeoutError::Timeout) => {}
+            let command = match rx.recv_timeout(POLL) {
+                Ok(command) => Some(command),
+                Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => return,
-            }
-            drain_gcs();
-            self.read_proc(false);
-            self.write_due_lines();
+            };
+            // A bug in one tick must not end telemetry for the rest of the process's life.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.tick(command)));
         }
+    }
+
+    fn tick(&mut self, command: Option<Command>) {
+        if let Some(command) = command {
+            drain_gcs();
+            self.handle(command);
+        }
+        drain_gcs();
+        self.read_proc(false);
+        self.write_due_lines();
     }
 
     fn handle(&mut self, command: Command) {
