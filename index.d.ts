@@ -7,9 +7,22 @@ declare namespace leakwatch {
   /** A duration: a number of milliseconds, or text such as `'500ms'`, `'30s'`, `'1m'`, `'1h'`. */
   export type Duration = number | string;
 
-  /** Anything with pino/bunyan/winston's `info(obj, msg)`. */
+  /**
+   * A pino or bunyan logger, or anything with their `info(obj, msg)` (and `warn(obj, msg)`,
+   * else warnings go to `info`). A winston logger (it has `transports`) is called the winston
+   * way, `info(msg, obj)`. The logger adds `time`, `pid`, `hostname` and `level` itself.
+   */
   export interface Logger {
     info(obj: object, msg?: string): unknown;
+    warn?(obj: object, msg?: string): unknown;
+  }
+
+  /** The optional /metrics endpoint. */
+  export interface MetricsServerOptions {
+    /** 1 to 65535. */
+    port: number;
+    /** Address to bind. Default `'127.0.0.1'`: give `'0.0.0.0'` (or `'::'`) to serve beyond this machine. */
+    host?: string;
   }
 
   export interface Options {
@@ -17,10 +30,11 @@ declare namespace leakwatch {
     interval?: Duration;
     /**
      * Where lines go: `'stderr'` (default), `'stdout'`, `'off'`, a file path (appended,
-     * created owner-only, reopened after rotation), a function called with each line object,
-     * or a logger whose `info(line, 'leakwatch memory')` is called.
+     * created owner-only, reopened after rotation), a function called with each line object
+     * (memory and warning lines, as a file holds them), or a logger: memory lines as
+     * `info(fields, 'leakwatch memory')`, warnings as `warn({code, details, …}, message)`.
      */
-    log?: 'stderr' | 'stdout' | 'off' | string | ((line: LeakwatchLine) => void) | Logger;
+    log?: 'stderr' | 'stdout' | 'off' | string | ((line: LeakwatchLine | LeakwatchWarningLine) => void) | Logger;
     /**
      * Where GC events come from: `'auto'` (default: V8 GC callbacks through the native shim,
      * falling back to perf_hooks when the shim does not match the running Node), `'v8'` (fail
@@ -29,8 +43,14 @@ declare namespace leakwatch {
     gcSource?: 'auto' | 'v8' | 'perf_hooks';
     /** Count every EventEmitter/EventTarget listener add and remove (default true). */
     listeners?: boolean;
-    /** Thresholds of the trend verdicts (heap, external and RSS series). */
+    /**
+     * Thresholds of the trend verdicts (heap, external and RSS series). The handle and fd
+     * series use its window, warmup, sustain and confidence; their growth thresholds are
+     * counts (50, and 10 % of the level), not bytes.
+     */
     heap?: TrendThresholds;
+    /** Serve the Prometheus text at `http://host:port/metrics`. Off by default. */
+    metrics?: MetricsServerOptions;
   }
 
   export interface TrendThresholds {
@@ -54,6 +74,21 @@ declare namespace leakwatch {
     state: TrendState;
     slopeBytesPerMin: number;
     confidence: number;
+  }
+
+  /** The trend of a count (active handles, open fds): its slope is per minute, not bytes. */
+  export interface ResourceTrendVerdict {
+    state: TrendState;
+    slopePerMin: number;
+    confidence: number;
+  }
+
+  export interface FdsByKind {
+    total: number;
+    socket: number;
+    file: number;
+    pipe: number;
+    other: number;
   }
 
   export interface ListenerGroup {
@@ -125,20 +160,60 @@ declare namespace leakwatch {
     baseline: number | null;
     baselineTime: number | null;
     fds: number | null;
+    /** Open file descriptors by kind, as `lsof -p` would show them (null without /proc). */
+    fdsByKind: FdsByKind | null;
     /** Active libuv resources, from `process.getActiveResourcesInfo()`. */
     handles: { total: number; byType: Record<string, number> } | null;
     gcSource: 'v8' | 'perf_hooks';
     gc: GcFigures;
     listeners: { live: number; adds: number; removes: number; top: ListenerGroup[] };
-    trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict };
+    trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict; handles: ResourceTrendVerdict; fds: ResourceTrendVerdict };
+  }
+
+  /** One `event: "warning"` line of the log. */
+  export interface LeakwatchWarningLine {
+    lw: 1;
+    event: 'warning';
+    time: number;
+    pid: number;
+    hostname: string;
+    threadId: number;
+    code: string;
+    message: string;
+    details: Record<string, unknown>;
   }
 
   export interface Stats extends Omit<LeakwatchLine, 'lw' | 'event' | 'final'> {
     /** Why GC events come from perf_hooks, or null when they come from V8. */
     gcFallbackReason: string | null;
-    fdsByKind: { total: number; socket: number; file: number; pipe: number; other: number } | null;
     /** Recent baselines as `[epochMs, bytes]`, oldest first (at most 512). */
     baselines: Array<[number, number]>;
+    /**
+     * Every GC since start as cumulative counts per pause bucket (upper bounds in seconds,
+     * prom-client's), per kind seen. Bounds are exact to 1 %.
+     */
+    gcPauseBuckets: {
+      le: number[];
+      kinds: Partial<Record<GcKind, { buckets: number[]; count: number; sumSeconds: number }>>;
+    };
+    /** Leaks suspected now: a trend `leaking`, or a listener leak reported in the last 10 minutes. */
+    leakSuspected: Record<'heap' | 'external' | 'rss' | 'handles' | 'fds' | 'listeners', boolean>;
+  }
+
+  /** What `promClient()` needs of a prom-client `Registry`. */
+  export interface PromClientRegistry {
+    registerMetric(metric: any): void;
+    getSingleMetric(name: string): unknown;
+    removeSingleMetric(name: string): void;
+  }
+
+  /** What `otel()` needs of an OpenTelemetry `Meter` (`@opentelemetry/api`). */
+  export interface OtelMeter {
+    createObservableGauge(name: string, options?: object): any;
+    createObservableCounter(name: string, options?: object): any;
+    createObservableUpDownCounter(name: string, options?: object): any;
+    addBatchObservableCallback(callback: (result: any) => void, observables: any[]): void;
+    removeBatchObservableCallback(callback: (result: any) => void, observables: any[]): void;
   }
 
   export interface LeakwatchWarningEvent {
@@ -158,6 +233,19 @@ declare namespace leakwatch {
     stop(): this;
     /** Current figures, or null when not running. */
     stats(): Stats | null;
+    /** The current figures in the Prometheus text exposition format (`''` when not running). */
+    metrics(): string;
+    /**
+     * Registers leakwatch's metrics into a prom-client registry, read at each scrape. Names
+     * the registry already has (prom-client's default metrics) stay its own. Returns a
+     * function that unregisters leakwatch's.
+     */
+    promClient(register: PromClientRegistry): () => void;
+    /**
+     * Registers observable instruments (`v8js.*`, `process.*`, `leakwatch.*`) on an
+     * OpenTelemetry Meter. Returns a function that removes them from collection.
+     */
+    otel(meter: OtelMeter): () => void;
     /** The live listener groups now, largest first (exact counts; growth over the last minute). */
     listeners(n?: number): Array<ListenerGroup & { appSite: string | null; adds: number; removes: number }>;
     /** With an event name, EventEmitter's own `listeners(eventName)`. */
@@ -172,7 +260,7 @@ declare namespace leakwatch {
     on(event: 'warning', listener: (warning: LeakwatchWarningEvent) => void): this;
     /** LEAKWATCH_LISTENER_LEAK and LEAKWATCH_LISTENER_SITE_LEAK. */
     on(event: 'listener-leak', listener: (warning: LeakwatchWarningEvent) => void): this;
-    /** LEAKWATCH_HEAP_GROWTH, LEAKWATCH_EXTERNAL_GROWTH, LEAKWATCH_RSS_GROWTH. */
+    /** LEAKWATCH_HEAP_GROWTH, LEAKWATCH_EXTERNAL_GROWTH, LEAKWATCH_RSS_GROWTH, LEAKWATCH_HANDLE_GROWTH, LEAKWATCH_FD_GROWTH. */
     on(event: 'leak', listener: (warning: LeakwatchWarningEvent) => void): this;
     on(event: string | symbol, listener: (...args: any[]) => void): this;
   }

@@ -7,7 +7,7 @@ const { normalizeOptions } = require('./options');
 const { warn } = require('./warnings');
 
 // Variables of the public contract that this version does not act on yet.
-const NOT_YET = ['LEAKWATCH_SNAPSHOT_DIR', 'LEAKWATCH_METRICS_PORT'];
+const NOT_YET = ['LEAKWATCH_SNAPSHOT_DIR'];
 
 const VARIABLES = {
   LEAKWATCH_LOG: 'log',
@@ -28,12 +28,34 @@ function optionsFromEnv(env = process.env) {
       warn('LEAKWATCH_BAD_CONFIG', `${reason}; using the default`, { variable, value: raw });
     }
   }
+  const metrics = metricsFromEnv(env.LEAKWATCH_METRICS_PORT);
+  if (metrics) options.metrics = metrics;
   for (const variable of NOT_YET) {
     if (env[variable]) {
       warn('LEAKWATCH_BAD_CONFIG', `${variable} is not supported by this version of leakwatch; ignored`, { variable });
     }
   }
   return options;
+}
+
+/**
+ * LEAKWATCH_METRICS_PORT: `9464` (bound to 127.0.0.1) or `host:port` to bind elsewhere, e.g.
+ * `0.0.0.0:9464` or `[::]:9464`. Unset or empty: no endpoint.
+ */
+function metricsFromEnv(raw) {
+  if (raw === undefined || raw.trim() === '') return null;
+  const match = /^\s*(?:\[([^\]]+)\]:|([^:\s]+):)?(\d+)\s*$/.exec(raw);
+  const metrics = match ? { port: Number(match[3]) } : null;
+  if (match && (match[1] || match[2])) metrics.host = match[1] || match[2];
+  try {
+    if (!metrics) throw new Error('LEAKWATCH_METRICS_PORT must be a port (9464) or host:port (0.0.0.0:9464)');
+    normalizeOptions({ metrics });
+    return metrics;
+  } catch (err) {
+    const reason = err.message.replace(/leakwatch: option "metrics\.\w+"/, 'LEAKWATCH_METRICS_PORT');
+    warn('LEAKWATCH_BAD_CONFIG', `${reason}; no metrics endpoint`, { variable: 'LEAKWATCH_METRICS_PORT', value: raw });
+    return null;
+  }
 }
 
 module.exports = { optionsFromEnv };

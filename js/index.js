@@ -24,7 +24,7 @@ function createLeakwatch() {
   const lw = new EventEmitter();
   const LISTENER_SLOTS = 4096; // src/session.rs LISTENER_SLOTS
   const EXIT_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'];
-  let session = null; // {id, options, gcSource, stopSampler, stopGcObserver, unsubscribe}
+  let session = null; // {id, options, sink, gcSource, stopSampler, stopGcObserver, unsubscribe, stopMetricsServer}
 
   function start(options) {
     const normalized = normalizeOptions(options);
@@ -42,11 +42,13 @@ function createLeakwatch() {
     };
     const started = JSON.parse(binding.start(JSON.stringify(config), onNativeEvent));
     const id = started.id;
-    session = { id, options: normalized, gcSource: started.gcSource, gcFallbackReason: started.gcFallbackReason };
+    session = { id, options: normalized, sink: jsSink(normalized.log), gcSource: started.gcSource, gcFallbackReason: started.gcFallbackReason };
     session.stopSampler = startSampler(normalized.intervalMs, (s, handles) => binding.sample(id, s, handles));
     session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
-    session.unsubscribe = warnings.onWarning((w) => logWarning(id, w));
+    const sink = session.sink;
+    session.unsubscribe = warnings.onWarning((w) => logWarning(id, sink, w));
     session.tracker = normalized.listeners ? trackListeners(id) : null;
+    session.stopMetricsServer = normalized.metrics ? require('./metrics-server').startMetricsServer(normalized.metrics, metrics, warnings.warn) : null;
     updateDelivery();
     process.on('exit', onExit);
     for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
@@ -69,8 +71,9 @@ function createLeakwatch() {
     if (s.stopGcObserver) s.stopGcObserver();
     s.unsubscribe();
     if (s.tracker) s.tracker.uninstall();
+    if (s.stopMetricsServer) s.stopMetricsServer();
     const finalLine = binding.stop(s.id, takeSample(), writeFinal);
-    if (writeFinal && finalLine) deliverLine(s.options.log, JSON.parse(finalLine), false);
+    if (writeFinal && finalLine) deliverLine(s.sink, JSON.parse(finalLine), false);
   }
 
   function stop() {
@@ -145,10 +148,12 @@ function createLeakwatch() {
   function onNativeEvent(payload) {
     try {
       const event = JSON.parse(payload);
-      if (event.type === 'memory' && session) deliverLine(session.options.log, event.line, true);
+      if (event.type === 'memory' && session) deliverLine(session.sink, event.line, true);
       else if (event.type === 'warning') {
         const { code, message, details } = event.line;
-        // Already in the log (the background thread wrote it); tell the app.
+        // A file or stream log has it already (the background thread wrote it); a function or
+        // logger gets it here. Then the app hears of it.
+        if (session && session.sink) safeCall(() => session.sink.warning(event.line));
         emitProcessWarning(code, message);
         safeEmit(event.eventName || 'warning', { code, message, details });
       }
@@ -157,15 +162,31 @@ function createLeakwatch() {
     }
   }
 
-  function deliverLine(log, line, asStats) {
-    if (log.kind === 'function') safeCall(() => log.fn(line));
-    if (log.kind === 'logger') safeCall(() => log.logger.info(line, 'leakwatch memory'));
+  /**
+   * Where lines go when the log is in JS: a function gets every line object (memory and
+   * warning lines, as a file would hold them); a logger gets them in its own conventions
+   * (js/logger.js). Null for the logs the background thread writes itself.
+   */
+  function jsSink(log) {
+    if (log.kind === 'function') return { memory: log.fn, warning: log.fn };
+    if (log.kind === 'logger') return require('./logger').loggerSink(log.logger);
+    return null;
+  }
+
+  function deliverLine(sink, line, asStats) {
+    if (sink) safeCall(() => sink.memory(line));
     if (asStats) safeEmit('stats', line);
   }
 
-  function logWarning(id, { code, message, details, eventName }) {
+  function logWarning(id, sink, { code, message, details, eventName }) {
     safeCall(() => binding.logWarning(id, code, message, JSON.stringify(details ?? {})));
+    if (sink) safeCall(() => sink.warning(warningLine(code, message, details ?? {})));
     safeEmit(eventName, { code, message, details });
+  }
+
+  // The same line the background thread writes for a warning (src/session.rs warning_line).
+  function warningLine(code, message, details) {
+    return { lw: 1, event: 'warning', time: Date.now(), pid: process.pid, hostname: os.hostname(), threadId, code, message, details };
   }
 
   function emitProcessWarning(code, message) {
@@ -194,12 +215,34 @@ function createLeakwatch() {
   lw.on('newListener', (name) => name === 'stats' && setImmediate(updateDelivery).unref());
   lw.on('removeListener', (name) => name === 'stats' && updateDelivery());
 
+  /** The Prometheus text exposition format of the current figures ('' when not running). */
+  function metrics() {
+    try {
+      return require('./metrics').prometheusText(stats());
+    } catch {
+      return ''; // a scrape must not become the app's exception
+    }
+  }
+
+  /** Registers leakwatch's metrics into a prom-client Registry; returns an unregister function. */
+  function promClient(register) {
+    return require('./metrics').registerPromClient(register, stats);
+  }
+
+  /** Registers observable instruments on an OpenTelemetry Meter; returns a function removing them. */
+  function otel(meter) {
+    return require('./otel').registerOtel(meter, stats);
+  }
+
   /** leakwatch's own bookkeeping (live sessions, dropped GC records), for leak tests of itself. */
   lw.internals = () => JSON.parse(binding.internals());
   lw.listeners = listeners;
   lw.start = start;
   lw.stop = stop;
   lw.stats = stats;
+  lw.metrics = metrics;
+  lw.promClient = promClient;
+  lw.otel = otel;
   Object.defineProperty(lw, 'running', { get: () => session !== null, enumerable: true });
   return lw;
 }

@@ -8,7 +8,7 @@ const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 24 * 3_600_000;
 const DEFAULT_INTERVAL_MS = 60_000;
 const GC_SOURCES = ['auto', 'v8', 'perf_hooks'];
-const KNOWN = ['interval', 'log', 'gcSource', 'heap', 'listeners'];
+const KNOWN = ['interval', 'log', 'gcSource', 'heap', 'listeners', 'metrics'];
 const HEAP_KNOWN = ['window', 'warmup', 'sustain', 'minGrowth', 'minGrowthRatio', 'confidence'];
 const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
 
@@ -95,6 +95,24 @@ function listeners(value) {
   throw fail(TypeError, 'listeners', 'true (count every listener add and remove, the default) or false', value);
 }
 
+/**
+ * The /metrics endpoint: `{port, host}` or null (the default: no server). 127.0.0.1 unless a
+ * host is given, so metrics are never exposed beyond the machine by accident.
+ */
+function metrics(value) {
+  if (value === undefined || value === false || value === null) return null;
+  const accepted = "an object {port, host?} with a port from 1 to 65535 (host defaults to '127.0.0.1')";
+  if (typeof value !== 'object') throw fail(TypeError, 'metrics', accepted, value);
+  for (const key of Object.keys(value)) {
+    if (key !== 'port' && key !== 'host') throw new TypeError(`leakwatch: unknown option "metrics.${key}"; accepted are port, host`);
+  }
+  if (!Number.isInteger(value.port) || value.port < 1 || value.port > 65535) throw fail(RangeError, 'metrics.port', 'an integer from 1 to 65535', value.port);
+  if (value.host !== undefined && (typeof value.host !== 'string' || value.host.trim() === '')) {
+    throw fail(TypeError, 'metrics.host', "a host name or address, e.g. '0.0.0.0'", value.host);
+  }
+  return { port: value.port, host: value.host ?? '127.0.0.1' };
+}
+
 function normalizeOptions(options = {}) {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`leakwatch: options must be an object with any of ${KNOWN.join(', ')}; got ${options}`);
@@ -110,6 +128,7 @@ function normalizeOptions(options = {}) {
     gcSource: gcSource(options.gcSource),
     trend: heap(options.heap),
     listeners: listeners(options.listeners),
+    metrics: metrics(options.metrics),
   };
 }
 

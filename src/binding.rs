@@ -134,7 +134,8 @@ pub fn sample(id: u32, sample: Vec<f64>, handles_json: Option<String>) {
 
 fn set_sample(shared: &SharedRef, v: &[f64]) {
     if let [time_ms, heap_used, heap_total, heap_limit, external, array_buffers] = *v {
-        lock(shared).sample = Some(JsSample { time_ms, heap_used, heap_total, heap_limit, external, array_buffers });
+        // Through record_sample, so the heap floor and external series get the sample too.
+        lock(shared).record_sample(JsSample { time_ms, heap_used, heap_total, heap_limit, external, array_buffers });
     }
 }
 

@@ -205,14 +205,16 @@ impl Collector {
         self.proc = ProcSample { rss: proc_stats::rss_bytes(), fds: proc_stats::open_fds() };
         let now = clock::epoch_ms();
         for entry in self.entries.values_mut() {
-            // Listener sites and trends are judged once a second, right after RSS joins its series.
-            let (site_warnings, trend_warnings) = {
+            // Listener sites and trends are judged once a second, right after RSS, fds and
+            // handles join their series.
+            let (site_warnings, trend_warnings, resource_warnings) = {
                 let mut s = lock(&entry.shared);
                 s.record_proc(now, self.proc);
                 let sites = s.sample_listeners(now);
                 let heap_limit = s.sample.map(|x| x.heap_limit);
                 let note = s.listener_leak_note(now);
-                (sites, s.trends.evaluate(now as u64, heap_limit, note.as_deref()))
+                let trends = s.trends.evaluate(now as u64, heap_limit, note.as_deref());
+                (sites, trends, s.evaluate_resources(now))
             };
             for w in site_warnings {
                 let details = json!({
@@ -223,6 +225,9 @@ impl Collector {
                 warn(entry, w.code, &w.message, details, crate::listeners::SITE_LEAK_EVENT);
             }
             for w in trend_warnings {
+                warn(entry, w.code, &w.message, w.details, "leak");
+            }
+            for w in resource_warnings {
                 warn(entry, w.code, &w.message, w.details, "leak");
             }
         }

@@ -9,6 +9,10 @@ use std::collections::VecDeque;
 /// Baselines kept for trend work and `stats()`; older ones are dropped (bounded memory).
 pub const BASELINE_HISTORY: usize = 512;
 
+/// Upper bounds (seconds) of the pause buckets in `stats().gcPauseBuckets`: prom-client's
+/// defaults for `nodejs_gc_duration_seconds`, so dashboards built for it read ours unchanged.
+pub const PAUSE_BUCKETS_S: [f64; 6] = [0.001, 0.01, 0.1, 1.0, 2.0, 5.0];
+
 /// One GC, whatever its source (the V8 shim or perf_hooks), in epoch time.
 #[derive(Clone, Copy, Debug)]
 pub struct GcEvent {
@@ -105,6 +109,24 @@ impl GcStats {
         &self.since_start.kinds[kind as usize]
     }
 
+    /// Every GC since start as cumulative bucket counts, per kind seen:
+    /// `{le: [0.001, …], kinds: {scavenge: {buckets: [..], count, sumSeconds}, …}}`.
+    /// Computed here because only the histograms hold every pause.
+    pub fn pause_buckets_json(&self) -> Value {
+        let mut kinds = Map::new();
+        for kind in GcKind::ALL {
+            let h = &self.since_start.kinds[kind as usize];
+            if h.count() == 0 {
+                continue;
+            }
+            kinds.insert(
+                kind.name().into(),
+                json!({"buckets": h.cumulative_counts(&PAUSE_BUCKETS_S), "count": h.count(), "sumSeconds": h.total_seconds()}),
+            );
+        }
+        json!({"le": PAUSE_BUCKETS_S, "kinds": kinds})
+    }
+
     /// The `gc` object of a log line. With `end_interval`, the interval figures restart.
     pub fn to_json(&mut self, dropped: u64, end_interval: bool) -> Value {
         let mut gc = self.interval.to_json();
@@ -144,6 +166,22 @@ mod tests {
         assert_eq!(gc["sinceStart"]["count"], 4);
         assert_eq!(s.baseline(), Some((1000.0, 5_000)));
         assert_eq!(s.last_full_gc_freed(), Some(100));
+    }
+
+    #[test]
+    fn pause_buckets_count_every_gc_since_start() {
+        let mut s = GcStats::default();
+        s.record(ev(GcKind::Scavenge, 0, None)); // under 1 ms
+        s.record(ev(GcKind::Scavenge, 3, None));
+        s.record(ev(GcKind::MarkSweepCompact, 1500, Some(1)));
+        s.to_json(0, true); // a log line in between must not reset them
+        let b = s.pause_buckets_json();
+        assert_eq!(b["le"], json!([0.001, 0.01, 0.1, 1.0, 2.0, 5.0]));
+        assert_eq!(b["kinds"]["scavenge"]["buckets"], json!([1, 2, 2, 2, 2, 2]));
+        assert_eq!(b["kinds"]["scavenge"]["count"], 2);
+        assert_eq!(b["kinds"]["markSweepCompact"]["buckets"], json!([0, 0, 0, 0, 1, 1]));
+        assert_eq!(b["kinds"]["markSweepCompact"]["sumSeconds"], 1.5);
+        assert!(b["kinds"].get("weakCallbacks").is_none());
     }
 
     #[test]

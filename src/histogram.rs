@@ -74,12 +74,18 @@ impl PauseHistogram {
         ms(self.total_ns as f64 / 1e6)
     }
 
+    /// Every pause added up, in seconds, unrounded (a Prometheus histogram's `_sum`).
+    pub fn total_seconds(&self) -> f64 {
+        self.total_ns as f64 / 1e9
+    }
+
     /// `{p50, p99, max, total}` in milliseconds.
     pub fn summary(&self) -> Value {
         json!({"p50": self.p50_ms(), "p99": self.p99_ms(), "max": self.max_ms(), "total": self.total_ms()})
     }
 
-    /// Counts per upper bound (seconds), cumulative, for Prometheus-style buckets.
+    /// Counts per upper bound (seconds), cumulative, for Prometheus-style buckets. A pause
+    /// within the histogram's 1 % of a bound may land on either side of it.
     pub fn cumulative_counts(&self, bounds_s: &[f64]) -> Vec<u64> {
         bounds_s.iter().map(|b| self.hist.count_between(0, (b * 1e6) as u64)).collect()
     }
@@ -137,5 +143,6 @@ mod tests {
         h.record_ns(500_000); // 0.5 ms
         h.record_ns(5_000_000); // 5 ms
         assert_eq!(h.cumulative_counts(&[0.001, 0.01, 0.1]), vec![1, 2, 2]);
+        assert!((h.total_seconds() - 0.0055).abs() < 1e-12);
     }
 }

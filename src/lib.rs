@@ -14,6 +14,7 @@ pub mod gc_stats;
 pub mod histogram;
 pub mod listeners;
 pub mod proc_stats;
+pub mod resource_trends;
 pub mod session;
 pub mod shim;
 pub mod sink;

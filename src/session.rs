@@ -8,6 +8,7 @@ use crate::counters::CounterBlock;
 use crate::gc_stats::{GcEvent, GcStats};
 use crate::listeners::{ListenerTable, SiteWarning};
 use crate::proc_stats::Fds;
+use crate::resource_trends::{ResourceTrends, ResourceWarning};
 use crate::trends::Trends;
 use std::sync::Arc;
 
@@ -50,6 +51,8 @@ pub struct Shared {
     /// JS wants each memory line back (a `log: fn`/logger, or `on('stats')` listeners).
     pub deliver_memory: bool,
     pub trends: Trends,
+    /// Active handles and open fds, judged like the memory series.
+    pub resources: ResourceTrends,
     /// Listener counts JS writes (two cells per slot: adds, removes) and what they mean.
     pub counters: Arc<CounterBlock>,
     pub listeners: ListenerTable,
@@ -66,6 +69,7 @@ impl Shared {
             counts_copy: Vec::with_capacity(2 * LISTENER_SLOTS),
             last_listener_leak: None,
             trends: Trends::new(&config.trend),
+            resources: ResourceTrends::new(&config.trend),
             deliver_memory: matches!(config.log, crate::config::LogTarget::Js),
             config,
             pid: std::process::id(),
@@ -96,7 +100,32 @@ impl Shared {
         if let Some(rss) = proc.rss {
             self.trends.on_rss(now_ms as u64, rss as f64);
         }
+        if let Some(fds) = proc.fds {
+            self.resources.on_fds(now_ms as u64, fds.total);
+        }
+        // Handles come with the JS thread's sample, so they carry its time, not this one.
+        if let (Some(sample), Some(total)) = (self.sample, self.handles_total()) {
+            self.resources.on_handles(sample.time_ms as u64, total);
+        }
         self.proc = proc;
+    }
+
+    /// Judges the handle and fd series; returns the warnings due now.
+    pub fn evaluate_resources(&mut self, now_ms: f64) -> Vec<ResourceWarning> {
+        self.resources.evaluate(now_ms as u64, self.handles.as_ref(), self.proc.fds)
+    }
+
+    /// Which leaks are suspected now: a trend `leaking`, or a listener leak reported in the
+    /// last ten minutes. `{heap, external, rss, handles, fds, listeners}`, each true or false.
+    pub fn leak_suspected(&self, now_ms: f64) -> Value {
+        let mut leaking = self.trends.leaking();
+        leaking.extend(self.resources.leaking());
+        let mut m = Map::new();
+        for series in ["heap", "external", "rss", "handles", "fds"] {
+            m.insert(series.into(), json!(leaking.contains(&series)));
+        }
+        m.insert("listeners".into(), json!(self.listener_leak_note(now_ms).is_some()));
+        Value::Object(m)
     }
 
     /// Reads the listener counters and judges the call sites; returns site-leak warnings.
@@ -162,11 +191,14 @@ impl Shared {
         line.insert("baseline".into(), json!(baseline.map(|b| b.1)));
         line.insert("baselineTime".into(), json!(baseline.map(|b| whole_ms(b.0))));
         line.insert("fds".into(), json!(self.proc.fds.map(|f| f.total)));
+        line.insert("fdsByKind".into(), self.proc.fds.map_or(Value::Null, fds_json));
         line.insert("handles".into(), self.handles_json());
         line.insert("gcSource".into(), json!(self.gc_source));
         line.insert("gc".into(), self.gc.to_json(self.gc_dropped, end_interval));
         line.insert("listeners".into(), self.listeners_json(10));
-        line.insert("trend".into(), self.trends.to_json());
+        let mut trend = self.trends.to_json();
+        self.resources.add_to(&mut trend);
+        line.insert("trend".into(), trend);
         Value::Object(line)
     }
 
@@ -178,7 +210,8 @@ impl Shared {
             obj.shift_remove(key);
         }
         obj.insert("gcFallbackReason".into(), json!(self.gc_fallback_reason));
-        obj.insert("fdsByKind".into(), self.proc.fds.map_or(Value::Null, fds_json));
+        obj.insert("gcPauseBuckets".into(), self.gc.pause_buckets_json());
+        obj.insert("leakSuspected".into(), self.leak_suspected(clock::epoch_ms()));
         let baselines: Vec<Value> = self.gc.baselines().map(|(t, v)| json!([whole_ms(*t), v])).collect();
         obj.insert("baselines".into(), Value::Array(baselines));
         stats
@@ -186,13 +219,14 @@ impl Shared {
 
     /// `{total, byType}`, or null before the first sample.
     fn handles_json(&self) -> Value {
-        match &self.handles {
-            Some(by_type) => {
-                let total: u64 = by_type.values().filter_map(Value::as_u64).sum();
-                json!({"total": total, "byType": by_type})
-            }
-            None => Value::Null,
+        match (&self.handles, self.handles_total()) {
+            (Some(by_type), Some(total)) => json!({"total": total, "byType": by_type}),
+            _ => Value::Null,
         }
+    }
+
+    fn handles_total(&self) -> Option<u64> {
+        self.handles.as_ref().map(|by_type| by_type.values().filter_map(Value::as_u64).sum())
     }
 
     fn header(&self, event: &str, now: f64) -> Map<String, Value> {
@@ -273,8 +307,11 @@ mod tests {
             "baseline",
             "baselineTime",
             "fds",
+            "fdsByKind",
+            "handles",
             "gcSource",
             "gc",
+            "trend",
         ] {
             assert!(line.get(key).is_some(), "missing {key}");
         }
@@ -300,5 +337,25 @@ mod tests {
         let stats = s.stats();
         assert_eq!(stats["baselines"][0][1], 777);
         assert!(stats.get("lw").is_none());
+        assert_eq!(stats["gcPauseBuckets"]["kinds"]["markSweepCompact"]["count"], 1);
+    }
+
+    #[test]
+    fn handles_and_fds_join_their_trends_and_the_line() {
+        let mut s = shared();
+        s.handles = Some(serde_json::from_str(r#"{"TCPSocketWrap": 3, "Timeout": 1}"#).unwrap());
+        s.sample = Some(JsSample { time_ms: 1000.0, ..Default::default() });
+        let fds = Fds { total: 9, socket: 3, file: 4, pipe: 1, other: 1 };
+        s.record_proc(1000.0, ProcSample { rss: Some(1 << 20), fds: Some(fds) });
+        assert!(s.evaluate_resources(1000.0).is_empty());
+        let line = s.memory_line(false, true);
+        assert_eq!(line["handles"]["total"], 4);
+        assert_eq!(line["fdsByKind"]["socket"], 3);
+        assert_eq!(line["trend"]["handles"]["state"], "warming-up");
+        assert_eq!(line["trend"]["fds"]["state"], "warming-up");
+        let suspected = s.stats()["leakSuspected"].clone();
+        assert_eq!(suspected["fds"], false);
+        s.note_listener_leak(clock::epoch_ms(), "Possible EventEmitter listener leak");
+        assert_eq!(s.stats()["leakSuspected"]["listeners"], true);
     }
 }
