@@ -92,7 +92,8 @@ function install(o) {
 }
 
 function makeContext(o) {
-  if (!(o.counts instanceof Int32Array)) throw new TypeError('counts must be an Int32Array');
+  // Not instanceof: under jest or vm contexts the buffer comes from another realm's Int32Array.
+  if (!require('node:util').types.isInt32Array(o.counts)) throw new TypeError('counts must be an Int32Array');
   const ctx = {
     counts: o.counts,
     groups: new Groups({ counts: o.counts, maxGroups: o.maxGroups, describeGroup: o.describeGroup }),
