@@ -19,7 +19,8 @@ const mb = (bytes) => (bytes == null ? '   -   ' : `${(bytes / 1048576).toFixed(
 
 function startApp() {
   return fork(path.join(__dirname, 'leaky-app.js'), {
-    execArgv: ['-r', path.join(__dirname, '..', 'js', 'register.js')],
+    // --no-warnings: each warning is shown once, from the log below, not twice.
+    execArgv: ['--no-warnings', '-r', path.join(__dirname, '..', 'js', 'register.js')],
     env: { ...process.env, LEAKWATCH_LOG: logPath, LEAKWATCH_INTERVAL: '2s' },
   });
 }
@@ -91,6 +92,7 @@ function summarize(lines, connections) {
     console.log(perMin > 1048576 ? 'A rising baseline, not a sawtooth: a leak.' : 'A flat baseline: no leak.');
   }
   console.log(`Full log: ${logPath}`);
+  console.log(`Verdicts and a picture: npx leakwatch report ${logPath}; npx leakwatch plot ${logPath} -o memory.html`);
 }
 
 main().catch((err) => {
