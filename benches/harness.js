@@ -1,14 +1,19 @@
 'use strict';
-// The bench harness: every arm runs in a fresh child process, arms alternate (A B C A B C …)
-// so drift on a shared, noisy machine hits them alike, and results are reported as the
-// median ratio against the baseline arm of the same run, with min–max.
+// The bench harness: every arm runs in a fresh child process with its tool preloaded (see
+// benches/arms/), arms alternate (A B C A B C …) so that drift on a shared, noisy machine hits
+// them alike, and results are reported as the median ratio against the baseline arm of the
+// same round, with min–max over the rounds.
 
-const { spawnSync } = require('node:child_process');
+const { spawnSync, fork } = require('node:child_process');
+const { preloadFlags } = require('./arms');
 
-/** Runs `node [...flags, script, arm]` and parses the JSON line it prints last. */
-function runArm(script, arm, { flags = [], env = {} } = {}) {
-  const out = spawnSync(process.execPath, [...flags, script, arm], {
-    env: { ...process.env, LEAKWATCH_LOG: 'off', ...env },
+/**
+ * Runs `node [...flags, ...preload, script, arm]` and parses the JSON line it prints last;
+ * `preload` is the arm's preload file unless given.
+ */
+function runArm(script, arm, { flags = [], env = {}, preload = preloadFlags(arm) } = {}) {
+  const out = spawnSync(process.execPath, [...flags, ...preload, script, arm], {
+    env: { ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -16,11 +21,51 @@ function runArm(script, arm, { flags = [], env = {} } = {}) {
   return JSON.parse(out.stdout.trim().split('\n').at(-1));
 }
 
+/** The next IPC message from `child`, or an error if it exits first. */
+function nextMessage(child) {
+  return new Promise((resolve, reject) => {
+    const onExit = (code) => reject(new Error(`${child.spawnfile} exited (${code}) before answering`));
+    child.once('exit', onExit);
+    child.once('message', (msg) => {
+      child.off('exit', onExit);
+      resolve(msg);
+    });
+  });
+}
+
+/**
+ * Starts the server workload `script` with `arm` preloaded, and calls the script's
+ * drive(port, window, options): window.start() and window.stop() open and close the server's
+ * measured window; drive() returns the result. The server process is ended in any case.
+ */
+async function runServerArm(script, arm, options) {
+  const child = fork(script, [arm], { execArgv: preloadFlags(arm), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const { port } = await nextMessage(child);
+    const window = {
+      async start() {
+        child.send('start');
+        await nextMessage(child);
+      },
+      async stop() {
+        child.send('stop');
+        return (await nextMessage(child)).result;
+      },
+    };
+    return await require(script).drive(port, window, options);
+  } finally {
+    const timer = setTimeout(() => child.kill(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
 /** `rounds` alternating runs of every arm; returns {arm: [result, …]}. */
-function alternate(arms, rounds, run) {
+async function alternate(arms, rounds, run) {
   const results = Object.fromEntries(arms.map((a) => [a, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const arm of arms) results[arm].push(run(arm));
+    for (const arm of arms) results[arm].push(await run(arm));
   }
   return results;
 }
@@ -36,9 +81,20 @@ function ratios(results, arm, baseline, metric) {
   return results[arm].map((r, i) => metric(r) / metric(results[baseline][i]));
 }
 
-function fmtRatio(values) {
+/** Per-round differences of `metric` against the baseline arm of the same round. */
+function differences(results, arm, baseline, metric) {
+  return results[arm].map((r, i) => metric(r) - metric(results[baseline][i]));
+}
+
+/** "median unit (min–max)" of `values`, with `digits` decimals. */
+function fmtSpread(values, digits, unit = '') {
   const s = [...values].sort((a, b) => a - b);
-  return `${median(s).toFixed(3)}× (${s[0].toFixed(3)}–${s.at(-1).toFixed(3)})`;
+  const f = (v) => v.toFixed(digits);
+  return `${f(median(s))}${unit} (${f(s[0])}–${f(s.at(-1))})`;
+}
+
+function fmtRatio(values) {
+  return fmtSpread(values, 3, '×');
 }
 
 function table(headers, rows) {
@@ -47,4 +103,4 @@ function table(headers, rows) {
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-module.exports = { runArm, alternate, median, ratios, fmtRatio, table };
+module.exports = { runArm, runServerArm, alternate, median, ratios, differences, fmtSpread, fmtRatio, table };

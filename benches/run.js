@@ -1,51 +1,290 @@
 'use strict';
-// `npm run bench` (QUICK=1 for a short run): leakwatch's cost against no telemetry, as
-// ratios against a baseline arm of the same run. See benches/harness.js for the method.
+// `npm run bench` (QUICK=1 for a short run): leakwatch's cost against no telemetry and
+// against the tools a user would install instead, each arm in fresh processes, alternating.
+// Headline: process CPU time (all threads) per operation, as the median ratio against arm
+// "none" of the same round, with min–max. See benches/harness.js for the method,
+// benches/arms/ for how each tool is loaded and read, benches/workloads/ for the workloads,
+// benches/instructions.js for the instruction counts.
 
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const os = require('node:os');
-const { runArm, alternate, median, ratios, fmtRatio, table } = require('./harness');
+const { ARMS, preloadFlags } = require('./arms');
+const { runArm, runServerArm, alternate, median, ratios, differences, fmtSpread, fmtRatio, table } = require('./harness');
+const { hasValgrind, instructionsPerGc } = require('./instructions');
 
 const QUICK = process.env.QUICK === '1';
-const ROUNDS = QUICK ? 5 : 11;
+const CONFIG = QUICK
+  ? {
+      rounds: 5,
+      gcIterations: 2_000_000,
+      emitterOps: 1_500_000,
+      httpSeconds: 1,
+      wsConnections: 600,
+      startRounds: 12,
+      memoryArms: ['none', 'leakwatch'],
+      callgrindArms: ['none', 'leakwatch'],
+      callgrindIterations: 150_000,
+      callgrindWholeProcess: false,
+    }
+  : {
+      rounds: 7,
+      gcIterations: 5_000_000,
+      emitterOps: 3_000_000,
+      httpSeconds: 2,
+      wsConnections: 2500,
+      startRounds: 21,
+      memoryArms: ARMS,
+      callgrindArms: ARMS,
+      callgrindIterations: 300_000,
+      callgrindWholeProcess: true,
+    };
+const PEERS = ARMS.filter((a) => a !== 'none' && a !== 'leakwatch');
 const REGISTER = path.join(__dirname, '..', 'js', 'register.js');
+const workload = (name) => path.join(__dirname, 'workloads', name);
+const byArm = (arms, fn) => Object.fromEntries(arms.map((a) => [a, fn(a)]));
 
-function gcLoop() {
-  const script = path.join(__dirname, 'workloads', 'gc-loop.js');
-  const arms = ['none', 'leakwatch', 'perf_hooks'];
-  const env = { GC_LOOP_ITERATIONS: String(QUICK ? 1_500_000 : 4_000_000) };
-  const results = alternate(arms, ROUNDS, (arm) => runArm(script, arm, { flags: ['--max-semi-space-size=1'], env }));
-  const gcs = median(results.leakwatch.map((r) => r.gcs));
-  const rows = arms.slice(1).map((arm) => {
-    const perGcUs = results[arm].map((r, i) => (r.cpuUs - results.none[i].cpuUs) / gcs);
-    return [arm, fmtRatio(ratios(results, arm, 'none', (r) => r.cpuUs)), fmtRatio(ratios(results, arm, 'none', (r) => r.wallMs)), `${median(perGcUs).toFixed(2)} µs`];
+// One row per measure, filled by the sections as they run and printed at the end.
+const summary = [];
+
+function machine() {
+  const cpus = os.cpus();
+  const cpuinfo = spawnSync('grep', ['-m1', 'cpu MHz', '/proc/cpuinfo'], { encoding: 'utf8' }).stdout;
+  const ghz = (Number(cpuinfo.split(':')[1]) || cpus[0].speed) / 1000;
+  const text =
+    `${cpus.length} × ${cpus[0].model} at ${ghz.toFixed(2)} GHz, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+    `${os.type()} ${os.release()}, Node ${process.version} (V8 ${process.versions.v8}), load average ${os.loadavg()[0].toFixed(2)}`;
+  return { text, ghz };
+}
+
+/** Median of one arm's `metric` over its rounds. */
+function med(results, arm, metric) {
+  return median(results[arm].map(metric));
+}
+
+/** A table row: the arm, then its ratio against none for each metric. */
+function ratioRow(results, arm, metrics) {
+  return [arm, ...metrics.map((m) => fmtRatio(ratios(results, arm, 'none', m)))];
+}
+
+/** Per-round `compare` (ratios or differences) against none: leakwatch's, and each peer's that ran. */
+function againstNone(compare, results, metric) {
+  const peers = PEERS.filter((p) => p in results);
+  return { lw: compare(results, 'leakwatch', 'none', metric), peers: byArm(peers, (p) => compare(results, p, 'none', metric)) };
+}
+
+/** leakwatch's median against the best peer's figures: at or below its median, within its spread, or not. */
+function versus(lw, peerValues) {
+  if (lw <= median(peerValues)) return 'beats or matches';
+  return lw <= Math.max(...peerValues) ? 'matches within noise' : 'behind';
+}
+
+/**
+ * Adds a summary row: leakwatch's figures, whether their median is `within` the budget (no
+ * verdict when `within` is null), and the best peer (lowest median) beside them.
+ */
+function addSummary(name, budget, within, { lw, peers }, fmt) {
+  const verdict = within ? (within(median(lw)) ? 'met' : 'NOT met') : '—';
+  const best = Object.entries(peers).sort(([, a], [, b]) => median(a) - median(b))[0];
+  const bestText = best ? `${best[0]} ${fmt(best[1])}` : '—';
+  summary.push([name, budget, fmt(lw), verdict, bestText, best ? versus(median(lw), best[1]) : '—']);
+}
+
+// Correctness: every tool's GC count against V8's, all tools loaded in one process, in runs
+// of their own so that the reference observer's cost stays out of the timed runs.
+async function gcCounts() {
+  const preload = ARMS.slice(1).flatMap(preloadFlags);
+  const options = { flags: ['--max-semi-space-size=1'], preload, env: { GC_LOOP_ITERATIONS: String(CONFIG.gcIterations) } };
+  const runs = [0, 1, 2].map(() => runArm(workload('gc-loop.js'), 'all', options).gcs);
+  const reference = runs.map((r) => r['perf-hooks']);
+  const rows = ARMS.slice(1).map((arm) => {
+    const counted = runs.map((r) => r[arm]);
+    const off = median(counted.map((c, i) => c / reference[i] - 1));
+    const verdict = counted.every((c, i) => c === reference[i]) ? 'equal' : `${(off * 100).toFixed(1)} %`;
+    return [arm, counted.join(', '), reference.join(', '), verdict];
   });
-  console.log(`\n(a) scavenge-heavy loop: ${gcs} GCs per run, ${ROUNDS} alternating rounds`);
+  console.log("\nGC counts: all tools in one process, 3 runs of the loop; V8's count is every entry of a perf_hooks observer");
+  console.log(table(['tool', 'GCs it counted', "V8's count", 'counted vs V8'], rows));
+}
+
+// (a) The scavenge-heavy loop: CPU per run, and CPU added per GC. Returns none's CPU ns per
+// iteration, which converts instruction counts to time.
+async function gcLoop() {
+  const options = { flags: ['--max-semi-space-size=1'], env: { GC_LOOP_ITERATIONS: String(CONFIG.gcIterations) } };
+  const results = await alternate(ARMS, CONFIG.rounds, (arm) => runArm(workload('gc-loop.js'), arm, options));
+  // The loop's GCs, as leakwatch counted them (equal to V8's count: see gcCounts()).
+  const gcs = med(results, 'leakwatch', (r) => r.gcs.leakwatch);
+  const cpu = (r) => r.cpuUs;
+  const noneCpuUs = med(results, 'none', cpu);
+  const perGc = (arm) => differences(results, arm, 'none', cpu).map((us) => us / gcs);
+  const rows = ARMS.slice(1).map((arm) => [...ratioRow(results, arm, [cpu, (r) => r.wallMs]), fmtSpread(perGc(arm), 2, ' µs')]);
+  console.log(`\n(a) scavenge-heavy loop: ${CONFIG.gcIterations.toLocaleString('en')} iterations, ${gcs} GCs per run, ${CONFIG.rounds} alternating rounds`);
+  console.log(`none: ${(noneCpuUs / 1000).toFixed(0)} ms CPU per run, ${Math.round(gcs / (noneCpuUs / 1e6))} GCs per CPU-second`);
   console.log(table(['arm', 'CPU vs none', 'wall vs none', 'added CPU per GC'], rows));
+  addSummary('scavenge-heavy loop, CPU', '≤ 1.01×', (v) => v <= 1.01, againstNone(ratios, results, cpu), fmtRatio);
+  // Not judged: the noise of a run (a few %) is ~10 µs per GC; the instruction count decides.
+  const perGcAll = { lw: perGc('leakwatch'), peers: byArm(PEERS, perGc) };
+  addSummary('added CPU per GC (CPU time, ±~10 µs)', '—', null, perGcAll, (v) => fmtSpread(v, 2, ' µs'));
+  return (noneCpuUs * 1000) / CONFIG.gcIterations;
 }
 
-function startup() {
-  const script = path.join(__dirname, 'workloads', 'idle.js');
-  const arms = ['none', 'register'];
-  const time = (arm) => {
-    const flags = arm === 'register' ? ['-r', REGISTER] : [];
+// (b) EventEmitter on+off and once+emit: CPU per operation.
+async function emitter() {
+  const options = { env: { EMITTER_OPS: String(CONFIG.emitterOps) } };
+  const results = await alternate(ARMS, CONFIG.rounds, (arm) => runArm(workload('event-emitter.js'), arm, options));
+  const onOff = (r) => r.onOff.cpuNs;
+  const onceEmit = (r) => r.onceEmit.cpuNs;
+  console.log(`\n(b) EventEmitter, ${CONFIG.emitterOps.toLocaleString('en')} operations per loop, ${CONFIG.rounds} alternating rounds`);
+  console.log(`none: on+off ${med(results, 'none', onOff).toFixed(1)} ns, once+emit ${med(results, 'none', onceEmit).toFixed(1)} ns CPU per operation`);
+  console.log(table(['arm', 'on+off CPU vs none', 'once+emit CPU vs none'], ARMS.slice(1).map((arm) => ratioRow(results, arm, [onOff, onceEmit]))));
+  addSummary('EventEmitter on+off, CPU per op', '≤ 1.10×', (v) => v <= 1.1, againstNone(ratios, results, onOff), fmtRatio);
+  addSummary('EventEmitter once+emit, CPU per op', '—', null, againstNone(ratios, results, onceEmit), fmtRatio);
+}
+
+// (c) http server under autocannon: CPU per request, throughput, p99.
+async function httpServer() {
+  const results = await alternate(ARMS, CONFIG.rounds, (arm) => runServerArm(workload('http.js'), arm, { seconds: CONFIG.httpSeconds }));
+  const perReq = (r) => r.cpuUs / r.served;
+  const rps = (r) => r.reqPerSec;
+  const p99 = (r) => r.p99Ms;
+  console.log(`\n(c) http server, autocannon ${CONFIG.httpSeconds} s × 10 connections, ${CONFIG.rounds} alternating rounds`);
+  console.log(`none: ${med(results, 'none', perReq).toFixed(1)} µs CPU per request, ${Math.round(med(results, 'none', rps))} req/s, p99 ${med(results, 'none', p99).toFixed(2)} ms`);
+  const rows = ARMS.slice(1).map((arm) => ratioRow(results, arm, [perReq, rps, p99]));
+  console.log(table(['arm', 'CPU per request vs none', 'throughput vs none', 'p99 vs none'], rows));
+  addSummary('HTTP, CPU per request', '≤ 1.01×', (v) => v <= 1.01, againstNone(ratios, results, perReq), fmtRatio);
+  addSummary('HTTP, p99 latency', '—', null, againstNone(ratios, results, p99), fmtRatio);
+}
+
+// (d) ws server, many short-lived connections: CPU per connection.
+async function wsServer() {
+  const results = await alternate(ARMS, CONFIG.rounds, (arm) => runServerArm(workload('ws.js'), arm, { connections: CONFIG.wsConnections }));
+  const perConn = (r) => r.cpuUs / r.served;
+  console.log(`\n(d) ws server, ${CONFIG.wsConnections} connections (open, echo, close; 16 at a time), ${CONFIG.rounds} alternating rounds`);
+  console.log(`none: ${med(results, 'none', perConn).toFixed(0)} µs CPU per connection`);
+  console.log(table(['arm', 'CPU per connection vs none'], ARMS.slice(1).map((arm) => ratioRow(results, arm, [perConn]))));
+  addSummary('ws, CPU per connection', '—', null, againstNone(ratios, results, perConn), fmtRatio);
+}
+
+// (e) Start-up (`node -r … -e …`: wall time, and CPU time up to exit, which load on a shared
+// machine disturbs far less) and idle RSS, leakwatch loaded as users load it.
+const PRINT_CPU_AT_EXIT = "process.on('exit', () => console.log(JSON.stringify(process.cpuUsage())))";
+
+async function startup() {
+  const preload = (arm) => (arm === 'leakwatch' ? ['-r', REGISTER] : preloadFlags(arm));
+  const start = (arm) => {
     const t0 = process.hrtime.bigint();
-    const out = spawnSync(process.execPath, [...flags, '-e', '0'], { env: { ...process.env, LEAKWATCH_LOG: 'off' } });
-    if (out.status !== 0) throw new Error(String(out.stderr));
-    return { ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+    const out = spawnSync(process.execPath, [...preload(arm), '-e', PRINT_CPU_AT_EXIT], { encoding: 'utf8' });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (out.status !== 0) throw new Error(out.stderr);
+    const cpu = JSON.parse(out.stdout.trim().split('\n').at(-1));
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
-  const starts = alternate(arms, ROUNDS * 4, time);
-  const idle = alternate(arms, ROUNDS, (arm) => runArm(script, arm, { flags: arm === 'register' ? ['-r', REGISTER] : [] }));
-  const addedMs = median(starts.register.map((r) => r.ms)) - median(starts.none.map((r) => r.ms));
-  const addedRss = median(idle.register.map((r) => r.rss)) - median(idle.none.map((r) => r.rss));
-  console.log(`\n(e) start-up and idle RSS: ${ROUNDS * 4} / ${ROUNDS} alternating rounds`);
-  console.log(table(['measure', 'none', 'register', 'added (difference of medians)'], [
-    ['node -e 0 wall time', `${median(starts.none.map((r) => r.ms)).toFixed(1)} ms`, `${median(starts.register.map((r) => r.ms)).toFixed(1)} ms`, `${addedMs.toFixed(1)} ms`],
-    ['idle RSS', `${(median(idle.none.map((r) => r.rss)) / 1048576).toFixed(1)} MB`, `${(median(idle.register.map((r) => r.rss)) / 1048576).toFixed(1)} MB`, `${(addedRss / 1048576).toFixed(2)} MB`],
-  ]));
+  const starts = await alternate(ARMS, CONFIG.startRounds, start);
+  const idle = await alternate(ARMS, CONFIG.rounds, (arm) => runArm(workload('idle.js'), arm, { preload: preload(arm) }));
+  const ms = (r) => r.ms;
+  const cpuMs = (r) => r.cpuMs;
+  const mb = (r) => r.rss / 2 ** 20;
+  const rows = ARMS.slice(1).map((arm) => [
+    arm,
+    `${med(starts, arm, ms).toFixed(1)} ms`,
+    fmtSpread(differences(starts, arm, 'none', ms), 1, ' ms'),
+    fmtSpread(differences(starts, arm, 'none', cpuMs), 1, ' ms'),
+    `${med(idle, arm, mb).toFixed(1)} MB`,
+    fmtSpread(differences(idle, arm, 'none', mb), 2, ' MB'),
+  ]);
+  console.log(`\n(e) start-up (node -r <arm> -e …, ${CONFIG.startRounds} rounds) and idle RSS (${CONFIG.rounds} rounds)`);
+  console.log(`none: ${med(starts, 'none', ms).toFixed(1)} ms wall, ${med(starts, 'none', cpuMs).toFixed(1)} ms CPU, ${med(idle, 'none', mb).toFixed(1)} MB`);
+  console.log(table(['arm', 'start-up', 'added wall', 'added CPU', 'idle RSS', 'added'], rows));
+  const fmtMs = (v) => fmtSpread(v, 1, ' ms');
+  addSummary('start-up, added wall time', '≤ +20 ms', (v) => v <= 20, againstNone(differences, starts, ms), fmtMs);
+  addSummary('start-up, added CPU time', '≤ +20 ms', (v) => v <= 20, againstNone(differences, starts, cpuMs), fmtMs);
+  addSummary('idle RSS, added', '≤ +3 MB', (v) => v <= 3, againstNone(differences, idle, mb), (v) => fmtSpread(v, 2, ' MB'));
 }
 
-console.log(`leakwatch bench${QUICK ? ' (QUICK)' : ''}: Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model}, ${os.platform()}`);
-gcLoop();
-startup();
+// (f) RSS and heap with 1,000,000 live listeners: the tool's own share.
+async function listenersMemory() {
+  const arms = CONFIG.memoryArms;
+  const results = await alternate(arms, CONFIG.rounds, (arm) => runArm(workload('listeners-memory.js'), arm, { flags: ['--expose-gc'] }));
+  const rss = (r) => r.rss / 2 ** 20;
+  const heap = (r) => r.heap / 2 ** 20;
+  const own = (arm, metric) => fmtSpread(differences(results, arm, 'none', metric), 2, ' MB');
+  console.log(`\n(f) 1,000,000 live listeners (1,000 emitters × 1,000), ${CONFIG.rounds} alternating rounds`);
+  console.log(`none: RSS ${med(results, 'none', rss).toFixed(1)} MB, JS heap + external ${med(results, 'none', heap).toFixed(1)} MB`);
+  console.log(table(['arm', 'own RSS (vs none)', 'own heap + external (vs none)'], arms.slice(1).map((arm) => [arm, own(arm, rss), own(arm, heap)])));
+  addSummary('RSS with 1,000,000 listeners, own', '≤ 16 MB', (v) => v <= 16, againstNone(differences, results, rss), (v) => fmtSpread(v, 2, ' MB'));
+}
+
+// Instructions per GC under callgrind: what the CPU ratio cannot resolve.
+function instructions(nsPerIteration, ghz) {
+  if (!hasValgrind()) {
+    console.log('\nInstructions per GC: skipped, valgrind is not installed (apt-get install valgrind).');
+    return;
+  }
+  const arms = CONFIG.callgrindArms;
+  const r = instructionsPerGc(arms, CONFIG.callgrindIterations, { wholeProcess: CONFIG.callgrindWholeProcess });
+  const count = (instr) => (Number.isNaN(instr) ? '(full run only)' : Math.round(instr).toLocaleString('en'));
+  const ns = (instr) => (Number.isNaN(instr) ? '' : `${Math.round(instr / ghz).toLocaleString('en')} ns`);
+  const rows = arms.slice(1).map((arm) => {
+    const { gcPath, wholeProcess } = r.perArm[arm];
+    return [arm, count(gcPath), ns(gcPath), count(wholeProcess), ns(wholeProcess)];
+  });
+  const gcs = CONFIG.callgrindWholeProcess ? `, ${r.gcs} GCs busy − idle` : '';
+  console.log(`\nInstructions per GC added against none (callgrind, node --predictable, ${CONFIG.callgrindIterations.toLocaleString('en')} iterations${gcs})`);
+  console.log(`ns at 1 instruction per cycle at ${ghz.toFixed(2)} GHz, a conservative bound`);
+  if (CONFIG.callgrindWholeProcess) {
+    console.log(`(the loop itself runs ${(r.instructionsPerIteration / nsPerIteration).toFixed(1)} callgrind instructions per ns of CPU)`);
+    console.log('whole process = busy − idle over all threads: it adds what a tool does later (a JS observer, a background thread),');
+    console.log('but also what V8 compiles lazily, and when, with a tool loaded (up to ~1.5 M instructions a run: ≈ ±5,000 per GC here)');
+  }
+  console.log(table(['arm', 'GC path (in V8 GC callbacks)', 'ns at IPC 1', 'whole process', 'ns at IPC 1'], rows));
+  // One deterministic figure per arm, judged in ns at IPC 1.
+  const gcPath = { lw: [r.perArm.leakwatch.gcPath], peers: byArm(arms.filter((a) => PEERS.includes(a)), (p) => [r.perArm[p].gcPath]) };
+  const fmt = (v) => `${count(median(v))} instructions ≈ ${ns(median(v))}`;
+  addSummary('added per GC, GC path (instructions)', '≤ 0.3 µs', (v) => v / ghz <= 300, gcPath, fmt);
+}
+
+/**
+ * Points every run at one copy of the V8 shim, so that the whole bench measures one build even
+ * when native/ is rebuilt while it runs (an explicit LEAKWATCH_SHIM_PATH is left alone).
+ */
+function pinShim() {
+  if (process.env.LEAKWATCH_SHIM_PATH) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-bench-'));
+  const shim = path.join(dir, 'leakwatch_gc_shim.so');
+  fs.copyFileSync(path.join(__dirname, '..', 'native', 'leakwatch_gc_shim.so'), shim);
+  process.env.LEAKWATCH_SHIM_PATH = shim;
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
+/** Runs a section and prints how long it took. */
+async function timed(section) {
+  const start = Date.now();
+  const value = await section();
+  console.log(`[${((Date.now() - start) / 1000).toFixed(0)} s]`);
+  return value;
+}
+
+async function main() {
+  const t0 = Date.now();
+  const m = machine();
+  pinShim();
+  console.log(`leakwatch bench${QUICK ? ' (QUICK)' : ''}: ${m.text}`);
+  console.log(`arms: ${ARMS.join(', ')}; each tool read every ${process.env.BENCH_INTERVAL_MS || 1000} ms`);
+  await timed(gcCounts);
+  const nsPerIteration = await timed(gcLoop);
+  await timed(emitter);
+  await timed(httpServer);
+  await timed(wsServer);
+  await timed(startup);
+  await timed(listenersMemory);
+  await timed(() => instructions(nsPerIteration, m.ghz));
+  console.log('\nleakwatch against its budgets (ratios and differences against none, same rounds; best peer = lowest median)');
+  console.log(table(['measure', 'budget', 'leakwatch', 'within budget', 'best peer', 'leakwatch vs best peer'], summary));
+  console.log(`\n${QUICK ? 'QUICK ' : ''}run took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -28,6 +28,8 @@ function optionsFromEnv(env = process.env) {
       warn('LEAKWATCH_BAD_CONFIG', `${reason}; using the default`, { variable, value: raw });
     }
   }
+  const listeners = listenersFromEnv(env.LEAKWATCH_LISTENERS);
+  if (listeners !== undefined) options.listeners = listeners;
   const metrics = metricsFromEnv(env.LEAKWATCH_METRICS_PORT);
   if (metrics) options.metrics = metrics;
   for (const variable of NOT_YET) {
@@ -56,6 +58,16 @@ function metricsFromEnv(raw) {
     warn('LEAKWATCH_BAD_CONFIG', `${reason}; no metrics endpoint`, { variable: 'LEAKWATCH_METRICS_PORT', value: raw });
     return null;
   }
+}
+
+/** LEAKWATCH_LISTENERS: on (the default) or off, to run without listener tracking. */
+function listenersFromEnv(raw) {
+  if (raw === undefined || raw === '') return undefined;
+  const value = raw.trim().toLowerCase();
+  if (['on', 'true', '1'].includes(value)) return true;
+  if (['off', 'false', '0'].includes(value)) return false;
+  warn('LEAKWATCH_BAD_CONFIG', `LEAKWATCH_LISTENERS must be on or off; got ${JSON.stringify(raw)}; using the default (on)`, { variable: 'LEAKWATCH_LISTENERS', value: raw });
+  return undefined;
 }
 
 module.exports = { optionsFromEnv };

@@ -157,7 +157,9 @@ impl Slot {
             adds: 0,
             removes: 0,
             live: 0,
-            history: VecDeque::with_capacity(HISTORY_POINTS),
+            // Grows on use: most of a table's slots are never used, and a preallocated history
+            // for every one of them was megabytes of idle RSS.
+            history: VecDeque::new(),
             reported: None,
             group: None,
             emitters: None,
@@ -204,7 +206,9 @@ impl Slot {
 /// Group metadata and count history per slot; see the module docs.
 #[derive(Debug)]
 pub struct ListenerTable {
+    /// Slots up to the highest one described so far; never more than `max_slots`.
     slots: Vec<Slot>,
+    max_slots: usize,
     config: SiteLeakConfig,
     last_sample_ms: Option<u64>,
 }
@@ -216,14 +220,25 @@ impl ListenerTable {
     }
 
     pub fn with_config(max_slots: usize, config: SiteLeakConfig) -> Self {
-        ListenerTable { slots: (0..max_slots).map(|_| Slot::new()).collect(), config, last_sample_ms: None }
+        ListenerTable { slots: Vec::new(), max_slots, config, last_sample_ms: None }
+    }
+
+    /// Makes `slot` exist (slots are created as JS hands them out); false when out of range.
+    fn ensure(&mut self, slot: usize) -> bool {
+        if slot >= self.max_slots {
+            return false;
+        }
+        if slot >= self.slots.len() {
+            self.slots.resize_with(slot + 1, Slot::new);
+        }
+        true
     }
 
     /// What `slot` counts: a group (`site: None`) or a call site within the group
     /// (`emitter`, `event`). May be called again for the same slot, e.g. when a site becomes
     /// known; counts already read are kept. Slots out of range are ignored.
     pub fn describe(&mut self, slot: usize, emitter: &str, event: &str, site: Option<&str>, app_site: Option<&str>) {
-        if slot >= self.slots.len() {
+        if !self.ensure(slot) {
             return;
         }
         self.unlink(slot);
@@ -275,7 +290,7 @@ impl ListenerTable {
 
     /// `slot` counts the emitters holding listeners of the site described at `site_slot`.
     pub fn describe_emitters(&mut self, slot: usize, site_slot: usize) {
-        if slot >= self.slots.len() || site_slot >= self.slots.len() {
+        if !self.ensure(slot) || !self.ensure(site_slot) {
             return;
         }
         self.unlink(slot);

@@ -1,6 +1,5 @@
 'use strict';
-// Start-up and idle footprint: arm "none" or "register" (the script is run with or without
-// `-r leakwatch/register` by the harness). Prints RSS after the process has settled.
+// (e) Idle footprint: RSS once the process has settled, with the arm preloaded (or not).
 setTimeout(() => {
   console.log(JSON.stringify({ arm: process.argv[2], rss: process.memoryUsage().rss }));
 }, 300);

@@ -1,0 +1,60 @@
+'use strict';
+// (d) A `ws` WebSocket server on 127.0.0.1 and many short-lived connections: each one opens,
+// sends a message, gets it echoed back and closes. Server CPU per connection.
+//
+// Run as a script (with an arm preloaded) this file is the server; the bench process
+// require()s it for drive(), which opens the connections (16 at a time, a bounded number).
+const { WebSocket, WebSocketServer } = require('ws');
+
+const CONCURRENCY = 16;
+const CONNECT_TIMEOUT_MS = 5000;
+
+function serve() {
+  const { serveWindow } = require('../child');
+  let served = 0;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('connection', (socket) => {
+    served++;
+    socket.on('message', (data) => socket.send(data));
+  });
+  wss.on('listening', () => {
+    serveWindow({ port: wss.address().port, served: () => served, close: () => wss.close() });
+  });
+}
+
+/** One connection's life: open, send, wait for the echo, close. */
+function converse(url) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    const timer = setTimeout(() => reject(new Error('ws: a connection took over 5 s')), CONNECT_TIMEOUT_MS);
+    socket.on('open', () => socket.send('hello'));
+    socket.on('message', () => socket.close());
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** `count` connections, CONCURRENCY at a time. */
+async function connectMany(port, count) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      await converse(`ws://127.0.0.1:${port}/`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+async function drive(port, window, { connections }) {
+  await connectMany(port, Math.min(200, connections));
+  await window.start();
+  await connectMany(port, connections);
+  return window.stop();
+}
+
+if (require.main === module) serve();
+module.exports = { drive };
