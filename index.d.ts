@@ -166,6 +166,7 @@ declare namespace leakwatch {
     handles: { total: number; byType: Record<string, number> } | null;
     gcSource: 'v8' | 'perf_hooks';
     gc: GcFigures;
+    /** `adds` and `removes` are exact; `live` sums the groups (estimated for sampled classes). */
     listeners: { live: number; adds: number; removes: number; top: ListenerGroup[] };
     trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict; handles: ResourceTrendVerdict; fds: ResourceTrendVerdict };
   }
@@ -247,7 +248,13 @@ declare namespace leakwatch {
      */
     otel(meter: OtelMeter): () => void;
     /** The live listener groups now, largest first (exact counts; growth over the last minute). */
-    listeners(n?: number): Array<ListenerGroup & { appSite: string | null; adds: number; removes: number }>;
+    /**
+     * `estimated`: the emitter class makes emitters by the thousand, so its counts are weighted
+     * from one emitter in `sampleKeep` (an unbiased estimate); otherwise they are exact.
+     */
+    listeners(
+      n?: number,
+    ): Array<ListenerGroup & { appSite: string | null; adds: number; removes: number; estimated: boolean; sampleKeep: number }>;
     /** With an event name, EventEmitter's own `listeners(eventName)`. */
     listeners(eventName: string | symbol): Function[];
     readonly running: boolean;

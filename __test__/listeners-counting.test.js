@@ -321,7 +321,7 @@ test('describeGroup is called once per group and per site, never per add', () =>
   for (let i = 0; i < 10_000; i++) e.on('hot', () => {});
   assert.ok(described.size - before <= 1 + 2 * 8, `${described.size - before} descriptions`);
   const kinds = new Set([...described.values()].map((i) => i.kind));
-  assert.deepEqual([...kinds].sort(), ['group', 'site', 'site-emitters']);
+  assert.deepEqual([...kinds].sort(), ['group', 'site', 'site-emitters', 'totals']);
 });
 
 test('uninstall restores Node\'s methods and stops counting', () => {

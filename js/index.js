@@ -123,8 +123,9 @@ function createLeakwatch() {
   }
 
   /**
-   * Live listener groups, largest first: exact counts as of now (from the JS side), with the
-   * growth the background thread measured over the last minute.
+   * Live listener groups, largest first: counts as of now (from the JS side; estimated for a
+   * class sampled because it makes emitters by the thousand), with the growth the background
+   * thread measured over the last minute.
    */
   function listeners(n = 10) {
     // lw is an EventEmitter too: listeners('stats') keeps its usual meaning.
@@ -132,10 +133,16 @@ function createLeakwatch() {
     if (!session || !session.tracker) return [];
     const growth = new Map();
     for (const t of JSON.parse(binding.listeners(session.id, 100)).top) growth.set(`${t.emitter}\0${t.event}`, t.growth);
+    const keep = new Map(session.tracker.stats().sampledClasses.map((c) => [c.emitter, c.keep]));
     return session.tracker
       .snapshot()
       .slice(0, n)
-      .map((row) => ({ ...row, growth: growth.get(`${row.emitter}\0${row.event}`) ?? 0 }));
+      .map((row) => ({
+        ...row,
+        growth: growth.get(`${row.emitter}\0${row.event}`) ?? 0,
+        estimated: keep.has(row.emitter),
+        sampleKeep: keep.get(row.emitter) ?? 1,
+      }));
   }
 
   function stats() {

@@ -191,6 +191,7 @@ pub fn describe_group(id: u32, slot: u32, info_json: String) {
         let slot = slot as usize;
         match info["kind"].as_str() {
             Some("site-emitters") => table.describe_emitters(slot, info["of"].as_u64().unwrap_or(0) as usize),
+            Some("totals") => table.describe_totals(slot, info["excess"].as_u64().unwrap_or(0) as usize),
             _ => table.describe(
                 slot,
                 &text("emitter").unwrap_or_default(),

@@ -6,15 +6,21 @@
 //! those counters periodically and turns them into live counts, growth, the top groups for the
 //! log line, totals, and the per-call-site verdict behind `LEAKWATCH_LISTENER_SITE_LEAK`.
 //!
-//! Three kinds of slot:
-//! - a *group* slot (`describe` with `site: None`): exact listener adds/removes for one
-//!   (emitter class, event) pair, e.g. (`Socket`, `close`). Slot 0 is the overflow group.
+//! Five kinds of slot:
+//! - a *group* slot (`describe` with `site: None`): listener adds/removes for one (emitter
+//!   class, event) pair, e.g. (`Socket`, `close`): exact, or, for a class that makes emitters
+//!   by the thousand, weighted from a sample of them (js/listeners/emitter-sampling.js), so
+//!   its live count is an estimate. Slot 0 is the overflow group.
 //! - a *site* slot (`describe` with `site: Some(..)`): JS samples adds (one in `rate`, with a
 //!   stack) and counts each sampled listener as `rate` adds of its call site, so the site's live
 //!   weight estimates its share of the group. The group's exact live count is split between its
 //!   sites in proportion to their live weights.
 //! - a site's *emitters* slot (`describe_emitters`): the same weighting, counting emitters that
 //!   hold listeners from the site, for "across N emitters".
+//! - the *uncounted* and *excess* slots (`describe_totals`), which make the totals exact: the
+//!   groups count a sampled listener as `weight` adds and settle counts that changed unseen,
+//!   so exact adds = the groups' adds + the adds no group counted (uncounted) − what the groups
+//!   counted beyond one per add (excess); the same for removes.
 //!
 //! A site is reported when its estimated live count keeps growing: over a window of at least
 //! `min_span_ms`, the floor of the count (its minimum in each quarter of the window) never falls
@@ -82,7 +88,8 @@ pub struct TopEntry {
     pub growth: i64,
 }
 
-/// Sums over the group slots: listeners live now, and adds/removes since the table started.
+/// Listeners live now (summed over the groups), and adds/removes since the table started
+/// (exact when JS keeps the uncounted and excess slots; see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
     pub live: i64,
@@ -117,6 +124,10 @@ enum Kind {
     Site,
     /// Emitters holding listeners of the site slot given.
     SiteEmitters(usize),
+    /// Adds and removes no group counted.
+    Uncounted,
+    /// What the groups counted beyond one per add or remove.
+    Excess,
 }
 
 #[derive(Clone, Debug)]
@@ -298,6 +309,16 @@ impl ListenerTable {
         self.slots[site_slot].emitters = Some(slot);
     }
 
+    /// `uncounted` and `excess` make the totals exact (see the module docs).
+    pub fn describe_totals(&mut self, uncounted: usize, excess: usize) {
+        for (slot, kind) in [(uncounted, Kind::Uncounted), (excess, Kind::Excess)] {
+            if self.ensure(slot) {
+                self.unlink(slot);
+                self.slots[slot].kind = kind;
+            }
+        }
+    }
+
     /// Reads the counters at `now_ms` (a monotonic clock in ms) and returns the per-site
     /// warnings due now (usually none). `counts` is a copy of the JS counters.
     pub fn sample(&mut self, now_ms: u64, counts: &[i32]) -> Vec<SiteWarning> {
@@ -347,11 +368,19 @@ impl ListenerTable {
 
     /// Live listeners now and adds/removes since the table started, over all groups.
     pub fn totals(&self) -> Totals {
-        self.slots.iter().filter(|s| s.kind == Kind::Group).fold(Totals::default(), |t, s| Totals {
-            live: t.live + s.live.max(0),
-            adds: t.adds + s.adds,
-            removes: t.removes + s.removes,
-        })
+        let sum = |kind: Kind| {
+            self.slots.iter().filter(|s| s.kind == kind).fold(Totals::default(), |t, s| Totals {
+                live: t.live + s.live.max(0),
+                adds: t.adds + s.adds,
+                removes: t.removes + s.removes,
+            })
+        };
+        let (groups, uncounted, excess) = (sum(Kind::Group), sum(Kind::Uncounted), sum(Kind::Excess));
+        Totals {
+            live: groups.live,
+            adds: (groups.adds + uncounted.adds).saturating_sub(excess.adds),
+            removes: (groups.removes + uncounted.removes).saturating_sub(excess.removes),
+        }
     }
 
     /// The exact live count of the site's group, times the site's share of the sampled weight.
@@ -538,6 +567,19 @@ mod tests {
         c[6] = emitters.0;
         c[7] = emitters.1;
         c
+    }
+
+    #[test]
+    fn the_totals_are_exact_under_weighted_counting() {
+        let mut t = ListenerTable::new(8);
+        t.describe(1, "IncomingMessage", "end", None, None);
+        t.describe_totals(2, 3);
+        // 1,000 adds and 990 removes; the group counted 3 of the adds as 64 each and 1 of the
+        // removes as 64 (estimated live: 128); 997 adds and 989 removes went uncounted.
+        let counts = [0, 0, 192, 64, 997, 989, 189, 63];
+        t.sample(SECOND, &counts);
+        assert_eq!(t.totals(), Totals { live: 128, adds: 1000, removes: 990 });
+        assert_eq!(t.top(10).len(), 1, "only groups are listed");
     }
 
     #[test]

@@ -115,4 +115,4 @@ function maxListenersOf(target, kind) {
   }
 }
 
-module.exports = { createEmitterWarnings, message, CODE, EVENT };
+module.exports = { createEmitterWarnings, maxListenersOf, message, CODE, EVENT };

@@ -89,7 +89,7 @@ function learnNodeWarning(captureNodeWarning) {
 
 /** The fast methods: lib/events.js's logic with counting inline. */
 function fastMethods(ctx, orig, flavour) {
-  const { entryOf, settle } = ctx.records;
+  const { entryOf, countedEntry, promote, emptied, settle } = ctx.records;
   const { shape: kShapeMode, emitting: kEmitting, legacyRemove, nodeWarning } = flavour;
 
   function addListener(type, listener) {
@@ -161,12 +161,20 @@ function fastMethods(ctx, orig, flavour) {
   function counted(target, type, listener, before, list, below) {
     try {
       const key = keyOf(type);
-      if (key === null) return;
-      const entry = entryOf(target, key);
+      let entry = key === null ? null : entryOf(target, key, before);
+      if (entry === null) {
+        if (key === null || before === 0 || !pastMax(target, before + 1)) {
+          ctx.counts[ctx.uncounted]++; // a pair not counted (emitter-sampling.js): the totals still are
+          return;
+        }
+        entry = promote(target, key);
+      }
       if (entry.live !== before) heal(target, entry, before, list);
       const live = ++entry.live;
       const group = entry.group;
-      ctx.counts[2 * group.slot]++;
+      const weight = entry.weight;
+      ctx.counts[2 * group.slot] += weight;
+      if (weight !== 1) ctx.counts[ctx.excess] += weight - 1;
       if (--group.skip <= 0) ctx.sampler.sample(target, group, entry, listener, below);
       if (live > entry.next) ctx.leak.check(target, entry, 'emitter', below);
     } catch {
@@ -228,12 +236,17 @@ function fastMethods(ctx, orig, flavour) {
   function uncounted(target, type, stored, before) {
     try {
       const key = keyOf(type);
-      if (key === null) return;
-      const entry = entryOf(target, key);
+      const entry = key === null ? null : countedEntry(target, key);
+      if (entry === null) {
+        ctx.counts[ctx.uncounted + 1]++;
+        return;
+      }
       if (entry.live !== before) settle(entry, before);
-      entry.live--;
-      ctx.counts[2 * entry.group.slot + 1]++;
+      const weight = entry.weight;
+      ctx.counts[2 * entry.group.slot + 1] += weight;
+      if (weight !== 1) ctx.counts[ctx.excess + 1] += weight - 1;
       if (entry.samples !== null) ctx.sampler.forget(target, entry, stored);
+      if (--entry.live === 0) emptied(entry);
     } catch {
       // Counting must never break the app's remove.
     }
@@ -243,17 +256,49 @@ function fastMethods(ctx, orig, flavour) {
   return { addListener, prependListener, removeListener, removeAllListeners };
 }
 
-// removeAllListeners is not a hot path: Node's own runs, then the counts are reconciled with
-// what is left (it may have called removeListener per listener, which counted already).
+// removeAllListeners: Node's own runs, then the counts are reconciled with what is left (it may
+// have called removeListener per listener, which counted already). Servers call it per request
+// for a type that has no listeners (IncomingMessage 'data'): that call costs no lookup.
 function wrapRemoveAll(ctx, orig) {
   return function removeAllListeners(type) {
     const all = arguments.length === 0;
+    if (!all && hasNone(this, type)) return orig.removeAllListeners.call(this, type);
+    const before = heldCount(this, all, type);
+    const viaRemoveListener = heldCount(this, false, 'removeListener') > 0;
     try {
       return Reflect.apply(orig.removeAllListeners, this, arguments);
     } finally {
+      // Node calls removeListener per listener (counted there) only when some listen for it.
+      if (!viaRemoveListener) ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(this, all, type));
       reconcile(ctx, this, all, type);
     }
   };
+}
+
+// Listeners of `type` (or of every type) on `target`, from its _events; 0 if unreadable.
+function heldCount(target, all, type) {
+  try {
+    const events = target._events;
+    if (events === undefined || events === null) return 0;
+    if (!all) return countOf(events[type]);
+    let n = 0;
+    for (const key of Reflect.ownKeys(events)) n += countOf(events[key]);
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+
+// True when `target` holds no listener of `type` (the same reads Node's own method makes).
+function hasNone(target, type) {
+  try {
+    const key = keyOf(type);
+    const events = target._events;
+    return key !== null && events !== undefined && events !== null && events[key] === undefined;
+  } catch {
+    return false; // Node's own method will meet the same error
+  }
 }
 
 /** Brings the records of `target` in line with its _events (one type, or all). */
@@ -264,12 +309,13 @@ function reconcile(ctx, target, all, type) {
     const key = all ? null : keyOf(type);
     const events = target._events;
     for (const entry of ctx.records.entriesOf(head)) {
-      if (!all && entry.type !== key) continue;
+      if ((!all && entry.type !== key) || entry.weight === 0) continue;
       const list = events == null ? undefined : events[entry.type];
       const actual = countOf(list);
       if (actual === entry.live) continue;
       ctx.records.settle(entry, actual);
       if (entry.samples !== null) ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
+      if (actual === 0) ctx.records.emptied(entry);
     }
   } catch {
     // exotic _events (a throwing getter): leave the counts as they are
@@ -290,10 +336,15 @@ function wrapMethods(ctx, orig) {
   }
   function afterAdd(target, type, listener, below) {
     try {
+      ctx.counts[ctx.uncounted]++; // the settle()s below count as excess: this is the add
       const key = keyOf(type);
       if (key === null) return;
-      const entry = ctx.records.entryOf(target, key);
       const actual = countOf(target._events[key]);
+      let entry = ctx.records.entryOf(target, key, actual - 1);
+      if (entry === null) {
+        if (actual <= 1 || !pastMax(target, actual)) return;
+        entry = ctx.records.promote(target, key);
+      }
       if (entry.live !== actual - 1) ctx.records.settle(entry, actual - 1);
       ctx.records.settle(entry, actual);
       const group = entry.group;
@@ -304,9 +355,12 @@ function wrapMethods(ctx, orig) {
     }
   }
   function removeListener(type, listener) {
+    const before = heldCount(this, false, type);
     try {
       return Reflect.apply(orig.removeListener, this, arguments);
     } finally {
+      // reconcile()'s settle counts as excess: this is the remove, if one happened
+      ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(this, false, type));
       reconcile(ctx, this, false, type);
     }
   }
@@ -319,6 +373,12 @@ function keyOf(type) {
   if (t === 'string' || t === 'symbol') return type;
   if (t === 'object' || t === 'function') return null;
   return String(type);
+}
+
+// Past the max listeners Node itself would warn at (0 and Infinity: no max).
+function pastMax(target, count) {
+  const m = target._maxListeners === undefined ? EventEmitter.defaultMaxListeners : target._maxListeners;
+  return m > 0 && count > m;
 }
 
 function countOf(list) {

@@ -27,6 +27,13 @@ class Groups {
     this.overflow = new Group(0, OTHER, OTHER, OTHER);
     this.all.push(this.overflow);
     this.tell(0, { kind: 'group', emitter: OTHER, event: OTHER, site: null, appSite: null });
+    // Two slots that make the native totals exact whatever the groups' weights (src/listeners.rs):
+    // counts[uncounted] the adds no group counted, counts[excess] what groups counted beyond one
+    // per add (and +1 for removes).
+    const slot = this.allocate(2);
+    this.uncounted = slot < 0 ? 0 : 2 * slot; // no slot (a table under 3 slots): the overflow group
+    this.excess = slot < 0 ? 0 : 2 * (slot + 1);
+    if (slot >= 0) this.tell(slot, { kind: 'totals', excess: slot + 1 });
   }
 
   /** The group for listeners of `type` on `target`; creates it on first sight. */

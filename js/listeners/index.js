@@ -5,9 +5,12 @@
 // once per new group or site.
 //
 // What is counted where
-//   - groups.js: a group is (emitter class, event), one slot, exact cumulative adds/removes.
+//   - groups.js: a group is (emitter class, event), one slot, cumulative adds/removes; one
+//     more slot counts every add and remove, exactly.
 //   - records.js: per emitter, the live count per event type; a FinalizationRegistry takes a
 //     collected emitter's listeners off its groups.
+//   - emitter-sampling.js: which (emitter, event) pairs get a record: all of them, unless
+//     their class makes emitters by the thousand; then 1 in `keep`, counted as `keep`.
 //   - emitter.js / target.js: the patches that count, inline, on every registration path.
 //   - emitter-warning.js: LEAKWATCH_LISTENER_LEAK when one emitter passes its max listeners.
 //   - node-warnings.js: Node's own MaxListenersExceededWarning, recorded.
@@ -58,6 +61,7 @@ let installed = null;
  * @param {Function} [o.notify]  subscribers-only warn, for Node's own warnings (warnings.notify)
  * @param {number} [o.warnIntervalMs]  least time between two warnings for one emitter (10 s)
  * @param {'auto'|'fast'|'wrap'} [o.emitterMode]  'auto': fast when verified, else wrap
+ * @param {number} [o.sampleKeep]  count one busy period in this many, for every class (tests)
  */
 function install(o) {
   if (installed !== null) throw new Error('leakwatch: listener tracking is already installed');
@@ -73,6 +77,7 @@ function install(o) {
     unwatch();
     if (unpatchTarget !== null) unpatchTarget();
     emitterPatch.restore();
+    ctx.records.uninstall();
     // Late callers (a method captured while installed, a finalizer) write to a private buffer.
     ctx.counts = new Int32Array(ctx.counts.length);
   }
@@ -85,6 +90,7 @@ function install(o) {
       eventTarget: unpatchTarget !== null,
       slotsUsed: ctx.groups.nextSlot,
       folded: ctx.groups.folded,
+      sampledClasses: ctx.records.sampled(),
     }),
   };
   installed = handle;
@@ -97,13 +103,18 @@ function makeContext(o) {
   const ctx = {
     counts: o.counts,
     groups: new Groups({ counts: o.counts, maxGroups: o.maxGroups, describeGroup: o.describeGroup }),
+    uncounted: 0, // counts[uncounted]: adds no group counted; +1: removes (groups.js)
+    excess: 0, // counts[excess]: what groups counted beyond one per add; +1: per remove
     records: null,
     sampler: null,
     leak: null,
     warn: safe(o.warn ?? warnings.warn),
     notify: safe(o.notify ?? warnings.notify),
     warnIntervalMs: o.warnIntervalMs ?? 10_000,
+    fixedKeep: o.sampleKeep ?? 0, // tests: count 1 in this many busy periods of every class
   };
+  ctx.uncounted = ctx.groups.uncounted;
+  ctx.excess = ctx.groups.excess;
   ctx.sampler = createSampler(ctx);
   ctx.records = createRecords(ctx, ctx.sampler.dropSamples);
   ctx.leak = createEmitterWarnings(ctx);
@@ -143,15 +154,17 @@ function patchEmitters(ctx, mode) {
 // thrown away afterwards. Fresh copies, because running the real closures on the check's odd
 // scenarios would leave the engine's type feedback for them polymorphic before the app starts.
 function scratchFastMethods(orig, flavour) {
-  const copies = freshModules(['./groups', './records', './sampler', './emitter-warning', './emitter']);
-  const [{ Groups: G }, { createRecords: records }, { createSampler: sampler }, { createEmitterWarnings: leak }] = copies;
+  const copies = freshModules(['./groups', './emitter-sampling', './records', './sampler', './emitter-warning', './emitter']);
+  const [{ Groups: G }, , { createRecords: records }, { createSampler: sampler }, { createEmitterWarnings: leak }] = copies;
   const counts = new Int32Array(64);
   const ctx = { counts, warn() {}, notify() {}, warnIntervalMs: 0 };
   ctx.groups = new G({ counts, maxGroups: 32, describeGroup() {} });
+  ctx.uncounted = ctx.groups.uncounted;
+  ctx.excess = ctx.groups.excess;
   ctx.sampler = sampler(ctx);
   ctx.records = records(ctx, ctx.sampler.dropSamples);
   ctx.leak = leak(ctx);
-  return copies[4].fastMethods(ctx, orig, flavour);
+  return copies[5].fastMethods(ctx, orig, flavour);
 }
 
 // require() of new module instances, leaving the module cache as it was.

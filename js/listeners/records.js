@@ -1,20 +1,24 @@
-'use strict';
 // Per-emitter records: how many listeners of each event type one emitter holds, as counted.
 //
-// An emitter's record is a short linked list of entries, one per event type; the first entry
-// (the head) hangs off the emitter under a non-enumerable symbol: one property load per add,
-// invisible to inspect(), eventNames() and deepStrictEqual. Emitters that cannot take a property
-// (frozen, sealed, Proxies) keep their head in a WeakMap instead.
+// An emitter's record is a short linked list of entries, one per counted event type; the first
+// entry (the head) hangs off the emitter under a non-enumerable symbol: one property load per
+// add, invisible to inspect(), eventNames() and deepStrictEqual. Emitters that cannot take a
+// property (frozen, sealed, Proxies) keep their head in a WeakMap instead.
 //
 // The head is what lets a collected emitter stop counting: a FinalizationRegistry registered
-// once per tracked emitter holds the head (never the emitter, never a listener: listeners often
+// once per recorded emitter holds the head (never the emitter, never a listener: listeners often
 // close over their emitter, which would then live forever) and, when the emitter is collected,
 // takes its remaining listeners off the group counters.
+//
+// Not every pair is counted: emitter-sampling.js decides, per busy period, and gives each
+// counted one a weight (1 unless its class churns). An emitter with no counted pair has no
+// record at all, so a short-lived one costs no allocation and no registry cell.
 //
 // Memory matters here (one record per live emitter, 100,000s of sockets): an emitter with one
 // event type costs one Entry plus the registry's cell, no arrays.
 
 const { types } = require('node:util');
+const { createEmitterSampling } = require('./emitter-sampling');
 
 const SCAN_LIMIT = 16; // past this many event types on one emitter, look types up in a Map
 const PRUNE_AT = 8; // an emitter with this many types drops the ones with no listeners left
@@ -25,12 +29,14 @@ class Entry {
     this.type = type;
     this.group = group;
     this.live = 0; // listeners of this type on this emitter, as last counted
+    this.weight = 0; // what one of them counts for; 0 while this busy period is not counted
     this.next = 1; // re-check for a leak once live exceeds this (emitter-warning.js)
     this.born = clock(); // when counting began, for the growth in the first warning
     this.samples = null; // sampled listeners on this entry (sampler.js)
     this.warned = null; // {count, time} of the last warning (emitter-warning.js)
     this.link = null; // the emitter's next entry
     this.index = null; // on the head of an emitter with many types: Map(type -> Entry)
+    this.sampling = null; // on the head: its class's sampling state (emitter-sampling.js)
   }
 }
 
@@ -48,43 +54,109 @@ function createRecords(ctx, dropSamples) {
   // A symbol per install: a record left on an emitter by an earlier install is never read.
   const kRecord = Symbol('leakwatch.listeners');
   const detached = new WeakMap(); // heads of emitters that cannot take a property
+  let anyDetached = false; // no WeakMap lookup per add until there is one
   const registry = new FinalizationRegistry(collected);
+  const sampling = createEmitterSampling(clock, (target) => ctx.groups.classNameOf(target), ctx.fixedKeep);
 
-  /** The entry for `type` on `target`, created on first sight. */
-  function entryOf(target, type) {
-    const head = target[kRecord];
-    if (head === undefined) return attach(target, type);
-    return head.type === type ? head : findEntry(head, target, type);
-  }
-
-  /** The head entry of `target` if it has one; never creates one. */
+  /** The head entry of `target` if it has a record; never creates one. */
   function peek(target) {
     const head = target[kRecord];
-    return head !== undefined ? head : detached.get(target);
+    return head !== undefined || !anyDetached ? head : detached.get(target);
   }
 
-  function attach(target, type) {
-    const existing = detached.get(target);
-    if (existing !== undefined) return existing.type === type ? existing : findEntry(existing, target, type);
+  /**
+   * The entry counting `type` on `target` for an add, or null while that pair is not counted.
+   * `before`: the pair's listener count before the add. An entry returned may hold a count
+   * other than `before` (listeners came or went unseen); the caller settles it.
+   */
+  function entryOf(target, type, before) {
+    const head = peek(target);
+    if (before === 0) {
+      const s = head !== undefined ? head.sampling : sampling.stateOf(target);
+      if (s.keep !== 1) {
+        // A sampled class, and a busy period starts: chosen or not (a sampled entry was left
+        // with weight 0 when its last period ended).
+        const weight = sampling.draw(s);
+        return weight === 0 ? null : begin(head, target, type, weight);
+      }
+    }
+    const entry = find(head, type);
+    if (entry !== null && entry.weight !== 0) return entry; // counted: it goes on
+    const weight = before === 0 ? 1 : sampling.weigh(target); // mid-period: only if exact
+    return weight === 0 ? null : begin(head, target, type, weight);
+  }
+
+  // The entry that counts a busy period of (target, type) from now on, as `weight`.
+  function begin(head, target, type, weight) {
+    const entry = find(head, type);
+    if (entry === null) return newEntry(head, target, type, weight);
+    restart(entry, weight);
+    return entry;
+  }
+
+  /**
+   * The pair's live count reached 0. A sampled period ends there: the pair's next one is
+   * chosen afresh. An exact one (weight 1) just goes on counting.
+   */
+  function emptied(entry) {
+    if (entry.weight > 1) entry.weight = 0;
+  }
+
+  function find(head, type) {
+    if (head === undefined) return null;
+    return head.type === type ? head : findEntry(head, type);
+  }
+
+  /** The entry counting `type` on `target` for a remove, or null if the pair is not counted. */
+  function countedEntry(target, type) {
+    const entry = find(peek(target), type);
+    return entry !== null && entry.weight !== 0 ? entry : null;
+  }
+
+  /**
+   * Counts a pair that was not chosen, because it passed its emitter's max listeners: a leak on
+   * one emitter is reported with its exact count whatever its class's sampling.
+   */
+  function promote(target, type) {
+    return begin(peek(target), target, type, 1);
+  }
+
+  // A new busy period of a recorded pair, counted with `weight` (0: not counted). What the old
+  // one still counted is taken off first, at the old weight.
+  function restart(entry, weight) {
+    if (entry.weight !== 0 && entry.live !== 0) settle(entry, 0);
+    if (entry.samples !== null) dropSamples(entry); // listeners that went unseen
+    entry.live = 0;
+    entry.weight = weight;
+  }
+
+  function newEntry(head, target, type, weight) {
+    const entry = head === undefined ? attach(target, type, weight) : addEntry(head, target, type);
+    entry.weight = weight;
+    return entry;
+  }
+
+  function attach(target, type, weight) {
     const head = new Entry(type, ctx.groups.groupFor(target, type));
+    head.sampling = sampling.stateOf(target);
+    sampling.noteRecorded(head.sampling, weight);
     if (!types.isProxy(target) && Object.isExtensible(target)) {
       Object.defineProperty(target, kRecord, { value: head, writable: true, configurable: true, enumerable: false });
     } else {
       detached.set(target, head);
+      anyDetached = true;
     }
     registry.register(target, head);
     return head;
   }
 
-  function findEntry(head, target, type) {
-    if (head.index !== null) {
-      const entry = head.index.get(type);
-      return entry !== undefined ? entry : addEntry(head, target, type);
-    }
+  // The entry for `type` among head's, or null.
+  function findEntry(head, type) {
+    if (head.index !== null) return head.index.get(type) ?? null;
     for (let e = head.link; e !== null; e = e.link) {
       if (e.type === type) return e;
     }
-    return addEntry(head, target, type);
+    return null;
   }
 
   function addEntry(head, target, type) {
@@ -98,14 +170,13 @@ function createRecords(ctx, dropSamples) {
     else if (n + 1 > SCAN_LIMIT) head.index = new Map([...entriesOf(head)].map((e) => [e.type, e]));
     return entry;
   }
-
   // Unlinks entries with no listeners and no samples (event names that came and went);
   // returns how many entries are left.
   function prune(head) {
     let n = 1;
     let prev = head;
     for (let e = head.link; e !== null; e = e.link) {
-      if (e.live === 0 && e.samples === null) {
+      if ((e.live === 0 || e.weight === 0) && e.samples === null) {
         prev.link = e.link;
         if (head.index !== null) head.index.delete(e.type);
       } else {
@@ -116,21 +187,29 @@ function createRecords(ctx, dropSamples) {
     return n;
   }
 
-  /** Brings an entry to the `actual` count seen in the emitter, counting the difference. */
+  /**
+   * Brings a counted entry to the `actual` count seen in the emitter, counting the difference
+   * in its group. No add or remove happened here, so the totals' excess takes it back.
+   */
   function settle(entry, actual) {
-    const d = actual - entry.live;
+    const d = (actual - entry.live) * entry.weight;
     const counts = ctx.counts;
     const i = 2 * entry.group.slot;
-    if (d > 0) counts[i] += d;
-    else counts[i + 1] -= d;
+    if (d > 0) {
+      counts[i] += d;
+      counts[ctx.excess] += d;
+    } else if (d < 0) {
+      counts[i + 1] -= d;
+      counts[ctx.excess + 1] -= d;
+    }
     entry.live = actual;
   }
 
   // The emitter is gone: its listeners are no longer live.
   function collected(head) {
     try {
-      for (const entry of entriesOf(head)) {
-        if (entry.live !== 0) settle(entry, 0);
+      for (let entry = head; entry !== null; entry = entry.link) {
+        if (entry.live !== 0 && entry.weight !== 0) settle(entry, 0);
         if (entry.samples !== null) dropSamples(entry);
       }
     } catch {
@@ -138,7 +217,7 @@ function createRecords(ctx, dropSamples) {
     }
   }
 
-  return { entryOf, peek, settle, entriesOf, collected };
+  return { entryOf, countedEntry, promote, emptied, peek, settle, entriesOf, collected, sampled: sampling.sampled, uninstall: sampling.uninstall };
 }
 
 /** Every entry of an emitter, head first. */

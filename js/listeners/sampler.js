@@ -60,7 +60,7 @@ function createSampler(ctx) {
 
   /** Called by the add path when group.skip reaches zero. `below`: frames to skip. */
   function sample(target, group, entry, listener, below) {
-    const weight = group.rate;
+    const weight = group.rate * entry.weight; // the adds this one stands for
     const now = clock();
     adapt(group, now);
     if (group.slot === 0 || !withinBudget(now)) return;

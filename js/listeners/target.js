@@ -10,6 +10,8 @@
 // bookkeeping of our own about duplicates. The symbols are internal: they are found by their
 // description, and when a Node version lacks them EventTargets are simply not counted.
 
+const { maxListenersOf } = require('./emitter-warning');
+
 function findHooks(proto) {
   const symbols = Object.getOwnPropertySymbols(proto);
   const kNew = symbols.find((s) => s.description === 'kNewListener');
@@ -27,15 +29,23 @@ function patchTarget(ctx) {
   const { kNew, kRemove } = hooks;
   const origNew = proto[kNew];
   const origRemove = proto[kRemove];
-  const { entryOf, settle } = ctx.records;
+  const { entryOf, countedEntry, promote, emptied, settle } = ctx.records;
 
   function newListener(size, type, listener, once, capture, passive, weak) {
     try {
-      const entry = entryOf(this, type);
+      let entry = entryOf(this, type, size - 1);
+      if (entry === null) {
+        if (size <= 1 || !pastMax(this, size)) {
+          ctx.counts[ctx.uncounted]++; // not counted in a group (emitter-sampling.js)
+          return Reflect.apply(origNew, this, arguments);
+        }
+        entry = promote(this, type);
+      }
       if (entry.live !== size - 1) settle(entry, size - 1);
       entry.live = size;
       const group = entry.group;
-      ctx.counts[2 * group.slot]++;
+      ctx.counts[2 * group.slot] += entry.weight;
+      if (entry.weight !== 1) ctx.counts[ctx.excess] += entry.weight - 1;
       // Weak listeners (Node's own, for `signal` options) are not sampled: remembering one
       // would keep it alive.
       if (--group.skip <= 0 && !weak) ctx.sampler.sample(this, group, entry, listener, newListener);
@@ -48,11 +58,16 @@ function patchTarget(ctx) {
 
   function removeListener(size, type, listener) {
     try {
-      const entry = entryOf(this, type);
-      if (entry.live !== size + 1) settle(entry, size + 1);
-      entry.live = size;
-      ctx.counts[2 * entry.group.slot + 1]++;
-      if (entry.samples !== null) ctx.sampler.forget(this, entry, listener);
+      const entry = countedEntry(this, type);
+      if (entry === null) ctx.counts[ctx.uncounted + 1]++;
+      else {
+        if (entry.live !== size + 1) settle(entry, size + 1);
+        entry.live = size;
+        ctx.counts[2 * entry.group.slot + 1] += entry.weight;
+        if (entry.weight !== 1) ctx.counts[ctx.excess + 1] += entry.weight - 1;
+        if (entry.samples !== null) ctx.sampler.forget(this, entry, listener);
+        if (size === 0) emptied(entry);
+      }
     } catch {
       // Counting must never break the app's removeEventListener.
     }
@@ -70,6 +85,12 @@ function patchTarget(ctx) {
     if (proto[kNew] === newListener) Object.defineProperty(proto, kNew, saved[kNew]);
     if (proto[kRemove] === removeListener) Object.defineProperty(proto, kRemove, saved[kRemove]);
   };
+}
+
+// Past the limit Node applies to this target (emitter-warning.js reads it the same way).
+function pastMax(target, size) {
+  const max = maxListenersOf(target, 'target');
+  return max > 0 && size > max;
 }
 
 module.exports = { patchTarget };

@@ -1,0 +1,181 @@
+'use strict';
+// Emitter classes that make emitters by the thousand are counted from a sample of them
+// (js/listeners/emitter-sampling.js): the estimate must be right, the exact totals exact, leaks
+// on one emitter still caught with their exact count, and small or slow classes stay exact.
+// `sampleKeep` fixes the sampling (1 in 16) where a test checks the estimate itself.
+
+const { test, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const EventEmitter = require('node:events');
+const { install } = require('../js/listeners');
+const { forceGc } = require('../js/force-gc');
+
+const MAX_GROUPS = 512;
+let handle = null;
+
+function setup(options = {}) {
+  const counts = new Int32Array(2 * MAX_GROUPS);
+  const described = new Map();
+  const warnings = [];
+  handle = install({
+    counts,
+    maxGroups: MAX_GROUPS,
+    describeGroup: (slot, info) => described.set(slot, info),
+    warn: (code, message, details) => warnings.push({ code, message, details }),
+    notify: () => {},
+    ...options,
+  });
+  // The exact totals as src/listeners.rs computes them: the groups' counts, plus what no group
+  // counted, minus what the groups counted beyond one per operation.
+  const [uncounted, { excess }] = [...described].find(([, info]) => info.kind === 'totals');
+  const totals = () => {
+    const sum = [0, 0];
+    for (const [slot, info] of described) {
+      if (info.kind === 'group') for (const k of [0, 1]) sum[k] += counts[2 * slot + k];
+    }
+    for (const k of [0, 1]) sum[k] += counts[2 * uncounted + k] - counts[2 * excess + k];
+    return { adds: sum[0], removes: sum[1] };
+  };
+  return { counts, warnings, totals };
+}
+
+afterEach(() => {
+  if (handle) handle.uninstall();
+  handle = null;
+});
+
+function liveOf(emitter, event) {
+  const row = handle.snapshot().find((r) => r.emitter === emitter && r.event === event);
+  return row ? row.live : 0;
+}
+
+const within = (actual, expected, share) => Math.abs(actual - expected) <= expected * share;
+
+test('1 in 16 emitters counted, as 16: a leak across 20,000 emitters is estimated within 15 %', () => {
+  const { totals } = setup({ sampleKeep: 16 });
+  class Conn extends EventEmitter {}
+  const t0 = totals();
+  const kept = [];
+  for (let i = 0; i < 20_000; i++) {
+    const c = new Conn();
+    c.on('close', () => {});
+    kept.push(c);
+  }
+  // ~1,250 emitters counted: one standard deviation is ~2.8 % of the estimate.
+  assert.ok(within(liveOf('Conn', 'close'), 20_000, 0.15), `estimated ${liveOf('Conn', 'close')}`);
+  assert.equal(totals().adds - t0.adds, 20_000, 'every add counted in the totals');
+  for (const c of kept) c.removeAllListeners('close');
+  assert.equal(liveOf('Conn', 'close'), 0, 'every counted busy period ended');
+  assert.equal(totals().removes - t0.removes, 20_000, 'every remove counted in the totals');
+});
+
+test('sampled EventTargets: 20,000 AbortSignals with a listener each, estimated within 15 %', () => {
+  setup({ sampleKeep: 16 });
+  const controllers = [];
+  for (let i = 0; i < 20_000; i++) {
+    const c = new AbortController();
+    c.signal.addEventListener('abort', () => {});
+    controllers.push(c);
+  }
+  assert.ok(within(liveOf('AbortSignal', 'abort'), 20_000, 0.15), `estimated ${liveOf('AbortSignal', 'abort')}`);
+  for (const c of controllers) c.abort(); // the listeners fire and go ({once} is implied by abort)
+});
+
+test('sampled, short-lived: 50,000 emitters dropped with their listeners stop counting', async () => {
+  setup({ sampleKeep: 16 });
+  class Req extends EventEmitter {}
+  for (let i = 0; i < 50_000; i++) new Req().on('end', () => {});
+  assert.ok(liveOf('Req', 'end') > 0, 'counted while they may still be alive');
+  for (let i = 0; i < 10 && liveOf('Req', 'end') > 0; i++) {
+    forceGc();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // finalizers run as tasks
+  }
+  assert.equal(liveOf('Req', 'end'), 0);
+});
+
+test('sampled: an emitter past its max listeners is warned about with its exact count, chosen or not', () => {
+  const { warnings } = setup({ sampleKeep: 16 });
+  class Bus extends EventEmitter {}
+  const buses = Array.from({ length: 20 }, () => new Bus());
+  for (const bus of buses) for (let i = 0; i < 11; i++) bus.on('message', () => {});
+  const ours = warnings.filter((w) => w.code === 'LEAKWATCH_LISTENER_LEAK' && w.details.emitter === 'Bus');
+  assert.equal(ours.length, 20, 'one warning per emitter');
+  for (const w of ours) assert.equal(w.details.count, 11);
+});
+
+test('a class that makes emitters by the thousand is sampled; a burst of 1,000 stays exact', () => {
+  setup();
+  class Burst extends EventEmitter {}
+  class Few extends EventEmitter {}
+  const few = Array.from({ length: 1000 }, () => new Few());
+  for (const f of few) f.on('ready', () => {});
+  assert.equal(liveOf('Few', 'ready'), 1000);
+
+  // Short-lived emitters for at least 300 ms and 30,000 of them (bounded either way).
+  const start = Date.now();
+  let made = 0;
+  while ((made < 30_000 || Date.now() - start < 300) && made < 3_000_000) {
+    new Burst().on('end', () => {});
+    made++;
+  }
+  const sampled = handle.stats().sampledClasses;
+  assert.ok(sampled.some((c) => c.emitter === 'Burst' && c.keep > 1), JSON.stringify(sampled));
+  assert.ok(!sampled.some((c) => c.emitter === 'Few'), JSON.stringify(sampled));
+  const more = Array.from({ length: 100 }, () => new Few());
+  for (const f of more) f.on('ready', () => {});
+  assert.equal(liveOf('Few', 'ready'), 1100, 'a class that does not churn stays exact');
+});
+
+test('uninstall leaves no state on the emitter classes', () => {
+  setup({ sampleKeep: 4 });
+  class Thing extends EventEmitter {}
+  for (let i = 0; i < 100; i++) new Thing().on('x', () => {});
+  handle.uninstall();
+  handle = null;
+  const own = (o) => Reflect.ownKeys(o).map(String);
+  assert.deepEqual(own(Thing.prototype), ['constructor']);
+  assert.ok(!own(EventEmitter.prototype).some((k) => k.includes('leakwatch')));
+});
+
+for (const emitterMode of ['fast', 'wrap']) {
+  test(`${emitterMode} mode: the totals count every add and remove exactly, on every path, sampled or not`, () => {
+    const { totals } = setup({ sampleKeep: 4, emitterMode });
+    class Src extends EventEmitter {}
+    const t0 = totals();
+    let adds = 0;
+    let removes = 0;
+    for (let i = 0; i < 400; i++) {
+      const e = new Src();
+      const f = () => {};
+      e.on('a', f).prependListener('a', () => {}).once('b', () => {}).prependOnceListener('b', () => {});
+      adds += 4;
+      e.emit('b'); // both once-listeners fire and go
+      removes += 2;
+      e.off('a', f);
+      removes += 1;
+      e.on('c', () => {}).on('c', () => {});
+      adds += 2;
+      if (i % 2) {
+        e.on('removeListener', () => {}); // then Node removes one by one, through removeListener
+        adds += 1;
+      }
+      e.removeAllListeners('c');
+      removes += 2;
+      e.removeAllListeners();
+      removes += 1 + (i % 2); // what was left of 'a', and the removeListener listener
+      const t = new EventTarget();
+      const g = () => {};
+      t.addEventListener('x', g);
+      t.addEventListener('x', g); // a duplicate: not added, not counted
+      t.addEventListener('y', () => {}, { once: true });
+      adds += 2;
+      t.dispatchEvent(new Event('y'));
+      t.removeEventListener('x', g);
+      removes += 2;
+    }
+    assert.deepEqual(
+      { adds: totals().adds - t0.adds, removes: totals().removes - t0.removes },
+      { adds, removes },
+    );
+  });
+}

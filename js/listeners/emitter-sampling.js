@@ -1,0 +1,153 @@
+'use strict';
+// Which (emitter, event type) pairs are counted: all of them, exactly, unless their class churns.
+//
+// Counting a pair needs a record on its emitter (records.js) and, so that a collected emitter
+// stops counting, a FinalizationRegistry cell. That is cheap for long-lived emitters and
+// ruinous for the ones a busy server makes and drops per request: a registry keeps its targets
+// alive through scavenges, so every request's objects would be promoted to the old generation
+// (measured: registering 2,000,000 short-lived objects made their allocation loop ~10x slower,
+// with ~12x the GC time).
+//
+// So leakwatch watches, per emitter class, how fast it records new emitters. Once a class makes
+// them fast (RECORDS_PER_SECOND, estimated, after at least MIN_BURST of them: a few thousand
+// long-lived emitters made at once stay exact) only one "busy period" in `keep` of that class is
+// counted, with weight `keep`: a busy period is a pair's listeners from the add that finds none
+// to the remove that leaves none, and the choice is made at its first add. The weighted counts
+// are then an unbiased estimate of the true ones (a pair is counted with probability 1/keep,
+// and then as `keep` pairs); the pairs not chosen cost a property miss per add and remove, and
+// their emitters never get a record. A leak is a lasting busy period on many emitters or a long
+// one on one emitter: the first is estimated from the chosen ones; the second is caught anyway,
+// as a pair not chosen is counted after all once it passes its emitter's max listeners
+// (records.promote).
+//
+// While `keep` is 1 (every class at first, and any class that does not make emitters fast)
+// every pair is counted, also when first seen mid-period (emitters from before leakwatch
+// loaded): the counts are exact.
+
+const RECORDS_PER_SECOND = 100; // new records per second per class, at most, once sampling
+const MIN_BURST = 2000; // new records (estimated) in a window before sampling starts
+const MAX_KEEP = 1024;
+const CACHE = 4; // prototypes remembered for a fast lookup
+const MAX_LISTED = 64; // sampled classes listed in stats, at most
+const WINDOW_DS = 10; // deciseconds (records.clock): the window the rate is judged over
+const MIN_WINDOW_DS = 1; // ... or as short as this, once MIN_BURST records came in it
+
+// One per emitter class (prototype). Field order fixed for one hidden class.
+class ClassSampling {
+  constructor(name, keep, now) {
+    this.name = name; // the class's name, for stats
+    this.keep = keep; // one busy period in `keep` is counted, as `keep`
+    this.skip = 1; // busy periods until the next counted one
+    this.recorded = 0; // new records of this class since windowAt, weighted (estimated)
+    this.windowAt = now;
+  }
+}
+
+/**
+ * @param {() => number} clock  deciseconds, as records.clock
+ * @param {(target: object) => string} nameOf  an emitter's class name (groups.js)
+ * @param {number} [fixedKeep]  sample every class 1 in this many, always (tests)
+ */
+function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
+  const byProto = new WeakMap(); // prototype -> ClassSampling
+  const nullProto = new ClassSampling('Object: null prototype', fixedKeep || 1, clock());
+  const sampledClasses = []; // states that have been sampled, for stats (bounded)
+  const cacheProtos = new Array(CACHE).fill(null);
+  const cacheStates = new Array(CACHE).fill(nullProto);
+  let next = 0;
+
+  /** Mid-period, a pair not counted so far is counted (as 1) only while its class is exact. */
+  function weigh(target) {
+    return stateOf(target).keep === 1 ? 1 : 0;
+  }
+
+  /** A busy period of class `s` (sampled) starts: the weight to count it with, or 0. */
+  function draw(s) {
+    if (--s.skip > 0) return 0;
+    s.skip = gap(s.keep);
+    const now = clock();
+    if (fixedKeep === 0 && now - s.windowAt >= WINDOW_DS) adapt(s, now); // the class may have slowed down: look again
+    return s.keep;
+  }
+
+  /** A record was made for an emitter of class `s`, as `weight` emitters. */
+  function noteRecorded(s, weight) {
+    if (fixedKeep !== 0) return;
+    s.recorded += weight;
+    const now = clock();
+    const elapsed = now - s.windowAt;
+    if (elapsed >= WINDOW_DS || (s.recorded >= MIN_BURST && elapsed >= MIN_WINDOW_DS)) adapt(s, now);
+  }
+
+  // keep = the power of two that brings this class's new records per second under
+  // RECORDS_PER_SECOND; raised only after a burst of at least MIN_BURST.
+  function adapt(s, now) {
+    const perSecond = (s.recorded * 10) / Math.max(1, now - s.windowAt);
+    let keep = 1;
+    while (keep < MAX_KEEP && perSecond / keep > RECORDS_PER_SECOND) keep *= 2;
+    if (keep > s.keep && s.recorded < MIN_BURST) keep = s.keep;
+    if (keep > 1 && !sampledClasses.includes(s) && sampledClasses.length < MAX_LISTED) sampledClasses.push(s);
+    if (keep !== s.keep) {
+      s.keep = keep;
+      s.skip = gap(keep);
+    }
+    s.recorded = 0;
+    s.windowAt = now;
+  }
+
+  // The state of target's class: from a small cache of the last prototypes seen (a server
+  // alternates between a few classes), else from a WeakMap. Never a property on the prototype:
+  // adding one to a class's prototype slows every lookup through it, for the app too (measured:
+  // constructors and EventEmitter.init ran ~2x slower).
+  function stateOf(target) {
+    const proto = Object.getPrototypeOf(target);
+    for (let i = 0; i < CACHE; i++) {
+      if (cacheProtos[i] === proto) return cacheStates[i];
+    }
+    return lookup(proto);
+  }
+
+  function lookup(proto) {
+    if (proto === null) return nullProto;
+    let s = byProto.get(proto);
+    if (s === undefined) byProto.set(proto, (s = newState(proto)));
+    cacheProtos[next] = proto; // strong, but only CACHE of them at a time
+    cacheStates[next] = s;
+    next = (next + 1) % CACHE;
+    return s;
+  }
+
+  function newState(proto) {
+    const s = new ClassSampling(safeName(proto), fixedKeep || 1, clock());
+    if (fixedKeep > 1) s.skip = gap(fixedKeep);
+    return s;
+  }
+
+  function safeName(proto) {
+    try {
+      return nameOf(Object.create(proto));
+    } catch {
+      return 'Object';
+    }
+  }
+
+  /** The classes counted from a sample now: [{emitter, keep}]. */
+  function sampled() {
+    return sampledClasses.filter((s) => s.keep > 1).map((s) => ({ emitter: s.name, keep: s.keep }));
+  }
+
+  /** Lets go of the cached prototypes (uninstall). */
+  function uninstall() {
+    cacheProtos.fill(null);
+  }
+
+  return { weigh, draw, noteRecorded, stateOf, sampled, uninstall };
+}
+
+// Uniform on 1 .. 2*keep-1: mean `keep`, never a fixed stride that could fall in step with an
+// app's own pattern (every other request, say).
+function gap(keep) {
+  return keep === 1 ? 1 : (1 + Math.random() * (2 * keep - 1)) | 0;
+}
+
+module.exports = { createEmitterSampling, RECORDS_PER_SECOND, MIN_BURST, MAX_KEEP };
