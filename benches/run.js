@@ -257,8 +257,12 @@ function pinShim() {
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 }
 
-/** Runs a section and prints how long it took. */
+// BENCH_ONLY=http,emitter runs just those sections (names as in main()), e.g. while working on one.
+const ONLY = (process.env.BENCH_ONLY || '').split(',').filter(Boolean);
+
+/** Runs a section (unless BENCH_ONLY leaves it out) and prints how long it took. */
 async function timed(section) {
+  if (ONLY.length > 0 && !ONLY.includes(section.name)) return undefined;
   const start = Date.now();
   const value = await section();
   console.log(`[${((Date.now() - start) / 1000).toFixed(0)} s]`);
@@ -278,7 +282,9 @@ async function main() {
   await timed(wsServer);
   await timed(startup);
   await timed(listenersMemory);
-  await timed(() => instructions(nsPerIteration, m.ghz));
+  await timed(function instructionsPerGc() {
+    return instructions(nsPerIteration ?? 1, m.ghz);
+  });
   console.log('\nleakwatch against its budgets (ratios and differences against none, same rounds; best peer = lowest median)');
   console.log(table(['measure', 'budget', 'leakwatch', 'within budget', 'best peer', 'leakwatch vs best peer'], summary));
   console.log(`\n${QUICK ? 'QUICK ' : ''}run took ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -61,8 +61,9 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     return stateOf(target).keep === 1 ? 1 : 0;
   }
 
-  /** A busy period of class `s` (sampled) starts: the weight to count it with, or 0. */
+  /** A busy period of class `s` starts: the weight to count it with, or 0. */
   function draw(s) {
+    if (s.keep === 1) return 1;
     if (--s.skip > 0) return 0;
     s.skip = gap(s.keep);
     const now = clock();

@@ -162,13 +162,7 @@ function fastMethods(ctx, orig, flavour) {
     try {
       const key = keyOf(type);
       let entry = key === null ? null : entryOf(target, key, before);
-      if (entry === null) {
-        if (key === null || before === 0 || !pastMax(target, before + 1)) {
-          ctx.counts[ctx.uncounted]++; // a pair not counted (emitter-sampling.js): the totals still are
-          return;
-        }
-        entry = promote(target, key);
-      }
+      if (entry === null && (entry = notCounted(target, key, before)) === null) return;
       if (entry.live !== before) heal(target, entry, before, list);
       const live = ++entry.live;
       const group = entry.group;
@@ -180,6 +174,16 @@ function fastMethods(ctx, orig, flavour) {
     } catch {
       // Counting must never break the app's add.
     }
+  }
+
+  // An add to a pair no group counts (emitter-sampling.js): the totals still count it, and a
+  // pair past its emitter's max listeners is counted from now on (returned).
+  function notCounted(target, key, before) {
+    if (key === null || before === 0 || !pastMax(target, before + 1)) {
+      ctx.counts[ctx.uncounted]++;
+      return null;
+    }
+    return promote(target, key);
   }
 
   function heal(target, entry, actual, list) {

@@ -71,18 +71,16 @@ function createRecords(ctx, dropSamples) {
    */
   function entryOf(target, type, before) {
     const head = peek(target);
-    if (before === 0) {
-      const s = head !== undefined ? head.sampling : sampling.stateOf(target);
-      if (s.keep !== 1) {
-        // A sampled class, and a busy period starts: chosen or not (a sampled entry was left
-        // with weight 0 when its last period ended).
-        const weight = sampling.draw(s);
-        return weight === 0 ? null : begin(head, target, type, weight);
-      }
-    }
-    const entry = find(head, type);
-    if (entry !== null && entry.weight !== 0) return entry; // counted: it goes on
-    const weight = before === 0 ? 1 : sampling.weigh(target); // mid-period: only if exact
+    const entry = head === undefined ? null : head.type === type ? head : findEntry(head, type);
+    return entry !== null && entry.weight !== 0 ? entry : choose(head, target, type, before);
+  }
+
+  // A pair not counted so far (kept out of entryOf, which the engine inlines into every add).
+  // A busy period starts (before is 0): chosen or not (a sampled entry was left with weight 0
+  // when its last period ended). Mid-period: counted only while the class is exact.
+  function choose(head, target, type, before) {
+    const weight =
+      before === 0 ? sampling.draw(head !== undefined ? head.sampling : sampling.stateOf(target)) : sampling.weigh(target);
     return weight === 0 ? null : begin(head, target, type, weight);
   }
 
