@@ -185,21 +185,27 @@ async function startup() {
   const ms = (r) => r.ms;
   const cpuMs = (r) => r.cpuMs;
   const mb = (r) => r.rss / 2 ** 20;
+  const anon = (r) => r.rssAnon / 2 ** 20;
+  const file = (r) => r.rssFile / 2 ** 20;
+  const mbSpread = (v) => fmtSpread(v, 2, ' MB');
   const rows = ARMS.slice(1).map((arm) => [
     arm,
     `${med(starts, arm, ms).toFixed(1)} ms`,
     fmtSpread(differences(starts, arm, 'none', ms), 1, ' ms'),
     fmtSpread(differences(starts, arm, 'none', cpuMs), 1, ' ms'),
     `${med(idle, arm, mb).toFixed(1)} MB`,
-    fmtSpread(differences(idle, arm, 'none', mb), 2, ' MB'),
+    mbSpread(differences(idle, arm, 'none', mb)),
+    mbSpread(differences(idle, arm, 'none', anon)),
+    mbSpread(differences(idle, arm, 'none', file)),
   ]);
   console.log(`\n(e) start-up (node -r <arm> -e …, ${CONFIG.startRounds} rounds) and idle RSS (${CONFIG.rounds} rounds)`);
   console.log(`none: ${med(starts, 'none', ms).toFixed(1)} ms wall, ${med(starts, 'none', cpuMs).toFixed(1)} ms CPU, ${med(idle, 'none', mb).toFixed(1)} MB`);
-  console.log(table(['arm', 'start-up', 'added wall', 'added CPU', 'idle RSS', 'added'], rows));
+  console.log(table(['arm', 'start-up', 'added wall', 'added CPU', 'idle RSS', 'added', 'of it private', 'of it file-backed'], rows));
   const fmtMs = (v) => fmtSpread(v, 1, ' ms');
   addSummary('start-up, added wall time', '≤ +20 ms', (v) => v <= 20, againstNone(differences, starts, ms), fmtMs);
   addSummary('start-up, added CPU time', '≤ +20 ms', (v) => v <= 20, againstNone(differences, starts, cpuMs), fmtMs);
-  addSummary('idle RSS, added', '≤ +3 MB', (v) => v <= 3, againstNone(differences, idle, mb), (v) => fmtSpread(v, 2, ' MB'));
+  addSummary('idle RSS, added', '≤ +3 MB', (v) => v <= 3, againstNone(differences, idle, mb), mbSpread);
+  addSummary('idle RSS, added: private (RssAnon)', '—', null, againstNone(differences, idle, anon), mbSpread);
 }
 
 // (f) RSS and heap with 1,000,000 live listeners: the tool's own share.

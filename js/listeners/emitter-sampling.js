@@ -27,7 +27,7 @@
 const RECORDS_PER_SECOND = 100; // new records per second per class, at most, once sampling
 const MIN_BURST = 2000; // new records (estimated) in a window before sampling starts
 const MAX_KEEP = 1024;
-const CACHE = 4; // prototypes remembered for a fast lookup
+const CACHE = 8; // prototypes remembered for a fast lookup
 const MAX_LISTED = 64; // sampled classes listed in stats, at most
 const WINDOW_DS = 10; // deciseconds (records.clock): the window the rate is judged over
 const MIN_WINDOW_DS = 1; // ... or as short as this, once MIN_BURST records came in it
