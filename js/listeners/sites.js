@@ -39,7 +39,9 @@ function structuredFrames(below) {
     Error.captureStackTrace(holder, below);
     const callSites = holder.stack;
     if (!Array.isArray(callSites)) throw new Error('no call sites');
-    return callSites.map((cs) => ({ file: cs.getFileName(), line: cs.getLineNumber(), column: cs.getColumnNumber() }));
+    // File names only: a line and column cost V8 a source-position lookup each, and only the
+    // one or two frames picked need them (positionOf).
+    return callSites.map((cs) => ({ file: cs.getFileName(), callSite: cs }));
   } finally {
     Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
@@ -72,7 +74,7 @@ function pickSite(frames, cwd) {
   for (const f of frames) {
     const file = normalizeFile(f.file);
     if (!isForeign(file)) continue;
-    const frame = { file, line: f.line, column: f.column };
+    const frame = { file, ...positionOf(f) };
     if (first === null) {
       first = frame;
       if (!inNodeModules(file)) return { site: format(first, cwd), appSite: null };
@@ -81,6 +83,12 @@ function pickSite(frames, cwd) {
     }
   }
   return { site: first ? format(first, cwd) : null, appSite: null };
+}
+
+// {line, column} of a frame: parsed from text, or asked of V8's CallSite.
+function positionOf(f) {
+  if (f.callSite === undefined) return { line: f.line, column: f.column };
+  return { line: f.callSite.getLineNumber(), column: f.callSite.getColumnNumber() };
 }
 
 function normalizeFile(file) {
