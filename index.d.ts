@@ -187,6 +187,8 @@ declare namespace leakwatch {
   export interface Stats extends Omit<LeakwatchLine, 'lw' | 'event' | 'final'> {
     /** Why GC events come from perf_hooks, or null when they come from V8. */
     gcFallbackReason: string | null;
+    /** The Node headers the V8 GC shim in use was built against; null under perf_hooks. */
+    gcShim: { node: string; nodeModuleVersion: number; v8: string } | null;
     /** Recent baselines as `[epochMs, bytes]`, oldest first (at most 512). */
     baselines: Array<[number, number]>;
     /**
@@ -263,7 +265,10 @@ declare namespace leakwatch {
 
     /** Each interval's memory line. */
     on(event: 'stats', listener: (line: LeakwatchLine) => void): this;
-    /** leakwatch's own warnings (also emitted with `process.emitWarning`, type `LeakwatchWarning`). */
+    /**
+     * leakwatch's own warnings (also emitted with `process.emitWarning`, type `LeakwatchWarning`),
+     * LEAKWATCH_GC_FALLBACK among them.
+     */
     on(event: 'warning', listener: (warning: LeakwatchWarningEvent) => void): this;
     /** LEAKWATCH_LISTENER_LEAK and LEAKWATCH_LISTENER_SITE_LEAK. */
     on(event: 'listener-leak', listener: (warning: LeakwatchWarningEvent) => void): this;

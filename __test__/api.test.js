@@ -3,6 +3,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const lw = require('..');
@@ -97,8 +98,16 @@ test('a shim that is missing or does not load falls back to perf_hooks with the 
   const dir = tempDir();
   const garbage = path.join(dir, 'garbage.so');
   fs.writeFileSync(garbage, 'not an ELF file');
+  const missingSymbol = path.join(dir, 'missing-symbol.so');
+  execFileSync('c++', ['-shared', '-fPIC', path.join(__dirname, 'fixtures', 'shim-missing-symbol.cc'), '-o', missingSymbol]);
+  const thisNode = `Node ${process.versions.node} \\(NODE_MODULE_VERSION ${process.versions.modules}, V8 \\d+\\.\\d+\\)`;
   const code = "const lw = require('.'); lw.start({ log: 'off' }); const s = lw.stats(); console.log(JSON.stringify([s.gcSource, s.gcFallbackReason])); lw.stop();";
-  for (const [shim, reason] of [[path.join(dir, 'missing.so'), /missing/], [garbage, /does not load/]]) {
+  for (const [shim, reason] of [
+    [path.join(dir, 'missing.so'), /missing/],
+    [garbage, /does not load/],
+    // The rest of leakwatch loads and runs: the shim is a separate object, opened at start().
+    [missingSymbol, new RegExp(`^the V8 GC shim does not load in ${thisNode}: .*undefined symbol: _ZN2v87Isolate17RemovedFromThisV8Ev`)],
+  ]) {
     const run = await runNode(['-e', code], { env: { LEAKWATCH_SHIM_PATH: shim } });
     assert.equal(run.code, 0, run.stderr);
     const [source, why] = JSON.parse(run.stdout);

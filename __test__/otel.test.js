@@ -24,6 +24,12 @@ function sdk(temporality = AggregationTemporality.CUMULATIVE) {
   return { meter: provider.getMeter('leakwatch-test'), collect, shutdown: () => provider.shutdown() };
 }
 
+// RSS and fds come from /proc, read by leakwatch's background thread as soon as it takes the
+// new session in: wait for that first read (not for a length of time) before comparing.
+async function untilProcRead() {
+  while (lw.stats().rss === null) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 const point = (metric, attributes = {}) =>
   metric?.dataPoints.find((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v));
 
@@ -32,6 +38,7 @@ test('semantic-convention names for what they cover, leakwatch.* for the rest, w
   lw.start({ log: 'off' });
   const remove = lw.otel(meter);
   try {
+    await untilProcRead();
     forceGc();
     const junk = [];
     for (let i = 0; i < 200_000; i++) junk.push({ i });

@@ -13,6 +13,10 @@ const path = require('node:path');
 const { tempDir } = require('./helpers');
 
 const RUNNERS = path.join(__dirname, 'runners');
+// Each runner's own entry point, run by the Node running this suite (not whichever `node` is
+// first on PATH): the suite runs under each supported Node in turn.
+const MOCHA = path.join(__dirname, '..', 'node_modules', 'mocha', 'bin', 'mocha.js');
+const JEST = path.join(__dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');
 const TIMEOUT_MS = 120_000;
 
 /** Runs a command in a runner project; resolves {code, stdout, stderr}. */
@@ -67,7 +71,7 @@ test('node:test: the leaky test fails with the readable message, the clean one p
 test('mocha: the leaky test fails with the readable message, the clean one passes', { timeout: TIMEOUT_MS }, async () => {
   const dir = path.join(RUNNERS, 'mocha');
   const out = path.join(tempDir('lw-mocha-'), 'report.json');
-  const { stderr } = await run(dir, 'npx', ['--no', '--', 'mocha', '--reporter', 'json', '--reporter-option', `output=${out}`, 'handler.spec.js']);
+  const { stderr } = await run(dir, process.execPath, [MOCHA, '--reporter', 'json', '--reporter-option', `output=${out}`, 'handler.spec.js']);
   const report = JSON.parse(fs.readFileSync(out, 'utf8'));
   assert.deepEqual(
     report.passes.map((t) => t.title),
@@ -85,7 +89,7 @@ test('mocha: the leaky test fails with the readable message, the clean one passe
 test('jest: the leaky test fails with the readable message, the clean one passes, listeners are counted', { timeout: TIMEOUT_MS }, async () => {
   const dir = path.join(RUNNERS, 'jest');
   const out = path.join(tempDir('lw-jest-'), 'report.json');
-  const { stderr } = await run(dir, 'npx', ['--no', '--', 'jest', '--json', `--outputFile=${out}`]);
+  const { stderr } = await run(dir, process.execPath, [JEST, '--json', `--outputFile=${out}`]);
   const report = JSON.parse(fs.readFileSync(out, 'utf8'));
   const results = new Map();
   for (const file of report.testResults) {

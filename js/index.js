@@ -37,6 +37,7 @@ function createLeakwatch() {
       gcSource: normalized.gcSource,
       trend: normalized.trend,
       shimPath,
+      nodeVersion: process.versions.node,
       nodeModuleVersion: Number(process.versions.modules),
       v8Version: process.versions.v8,
     };
@@ -47,12 +48,19 @@ function createLeakwatch() {
     session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
     const sink = session.sink;
     session.unsubscribe = warnings.onWarning((w) => logWarning(id, sink, w));
+    if (started.announceFallback) announceFallback(started.gcFallbackReason);
     session.tracker = normalized.listeners ? trackListeners(id) : null;
     session.stopMetricsServer = normalized.metrics ? require('./metrics-server').startMetricsServer(normalized.metrics, metrics, warnings.warn) : null;
     updateDelivery();
     process.on('exit', onExit);
     for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
     return lw;
+  }
+
+  // The shim was built for another Node (or not built): said once per process, on stderr as a
+  // LeakwatchWarning and in the log, so nobody reads perf_hooks figures thinking they are V8's.
+  function announceFallback(reason) {
+    warnings.warn('LEAKWATCH_GC_FALLBACK', `leakwatch uses perf_hooks for GC events: ${reason}`, { reason });
   }
 
   function nativeLogTarget(log) {

@@ -4,7 +4,9 @@
 
 const path = require('node:path');
 
-const dir = path.join(__dirname, '..', 'native');
+// LEAKWATCH_NATIVE_DIR: a build made elsewhere (the test suite builds one per Node version
+// into its own folder with the same variable, see scripts/test-all-nodes.js).
+const dir = process.env.LEAKWATCH_NATIVE_DIR || path.join(__dirname, '..', 'native');
 let binding;
 try {
   binding = require(path.join(dir, 'leakwatch.node'));

@@ -14,7 +14,7 @@ use napi_derive::napi;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Weak: a pending event never keeps the process alive. Bounded: a busy JS thread drops
@@ -41,12 +41,16 @@ thread_local! {
 }
 
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+/// An automatic fall back to perf_hooks is announced once per process, not per isolate or start.
+static FALLBACK_ANNOUNCED: AtomicBool = AtomicBool::new(false);
 
 fn err(message: impl Into<String>) -> Error {
     Error::new(Status::InvalidArg, message.into())
 }
 
-/// Starts a session on the calling isolate. Returns `{id, gcSource, gcFallbackReason}`.
+/// Starts a session on the calling isolate. Returns `{id, gcSource, gcFallbackReason,
+/// announceFallback}`; `announceFallback` is true the first time in the process that the shim
+/// could not be used though nobody asked for perf_hooks.
 #[napi(catch_unwind)]
 pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> Result<String> {
     let config = Config::from_json(&config_json).map_err(err)?;
@@ -54,7 +58,11 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let (hooks, fallback) = install_hooks(&raw, id)?;
     let gc_source = if hooks.is_some() { "v8" } else { "perf_hooks" };
-    let shared = Arc::new(Mutex::new(Shared::new(config, gc_source, fallback.clone())));
+    let automatic_fallback = hooks.is_none() && raw["gcSource"].as_str() != Some("perf_hooks");
+    let announce = automatic_fallback && !FALLBACK_ANNOUNCED.swap(true, Ordering::Relaxed);
+    let mut session = Shared::new(config, gc_source, fallback.clone());
+    session.gc_shim = hooks.as_ref().and(shim::loaded()).map(|s| s.built_for.to_json());
+    let shared = Arc::new(Mutex::new(session));
     let events = on_event
         .build_threadsafe_function::<String>()
         .callee_handled::<false>()
@@ -67,7 +75,7 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
     }
     let cleanup = env.add_env_cleanup_hook(id, on_env_cleanup).ok();
     SESSIONS.with(|s| s.borrow_mut().insert(id, Native { shared, hooks, cleanup }));
-    Ok(json!({"id": id, "gcSource": gc_source, "gcFallbackReason": fallback}).to_string())
+    Ok(json!({"id": id, "gcSource": gc_source, "gcFallbackReason": fallback, "announceFallback": announce}).to_string())
 }
 
 /// The shim's hooks, or the reason there are none. Only an explicit `gcSource: "v8"` that
@@ -78,6 +86,7 @@ fn install_hooks(raw: &Value, id: u32) -> Result<(Option<Hooks>, Option<String>)
         return Ok((None, Some("perf_hooks was requested (gcSource option)".into())));
     }
     let runtime = RuntimeVersions {
+        node: raw["nodeVersion"].as_str().unwrap_or("").into(),
         node_module_version: raw["nodeModuleVersion"].as_u64().unwrap_or(0) as u32,
         v8: raw["v8Version"].as_str().unwrap_or("").into(),
     };
@@ -140,21 +149,23 @@ fn set_sample(shared: &SharedRef, v: &[f64]) {
 }
 
 /// GCs seen by the perf_hooks fallback: `[kind, endEpochMs, durationMs, baselineOr-1, …]`.
+/// Recorded here, on the JS thread, so a `stats()` right after the observer ran counts them,
+/// as it counts the shim's GCs at once.
 #[napi(catch_unwind)]
 pub fn record_gcs(id: u32, flat: Vec<f64>) {
-    let events = flat
-        .chunks_exact(4)
-        .filter_map(|c| {
-            Some(GcEvent {
-                kind: GcKind::from_index(c[0] as u8)?,
-                end_ms: c[1],
-                duration_ns: (c[2].max(0.0) * 1e6) as u64,
-                baseline: (c[3] >= 0.0).then_some(c[3] as u64),
-                heap_before: None,
-            })
+    let events = flat.chunks_exact(4).filter_map(|c| {
+        Some(GcEvent {
+            kind: GcKind::from_index(c[0] as u8)?,
+            end_ms: c[1],
+            duration_ns: (c[2].max(0.0) * 1e6) as u64,
+            baseline: (c[3] >= 0.0).then_some(c[3] as u64),
+            heap_before: None,
         })
-        .collect();
-    collector::record(id, events);
+    });
+    with_shared(id, |shared| {
+        let mut s = lock(shared);
+        events.for_each(|e| s.record_gc(e));
+    });
 }
 
 /// Whether JS wants each memory line back (a `log: fn`, or `on('stats')` listeners).

@@ -38,7 +38,6 @@ enum Command {
     Add { id: u32, shared: SharedRef, events: Box<dyn EventSink> },
     Stop { id: u32, reply: Option<Sender<String>>, write_final: bool },
     Warn { id: u32, line: Value },
-    Record { id: u32, events: Vec<GcEvent> },
 }
 
 struct Entry {
@@ -123,13 +122,6 @@ pub fn log_warning(id: u32, line: Value) {
     }
 }
 
-/// GCs observed without the shim (perf_hooks), already in epoch time.
-pub fn record(id: u32, events: Vec<GcEvent>) {
-    if let Some(tx) = COMMANDS.get() {
-        let _ = tx.send(Command::Record { id, events });
-    }
-}
-
 #[derive(Default)]
 struct Collector {
     entries: HashMap<u32, Entry>,
@@ -185,12 +177,6 @@ impl Collector {
             Command::Warn { id, line } => {
                 if let Some(entry) = self.entries.get_mut(&id) {
                     write(entry, &line.to_string());
-                }
-            }
-            Command::Record { id, events } => {
-                if let Some(entry) = self.entries.get(&id) {
-                    let mut s = lock(&entry.shared);
-                    events.into_iter().for_each(|e| s.record_gc(e));
                 }
             }
         }

@@ -95,6 +95,12 @@ LW_EXPORT void lw_shim_info_get(lw_shim_info* out) {
   out->v8_minor = V8_MINOR_VERSION;
 }
 
+LW_EXPORT void lw_shim_node_version_get(uint32_t out[3]) {
+  out[0] = NODE_MAJOR_VERSION;
+  out[1] = NODE_MINOR_VERSION;
+  out[2] = NODE_PATCH_VERSION;
+}
+
 LW_EXPORT lw_gc_hooks* lw_shim_install(lw_gc_sink sink, uint32_t session) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (isolate == nullptr || sink == nullptr) return nullptr;

@@ -7,7 +7,7 @@
 extern "C" {
 #endif
 
-#define LW_SHIM_ABI 1
+#define LW_SHIM_ABI 2
 
 // leakwatch's own GC kinds: stable numbers, mapped from V8's enum *names* in the shim,
 // because V8's numbers moved between versions.
@@ -47,8 +47,15 @@ typedef struct lw_shim_info {
 
 typedef struct lw_gc_hooks lw_gc_hooks;  // opaque: one per isolate
 
-// All three run on the isolate's own thread (the JS thread that calls start()/stop()).
+// What the shim was built for. The struct keeps its size in every release (new facts get new
+// functions, and a new LW_SHIM_ABI), so an addon and a shim of different releases never
+// write past each other's memory: the addon reads `abi` first and calls nothing else on a
+// mismatch.
 void lw_shim_info_get(lw_shim_info* out);
+// The Node version (major, minor, patch) of the headers built against, for messages.
+void lw_shim_node_version_get(uint32_t out[3]);
+
+// These run on the isolate's own thread (the JS thread that calls start()/stop()).
 lw_gc_hooks* lw_shim_install(lw_gc_sink sink, uint32_t session);
 void lw_shim_uninstall(lw_gc_hooks* hooks);
 // heap_size_limit of the calling thread's isolate (0 without one).

@@ -42,6 +42,8 @@ pub struct Shared {
     pub started_ms: f64,
     pub gc_source: &'static str,
     pub gc_fallback_reason: Option<String>,
+    /// The Node headers the V8 shim in use was built against (`{node, nodeModuleVersion, v8}`).
+    pub gc_shim: Option<Value>,
     pub gc: GcStats,
     pub gc_dropped: u64,
     pub sample: Option<JsSample>,
@@ -76,6 +78,7 @@ impl Shared {
             started_ms: clock::epoch_ms(),
             gc_source,
             gc_fallback_reason,
+            gc_shim: None,
             gc: GcStats::default(),
             gc_dropped: 0,
             sample: None,
@@ -210,6 +213,7 @@ impl Shared {
             obj.shift_remove(key);
         }
         obj.insert("gcFallbackReason".into(), json!(self.gc_fallback_reason));
+        obj.insert("gcShim".into(), self.gc_shim.clone().unwrap_or(Value::Null));
         obj.insert("gcPauseBuckets".into(), self.gc.pause_buckets_json());
         obj.insert("leakSuspected".into(), self.leak_suspected(clock::epoch_ms()));
         let baselines: Vec<Value> = self.gc.baselines().map(|(t, v)| json!([whole_ms(*t), v])).collect();

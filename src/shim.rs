@@ -3,7 +3,7 @@
 //! The shim is compiled against one Node's headers. Before trusting it we check that it was
 //! built for the running Node (NODE_MODULE_VERSION and V8 major.minor): V8's C++ ABI changes
 //! between majors. Any mismatch or load failure is a reason to fall back to perf_hooks, never
-//! a crash.
+//! a crash, and the reason names both Node versions.
 
 use crate::gc_queue;
 use crate::gc_record::GcRecord;
@@ -11,7 +11,7 @@ use libloading::os::unix::{Library, Symbol, RTLD_LOCAL, RTLD_NOW};
 use once_cell::sync::OnceCell;
 use std::ffi::c_void;
 
-const SHIM_ABI: u32 = 1;
+const SHIM_ABI: u32 = 2;
 
 #[repr(C)]
 #[derive(Default)]
@@ -24,11 +24,14 @@ struct ShimInfo {
 
 type Sink = unsafe extern "C" fn(*const GcRecord);
 type InfoFn = unsafe extern "C" fn(*mut ShimInfo);
+type NodeVersionFn = unsafe extern "C" fn(*mut [u32; 3]);
 type InstallFn = unsafe extern "C" fn(Sink, u32) -> *mut c_void;
 type UninstallFn = unsafe extern "C" fn(*mut c_void);
 type HeapLimitFn = unsafe extern "C" fn() -> u64;
 
 pub struct Shim {
+    /// The Node whose headers it was compiled against.
+    pub built_for: NodeVersions,
     install: Symbol<InstallFn>,
     uninstall: Symbol<UninstallFn>,
     heap_limit: Symbol<HeapLimitFn>,
@@ -39,8 +42,46 @@ pub struct Shim {
 /// What the running Node is, as JS sees it (`process.versions`).
 #[derive(Clone, Debug)]
 pub struct RuntimeVersions {
+    pub node: String,
     pub node_module_version: u32,
     pub v8: String,
+}
+
+/// A Node as the safety check compares them: the one a shim was compiled for, or the one running.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeVersions {
+    pub node: String,
+    pub node_module_version: u32,
+    /// V8 major.minor: the part of V8's version that its C++ API follows.
+    pub v8: String,
+}
+
+impl NodeVersions {
+    fn from_info(info: &ShimInfo, node: [u32; 3]) -> NodeVersions {
+        NodeVersions {
+            node: format!("{}.{}.{}", node[0], node[1], node[2]),
+            node_module_version: info.node_module_version,
+            v8: format!("{}.{}", info.v8_major, info.v8_minor),
+        }
+    }
+
+    fn running(runtime: &RuntimeVersions) -> NodeVersions {
+        NodeVersions {
+            node: runtime.node.clone(),
+            node_module_version: runtime.node_module_version,
+            v8: runtime.v8.split('.').take(2).collect::<Vec<_>>().join("."),
+        }
+    }
+
+    /// `{node, nodeModuleVersion, v8}`, as `stats().gcShim` shows it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"node": self.node, "nodeModuleVersion": self.node_module_version, "v8": self.v8})
+    }
+
+    /// `Node 20.20.2 (NODE_MODULE_VERSION 115, V8 11.3)`
+    fn describe(&self) -> String {
+        format!("Node {} (NODE_MODULE_VERSION {}, V8 {})", self.node, self.node_module_version, self.v8)
+    }
 }
 
 /// An installed set of hooks on one isolate. Must be uninstalled on that isolate's thread.
@@ -66,29 +107,43 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
         return Err(format!("the V8 GC shim was not built ({path} is missing)"));
     }
     // RTLD_NOW: a V8 symbol that this Node lacks fails here, cleanly, not at the first GC.
-    let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
-        .map_err(|e| format!("the V8 GC shim does not load in this Node: {e}"))?;
+    let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| {
+        format!(
+            "the V8 GC shim does not load in {}: {e}; rebuild leakwatch under this Node (npm rebuild leakwatch) \
+             for V8 GC callbacks",
+            NodeVersions::running(runtime).describe()
+        )
+    })?;
     let info_fn: Symbol<InfoFn> = unsafe { library.get(b"lw_shim_info_get\0") }.map_err(|e| e.to_string())?;
     let mut info = ShimInfo::default();
     unsafe { info_fn(&mut info) };
-    check_versions(&info, runtime)?;
+    if info.abi != SHIM_ABI {
+        return Err(format!(
+            "the V8 GC shim has ABI {}, expected {SHIM_ABI}; rebuild leakwatch (npm rebuild leakwatch)",
+            info.abi
+        ));
+    }
+    let node_version_fn: Symbol<NodeVersionFn> =
+        unsafe { library.get(b"lw_shim_node_version_get\0") }.map_err(|e| e.to_string())?;
+    let mut node = [0u32; 3];
+    unsafe { node_version_fn(&mut node) };
+    let built_for = NodeVersions::from_info(&info, node);
+    check_versions(&built_for, runtime)?;
     let install = unsafe { library.get(b"lw_shim_install\0") }.map_err(|e| e.to_string())?;
     let uninstall = unsafe { library.get(b"lw_shim_uninstall\0") }.map_err(|e| e.to_string())?;
     let heap_limit = unsafe { library.get(b"lw_shim_heap_limit\0") }.map_err(|e| e.to_string())?;
-    Ok(Shim { install, uninstall, heap_limit, _library: library })
+    Ok(Shim { built_for, install, uninstall, heap_limit, _library: library })
 }
 
-fn check_versions(info: &ShimInfo, runtime: &RuntimeVersions) -> Result<(), String> {
-    if info.abi != SHIM_ABI {
-        return Err(format!("the V8 GC shim has ABI {}, expected {SHIM_ABI}", info.abi));
-    }
-    let built_v8 = format!("{}.{}", info.v8_major, info.v8_minor);
-    let running_v8: String = runtime.v8.split('.').take(2).collect::<Vec<_>>().join(".");
-    if info.node_module_version != runtime.node_module_version || built_v8 != running_v8 {
+/// The shim's V8 C++ calls are only safe under the V8 it was compiled for.
+fn check_versions(built: &NodeVersions, runtime: &RuntimeVersions) -> Result<(), String> {
+    let running = NodeVersions::running(runtime);
+    if built.node_module_version != running.node_module_version || built.v8 != running.v8 {
         return Err(format!(
-            "the V8 GC shim was built for NODE_MODULE_VERSION {} (V8 {built_v8}) but this Node is {} (V8 {running_v8}); \
-             rebuild leakwatch (npm rebuild leakwatch) for V8 GC callbacks",
-            info.node_module_version, runtime.node_module_version
+            "the V8 GC shim was built for {} but this is {}; rebuild leakwatch under this Node \
+             (npm rebuild leakwatch) for V8 GC callbacks",
+            built.describe(),
+            running.describe()
         ));
     }
     Ok(())
@@ -117,26 +172,41 @@ impl Shim {
 mod tests {
     use super::*;
 
-    fn info(nmv: u32, major: u32, minor: u32) -> ShimInfo {
-        ShimInfo { abi: SHIM_ABI, node_module_version: nmv, v8_major: major, v8_minor: minor }
+    fn node20() -> NodeVersions {
+        let info = ShimInfo { abi: SHIM_ABI, node_module_version: 115, v8_major: 11, v8_minor: 3 };
+        NodeVersions::from_info(&info, [20, 20, 2])
+    }
+
+    fn runtime(node: &str, nmv: u32, v8: &str) -> RuntimeVersions {
+        RuntimeVersions { node: node.into(), node_module_version: nmv, v8: v8.into() }
     }
 
     #[test]
     fn matching_versions_pass() {
-        let rt = RuntimeVersions { node_module_version: 115, v8: "11.3.244.8-node.33".into() };
-        assert!(check_versions(&info(115, 11, 3), &rt).is_ok());
+        // Another patch release of the same major: same NODE_MODULE_VERSION, same V8 major.minor.
+        assert!(check_versions(&node20(), &runtime("20.11.1", 115, "11.3.244.8-node.17")).is_ok());
     }
 
     #[test]
-    fn a_different_node_is_refused_with_a_reason() {
-        let rt = RuntimeVersions { node_module_version: 127, v8: "12.4.254.21-node.33".into() };
-        let err = check_versions(&info(115, 11, 3), &rt).unwrap_err();
-        assert!(err.contains("115") && err.contains("127") && err.contains("rebuild"), "{err}");
+    fn a_different_node_is_refused_with_a_reason_naming_both() {
+        let err = check_versions(&node20(), &runtime("24.21.0", 137, "13.6.233.17-node.53")).unwrap_err();
+        assert_eq!(
+            err,
+            "the V8 GC shim was built for Node 20.20.2 (NODE_MODULE_VERSION 115, V8 11.3) but this is \
+             Node 24.21.0 (NODE_MODULE_VERSION 137, V8 13.6); rebuild leakwatch under this Node \
+             (npm rebuild leakwatch) for V8 GC callbacks"
+        );
+    }
+
+    #[test]
+    fn another_v8_under_the_same_module_version_is_refused() {
+        let err = check_versions(&node20(), &runtime("20.99.0", 115, "11.4.1")).unwrap_err();
+        assert!(err.contains("V8 11.3") && err.contains("V8 11.4"), "{err}");
     }
 
     #[test]
     fn a_missing_file_is_an_error_not_a_crash() {
-        let rt = RuntimeVersions { node_module_version: 115, v8: "11.3".into() };
+        let rt = runtime("20.20.2", 115, "11.3");
         let err = open("/nonexistent/shim.so", &rt).err().expect("an error");
         assert!(err.contains("missing"), "{err}");
     }

@@ -101,7 +101,7 @@ function seconds(ms) {
 }
 
 // The limit Node itself would apply; for EventTargets a limit of 0 is Node's own default for
-// AbortSignal since Node 22 (not the user's choice), so it falls back to defaultMaxListeners.
+// AbortSignal since Node 22.13 (not the user's choice), so it falls back to defaultMaxListeners.
 function maxListenersOf(target, kind) {
   try {
     if (kind === 'target') {

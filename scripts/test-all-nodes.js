@@ -1,0 +1,122 @@
+'use strict';
+// The JS half of `npm test`: every __test__/*.test.js under each Node version to support, each
+// with leakwatch built against that Node's own headers.
+//
+//   node scripts/test-all-nodes.js
+//
+// The versions: the Node running this script (its build is native/, made by `npm run build`
+// just before), then each node binary in LEAKWATCH_TEST_NODES (colon-separated, with its
+// headers in <bin>/../include/node; .ci/run fetches Node 22 and 24 from the npm registry).
+// Another version is built the way `npm install` under it would build: napi's CLI run by that
+// node, with it first on PATH and as NODE, so build.rs finds its headers. Each build goes to
+// its own folder (target/leakwatch-nodes/<version>), which its suite loads through
+// LEAKWATCH_NATIVE_DIR: no build ever replaces another, and native/ stays this Node's.
+//
+// Per version it prints which GC source leakwatch uses there, the suite's counts and its time;
+// it exits non-zero if a build or a test failed.
+
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+const TESTS = path.join(ROOT, '__test__');
+const NAPI_CLI = path.join(ROOT, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
+
+/** The nodes to test, this one first, one per version. */
+function nodesToTest() {
+  const listed = (process.env.LEAKWATCH_TEST_NODES || '').split(':').filter(Boolean);
+  const byVersion = new Map();
+  for (const bin of [process.execPath, ...listed]) {
+    const version = spawnSync(bin, ['-v'], { encoding: 'utf8' }).stdout?.trim();
+    if (!version) throw new Error(`LEAKWATCH_TEST_NODES: ${bin} does not run`);
+    if (!byVersion.has(version)) byVersion.set(version, bin);
+  }
+  return [...byVersion].map(([version, bin]) => ({ version, bin }));
+}
+
+/** The environment every child starts from: nothing inherited that points at another build. */
+function baseEnv(nodes) {
+  const env = { ...process.env, LEAKWATCH_TEST_NODES: nodes.map((n) => n.bin).join(':') };
+  delete env.LEAKWATCH_NATIVE_DIR;
+  delete env.LEAKWATCH_SHIM_PATH;
+  return env;
+}
+
+/** Builds the addon and the shim under `node` into `dir`; true when it worked. */
+function build(node, dir, env) {
+  const bin = path.dirname(node.bin);
+  const buildEnv = { ...env, NODE: node.bin, PATH: `${bin}${path.delimiter}${env.PATH}`, LEAKWATCH_NATIVE_DIR: dir };
+  const args = [NAPI_CLI, 'build', '--release', '--output-dir', dir];
+  return spawnSync(node.bin, args, { cwd: ROOT, env: buildEnv, stdio: 'inherit' }).status === 0;
+}
+
+/** What leakwatch says about its GC source under `node` with the build in `env`. */
+function gcSource(node, env) {
+  const code = "const lw = require('.'); lw.start({ log: 'off' }); const s = lw.stats(); lw.stop(); console.log(JSON.stringify(s));";
+  const run = spawnSync(node.bin, ['-e', code], { cwd: ROOT, env, encoding: 'utf8' });
+  if (run.status !== 0) return `leakwatch does not start: ${run.stderr.trim()}`;
+  const s = JSON.parse(run.stdout);
+  if (s.gcSource === 'v8') return `gcSource v8 (shim built against Node ${s.gcShim.node} headers)`;
+  return `gcSource ${s.gcSource} (${s.gcFallbackReason})`;
+}
+
+/** Runs every test file under `node`, echoing TAP; resolves {pass, fail, skipped, seconds}. */
+function runSuite(node, env) {
+  const files = fs.readdirSync(TESTS).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join(TESTS, f));
+  const started = Date.now();
+  const child = spawn(node.bin, ['--test', '--test-reporter=tap', ...files], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const counts = { pass: 0, fail: 0, skipped: 0, cancelled: 0 };
+  let pending = '';
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      const m = /^# (pass|fail|skipped|cancelled) (\d+)$/.exec(line);
+      if (m) counts[m[1]] = Number(m[2]);
+    }
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      // A run that died before its summary, or cancelled tests, count as failures.
+      const fail = counts.fail + counts.cancelled + (code !== 0 && counts.fail === 0 ? 1 : 0);
+      resolve({ pass: counts.pass, fail, skipped: counts.skipped, seconds: Math.round((Date.now() - started) / 1000) });
+    });
+  });
+}
+
+async function main() {
+  const nodes = nodesToTest();
+  const env = baseEnv(nodes);
+  const results = [];
+  for (const [i, node] of nodes.entries()) {
+    console.log(`\n== Node ${node.version}: build and test`);
+    const suiteEnv = { ...env };
+    if (i > 0) {
+      const dir = path.join(ROOT, 'target', 'leakwatch-nodes', node.version);
+      if (!build(node, dir, env)) {
+        results.push({ node, line: 'the build failed', pass: 0, fail: 1, skipped: 0, seconds: 0 });
+        continue;
+      }
+      suiteEnv.LEAKWATCH_NATIVE_DIR = dir;
+    }
+    const source = gcSource(node, suiteEnv);
+    console.log(`Node ${node.version}: ${source}`);
+    results.push({ node, line: source, ...(await runSuite(node, suiteEnv)) });
+  }
+  report(results);
+}
+
+function report(results) {
+  console.log('\n== Node versions');
+  for (const r of results) {
+    console.log(`Node ${r.node.version}: ${r.line}; ${r.pass} passed, ${r.fail} failed, ${r.skipped} skipped in ${r.seconds} s`);
+  }
+  if (results.length === 1) console.log('(only this Node: set LEAKWATCH_TEST_NODES to test others, as .ci/run does)');
+  const sum = (key) => results.reduce((total, r) => total + r[key], 0);
+  console.log(`total: ${sum('pass')} passed, ${sum('fail')} failed, ${sum('skipped')} skipped`);
+  process.exitCode = sum('fail') > 0 ? 1 : 0;
+}
+
+main();
