@@ -17,7 +17,8 @@ for (const workers of [200, 1000]) test(`${workers} workers load leakwatch, forc
   assert.equal(summary.sawGcs, workers, 'every worker saw its own GCs through its own hooks');
   assert.equal(summary.internals.processSessions, 1, "only the main thread's session remains");
   assert.equal(summary.internals.threadSessions, 1);
-  // Node's own worker churn moves RSS by a few MB; leakwatch's bookkeeping is per session
-  // and gone with it, so the second half must not add more than noise.
-  assert.ok(summary.rssGrowthSecondHalf < 24 * 1024 * 1024, `RSS grew ${summary.rssGrowthSecondHalf} bytes over the second half`);
+  // Node's own worker churn moves RSS (Node 24, 1,000 workers: from -3 to +26 MB over the
+  // second half, measured); leakwatch's bookkeeping is per session and gone with it. A session
+  // left behind per worker (its histograms, tables and counters: over 100 KB) would add 50 MB.
+  assert.ok(summary.rssGrowthSecondHalf < 40 * 1024 * 1024, `RSS grew ${summary.rssGrowthSecondHalf} bytes over the second half`);
 });
