@@ -250,7 +250,7 @@ function fastMethods(ctx, orig, flavour) {
       ctx.counts[2 * entry.group.slot + 1] += weight;
       if (weight !== 1) ctx.counts[ctx.excess + 1] += weight - 1;
       if (entry.samples !== null) ctx.sampler.forget(target, entry, stored);
-      if (--entry.live === 0) emptied(entry);
+      if (--entry.live === 0) emptied(target, entry);
     } catch {
       // Counting must never break the app's remove.
     }
@@ -319,7 +319,7 @@ function reconcile(ctx, target, all, type) {
       if (actual === entry.live) continue;
       ctx.records.settle(entry, actual);
       if (entry.samples !== null) ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
-      if (actual === 0) ctx.records.emptied(entry);
+      if (actual === 0) ctx.records.emptied(target, entry);
     }
   } catch {
     // exotic _events (a throwing getter): leave the counts as they are

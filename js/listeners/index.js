@@ -20,9 +20,9 @@
 //   - Each group samples adds: a countdown per group picks one add in `rate` (randomised gap,
 //     mean `rate`), captures its stack and resolves the call site (sites.js). The sampled
 //     listener, as stored in the emitter (the once() wrapper for once listeners), is remembered
-//     on the emitter itself (a hidden [listener, sample] list), so its removal is matched
-//     exactly with a property load and no WeakMap lookup, and nothing outlives the emitter; a
-//     collected emitter's samples are dropped through its record.
+//     per emitter in a WeakMap ([listener, sample] pairs), so its removal is matched exactly
+//     and nothing outlives the emitter; a collected emitter's samples are dropped through its
+//     record.
 //   - A site owns two slots: the weight of its live samples (each sample weighs `rate` adds,
 //     the rate in force when it was drawn) and the weight of emitters holding them (one per
 //     emitter per site). So the site's live weight estimates how many of the group's live

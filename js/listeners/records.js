@@ -2,8 +2,11 @@
 //
 // An emitter's record is a short linked list of entries, one per counted event type; the first
 // entry (the head) hangs off the emitter under a non-enumerable symbol: one property load per
-// add, invisible to inspect(), eventNames() and deepStrictEqual. Emitters that cannot take a
-// property (frozen, sealed, Proxies) keep their head in a WeakMap instead.
+// add, invisible to inspect(), eventNames() and deepStrictEqual. Two kinds of emitter keep
+// their head in a WeakMap instead: those that cannot take a property (frozen, sealed, Proxies),
+// and the few chosen in a sampled class (emitter-sampling.js). A property on 1 in `keep`
+// sockets would give them a hidden class of their own, and Node's optimized stream and socket
+// code, meeting two shapes, deoptimizes (measured on a ws server: +20 % CPU per connection).
 //
 // The head is what lets a collected emitter stop counting: a FinalizationRegistry registered
 // once per recorded emitter holds the head (never the emitter, never a listener: listeners often
@@ -53,15 +56,15 @@ function clock() {
 function createRecords(ctx, dropSamples) {
   // A symbol per install: a record left on an emitter by an earlier install is never read.
   const kRecord = Symbol('leakwatch.listeners');
-  const detached = new WeakMap(); // heads of emitters that cannot take a property
-  let anyDetached = false; // no WeakMap lookup per add until there is one
+  const weakRecords = new WeakMap(); // heads kept off their emitter (see above)
+  let anyWeak = false; // no WeakMap lookup per add until there is one
   const registry = new FinalizationRegistry(collected);
   const sampling = createEmitterSampling(clock, (target) => ctx.groups.classNameOf(target), ctx.fixedKeep);
 
   /** The head entry of `target` if it has a record; never creates one. */
   function peek(target) {
     const head = target[kRecord];
-    return head !== undefined || !anyDetached ? head : detached.get(target);
+    return head !== undefined || !anyWeak ? head : weakRecords.get(target);
   }
 
   /**
@@ -70,8 +73,21 @@ function createRecords(ctx, dropSamples) {
    * other than `before` (listeners came or went unseen); the caller settles it.
    */
   function entryOf(target, type, before) {
-    const head = peek(target);
-    const entry = head === undefined ? null : head.type === type ? head : findEntry(head, type);
+    const head = target[kRecord];
+    if (head === undefined) return anyWeak ? weakEntryOf(target, type, before) : choose(head, target, type, before);
+    const entry = head.type === type ? head : findEntry(head, type);
+    return entry !== null && entry.weight !== 0 ? entry : choose(head, target, type, before);
+  }
+
+  // entryOf for an emitter without a record property: its head may be in the WeakMap. A busy
+  // period that starts unchosen (most, in a sampled class) needs no lookup at all.
+  function weakEntryOf(target, type, before) {
+    if (before === 0) {
+      const weight = sampling.draw(sampling.stateOf(target));
+      return weight === 0 ? null : begin(weakRecords.get(target), target, type, weight);
+    }
+    const head = weakRecords.get(target);
+    const entry = find(head, type);
     return entry !== null && entry.weight !== 0 ? entry : choose(head, target, type, before);
   }
 
@@ -94,10 +110,20 @@ function createRecords(ctx, dropSamples) {
 
   /**
    * The pair's live count reached 0. A sampled period ends there: the pair's next one is
-   * chosen afresh. An exact one (weight 1) just goes on counting.
+   * chosen afresh, and an emitter of a sampled class with nothing counted left loses its record
+   * (else, period after period, every long-lived emitter would end up with one). An exact one
+   * (weight 1) just goes on counting.
    */
-  function emptied(entry) {
-    if (entry.weight > 1) entry.weight = 0;
+  function emptied(target, entry) {
+    if (entry.weight <= 1) return;
+    entry.weight = 0;
+    const head = weakRecords.get(target);
+    if (head === undefined) return;
+    for (let e = head; e !== null; e = e.link) {
+      if ((e.weight !== 0 && e.live !== 0) || e.samples !== null) return;
+    }
+    weakRecords.delete(target);
+    registry.unregister(head);
   }
 
   function find(head, type) {
@@ -138,13 +164,13 @@ function createRecords(ctx, dropSamples) {
     const head = new Entry(type, ctx.groups.groupFor(target, type));
     head.sampling = sampling.stateOf(target);
     sampling.noteRecorded(head.sampling, weight);
-    if (!types.isProxy(target) && Object.isExtensible(target)) {
+    if (head.sampling.keep === 1 && !types.isProxy(target) && Object.isExtensible(target)) {
       Object.defineProperty(target, kRecord, { value: head, writable: true, configurable: true, enumerable: false });
     } else {
-      detached.set(target, head);
-      anyDetached = true;
+      weakRecords.set(target, head);
+      anyWeak = true;
     }
-    registry.register(target, head);
+    registry.register(target, head, head); // the head is also the token to unregister with
     return head;
   }
 

@@ -10,7 +10,6 @@
 // on/off loop pays one stack per ~65,000 adds while a slow leak is sampled on every add. A
 // global budget caps stacks per second whatever the number of groups.
 
-const { types } = require('node:util');
 const { captureSite } = require('./sites');
 const { clock } = require('./records');
 
@@ -32,29 +31,26 @@ class Sample {
   }
 }
 
-// The sampled listeners themselves hang off their emitter, [listener, sample, listener, …],
-// under a non-enumerable symbol (a WeakMap for emitters that cannot take one): the emitter
-// holds its listeners anyway, so this keeps nothing alive, and matching a removal is a
-// property load and a short scan, no WeakMap lookup on the remove path.
-const kSampled = Symbol('leakwatch.sampled');
+// The sampled listeners themselves are kept per emitter, [listener, sample, listener, …], in a
+// WeakMap keyed by the emitter: the emitter holds its listeners anyway, so this keeps nothing
+// alive (a listener closing over its emitter included), and only a remove from an entry that
+// has samples looks it up.
 
 function createSampler(ctx) {
-  const detached = new WeakMap(); // emitter -> pairs, for emitters that cannot take a property
+  // emitter -> [listener, sample, ...]. A WeakMap, not a property: samples sit on a few
+  // emitters of a class, and a property would give those a hidden class of their own
+  // (records.js says what that costs). Only emitters with samples are ever looked up.
+  const pairsByEmitter = new WeakMap();
   let windowStart = 0;
   let taken = 0;
 
   function pairsOf(target) {
-    const pairs = target[kSampled];
-    return pairs !== undefined ? pairs : detached.get(target);
+    return pairsByEmitter.get(target);
   }
 
   function newPairs(target) {
     const pairs = [];
-    if (Object.isExtensible(target) && !types.isProxy(target)) {
-      Object.defineProperty(target, kSampled, { value: pairs, writable: true, configurable: true, enumerable: false });
-    } else {
-      detached.set(target, pairs);
-    }
+    pairsByEmitter.set(target, pairs);
     return pairs;
   }
 

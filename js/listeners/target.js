@@ -66,7 +66,7 @@ function patchTarget(ctx) {
         ctx.counts[2 * entry.group.slot + 1] += entry.weight;
         if (entry.weight !== 1) ctx.counts[ctx.excess + 1] += entry.weight - 1;
         if (entry.samples !== null) ctx.sampler.forget(this, entry, listener);
-        if (size === 0) emptied(entry);
+        if (size === 0) emptied(this, entry);
       }
     } catch {
       // Counting must never break the app's removeEventListener.
