@@ -6,40 +6,51 @@
 //! between collections and falls back. A leak is the floor itself climbing.
 //! So a `Trend` looks at the *floor*, and asks three questions of it:
 //!
-//! 1. **Is it rising at all?** Mann–Kendall test on the points of a time
-//!    window, at the configured confidence.
+//! 1. **Is it rising at all?** Mann–Kendall test on the points of a window,
+//!    at the configured confidence.
 //! 2. **By enough to matter?** The Theil–Sen slope times the window's span
 //!    must reach `min_growth_bytes` and `min_growth_ratio` of the level.
-//! 3. **Is the rise sustained?** Split the window into [`SEGMENTS`] equal
-//!    parts; each must rise at no less than `sustain_share` of the overall
-//!    slope *and* by at least two standard errors of its own slope. A
-//!    start-up ramp, a cache filling to its cap, a single step or a burst
-//!    puts all of its rise in a short stretch: a ramp lasting at most half
-//!    of the window leaves a whole quarter of it flat. A leak rises in
-//!    every quarter.
+//! 3. **Is the rise sustained?** A start-up ramp, a cache filling to its
+//!    cap, a single step or a burst puts all of its rise in a short stretch;
+//!    a leak rises all along. Two ways to see it, for two kinds of series:
+//!    * **part by part**, for series with points all along (1 s samples):
+//!      split the window into [`SEGMENTS`] equal parts; each must rise at no
+//!      less than `sustain_share` of the overall slope, by two standard
+//!      errors of its own slope, and sit clearly above the part before. A
+//!      ramp lasting at most half of the window leaves a whole part flat.
+//!    * **cycle by cycle**, for a heap with a few full GCs per window (one
+//!      point each, so the parts would hold one point or none): every GC
+//!      cycle must rise, clearly, at a steady rate, and the rise must be
+//!      seen at two moments at least `sustain_ms / 2` apart, which no
+//!      single ramp of that length can explain (see [`Cycles`]). Each full
+//!      GC is strong evidence: five rising in step are significant on their
+//!      own ([`Cycles::null_bound`]).
 //!
-//! The test runs on several windows at once (`sustain_ms`, doubling up to
-//! `window_ms`): short ones react to fast leaks within seconds, long ones
-//! see slow leaks that no short window can separate from noise. Because
-//! several windows get a chance, the significance level is split between
-//! them (Bonferroni), so adding windows does not add false alarms. A window
+//! The tests run on several windows at once (`sustain_ms`, doubling up to
+//! `window_ms`, plus the fewest latest GC cycles that can show a sustained
+//! rise): short ones react to fast leaks within seconds, long ones see slow
+//! leaks that no short window can separate from noise. Because several
+//! windows get a chance, the significance level is split between them
+//! (Bonferroni), so adding windows does not add false alarms. A time window
 //! always reaches back far enough to hold `min_points` points, so a sparse
 //! series is judged on the shortest window that can say anything.
 //!
 //! On top of this sits a small state machine ([`TrendState`]): `warming-up`
 //! until `warmup_ms` and `min_points` are reached; `leaking` when some window
 //! passes all three tests; once `leaking`, it stays so while the rise
-//! continues (tests 1 and 2, and the latest quarter still rising), so a real
-//! leak does not flicker; `growing` for a significant rise that is still
+//! continues (tests 1 and 2, and the latest part or cycle still rising), so a
+//! real leak does not flicker; `growing` for a significant rise that is still
 //! going on but is not (yet) a leak; `stable` otherwise.
 //!
 //! # The heap series: post-GC baselines plus a floor from `heapUsed`
 //!
 //! The heap left after a full GC (the "baseline") is the true live heap, but
-//! full GCs may be minutes apart. `heapUsed`, sampled every second, is never
-//! below the live heap, so each sample is an *upper bound* on it; but between
-//! full GCs it climbs with uncollected garbage, which is exactly the sawtooth
-//! that fools naive detectors.
+//! full GCs are rare exactly when it matters: V8 lets the heap grow to a few
+//! times the live size before the next one, so under a leak in a quiet
+//! process they can be 30 s or more apart. `heapUsed`, sampled every second,
+//! is never below the live heap, so each sample is an *upper bound* on it;
+//! but between full GCs it climbs with uncollected garbage, which is exactly
+//! the sawtooth that fools naive detectors.
 //!
 //! Both are combined without ever trusting a sawtooth edge:
 //!
@@ -49,18 +60,21 @@
 //!   are then settled. If the live heap only grows (the leak hypothesis),
 //!   the live heap at a floor point's time is at most both the floor point
 //!   and the new baseline. A floor point *clearly* below the new baseline
-//!   (by three times the baselines' own scatter) is the tighter bound, so it
-//!   joins the series as an extra point. Any other floor point tells nothing
-//!   the baseline does not, and is dropped: keeping it would count the same
-//!   information twice, and keeping the ones just below the baseline by
-//!   chance would make every GC cycle look like a small rise.
+//!   (by three times the baselines' own scatter around their trend) is the
+//!   tighter bound, so it joins the series as an extra point. Any other
+//!   floor point tells nothing the baseline does not, and is dropped.
+//! * Only when the baselines themselves climb steadily: this cycle and the
+//!   one before both rose, at similar rates. Inside a single cycle, garbage
+//!   piling up before a one-off step (lazy init just before the GC) leaves
+//!   the same floor as a steady climb.
 //!
 //! Over a flat heap the sawtooth therefore never enters the series, whatever
 //! its amplitude. Under a leak with little garbage between GCs (the case
-//! where full GCs are rare), the early part of each cycle survives and the
-//! series gets points along the climb between sparse GCs. Floor points after
-//! the latest full GC stay pending: until the next GC nobody can tell
-//! garbage from a leak.
+//! where full GCs are rare), the floor fills in the climb between sparse
+//! GCs. In a busy server the young generation keeps `heapUsed` 5-15 MB above
+//! the live heap, the floor rarely passes, and the verdict rests on the
+//! baselines, cycle by cycle. Floor points after the latest full GC stay
+//! pending: until the next GC nobody can tell garbage from a leak.
 //!
 //! Series without a GC structure (`external + arrayBuffers`, `rss`) just
 //! call [`Trend::push`] with every sample.
@@ -85,10 +99,9 @@ pub const SEGMENTS: usize = 4;
 /// "sustained": one-sided ~2.3% for a flat part to pass by chance.
 const SEGMENT_Z: f64 = 2.0;
 
-/// Floor points kept waiting for the next full GC. At the default 5 s bucket
-/// this is 10 minutes without a full GC; older pending points would fall out
-/// of the window anyway.
-const MAX_PENDING_FLOOR: usize = 128;
+/// Floor points kept waiting for the next full GC: 5 minutes of 1 s samples
+/// (a few KiB); older ones are dropped first.
+const MAX_PENDING_FLOOR: usize = 300;
 
 /// Baselines remembered to estimate their scatter.
 const BASELINE_HISTORY: usize = 16;
@@ -99,8 +112,20 @@ const BASELINE_HISTORY: usize = 16;
 /// look like a small rise.
 const FLOOR_MARGIN_SIGMAS: f64 = 3.0;
 
+/// The margin is never below this share of the baseline (nor 1 MiB): what
+/// survives a full GC by timing alone (objects allocated while it marks) is
+/// about 1% of the heap in the processes measured.
+const MIN_FLOOR_MARGIN_RATIO: f64 = 0.01;
+
+/// Margin used while too few baselines exist to measure their scatter.
+const DEFAULT_FLOOR_MARGIN_RATIO: f64 = 0.05;
+
 /// Upper limit on the number of window lengths tried.
 const MAX_SCALES: usize = 12;
+
+/// Most points in the cycle window: beyond this many GC cycles, the time
+/// windows' parts hold enough points to judge by.
+const MAX_CYCLE_POINTS: usize = 32;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -169,17 +194,22 @@ impl Default for TrendOptions {
             // a flat quarter at about zero. Half-way between the two is where
             // noise is least likely to turn one into the other.
             sustain_share: 0.5,
-            // A perfectly rising run of 6 points has p = 1/720, just enough
-            // for 1% split over five windows; fewer could never pass.
-            min_points: 6,
+            // Five baselines (four GC cycles) can show a sustained rise on
+            // their own (see `Cycles::null_bound`); with fewer, every cycle
+            // would have to carry the verdict.
+            min_points: 5,
             // 256 points: 1 s samples in full for the last ~2 minutes, older
             // ones merged. A few KiB per series.
             max_points: 256,
             // 128 points: ~8k pairs per fit, well under a millisecond.
             max_fit_points: 128,
-            // Five 1 s samples per bucket: the lowest of five usually lands
-            // just after a scavenge, close to the old-generation level.
-            floor_bucket_ms: 5_000,
+            // Half the sampler's 1 s period, so every sample is a floor
+            // candidate even when timer jitter brings two closer than a
+            // second: the latest one below the next baseline shows how late
+            // the heap was still growing (see `Cycles::spans`). A faster
+            // sampler is thinned to two per second. Never more than a
+            // quarter of `sustain_ms`.
+            floor_bucket_ms: 500,
         }
     }
 }
@@ -206,7 +236,7 @@ impl TrendOptions {
         self.min_points = self.min_points.max(3);
         self.max_points = self.max_points.max(self.min_points * 2).max(16);
         self.max_fit_points = self.max_fit_points.clamp(self.min_points, self.max_points);
-        self.floor_bucket_ms = self.floor_bucket_ms.max(1);
+        self.floor_bucket_ms = self.floor_bucket_ms.clamp(1, (self.sustain_ms / 4).max(1));
         self
     }
 }
@@ -254,12 +284,18 @@ pub struct Verdict {
     pub samples: usize,
 }
 
-/// A stored point. `weight` counts the raw points merged into it.
+/// A stored point. `weight` counts the raw points merged into it. `exact` is
+/// true for a measurement of the series itself (a post-GC baseline, a sample
+/// of `rss`) and false for a floor point, which is only an upper bound.
+/// `fell_after` marks a baseline after which a floor point showed the live
+/// heap lower: it caught a passing peak (a burst), not a leak's level.
 #[derive(Debug, Clone, Copy)]
 struct Point {
     t: u64,
     v: f64,
     weight: u32,
+    exact: bool,
+    fell_after: bool,
 }
 
 /// One memory series and its verdict state. See the module docs.
@@ -279,7 +315,7 @@ impl Trend {
     pub fn new(opts: TrendOptions) -> Self {
         let opts = opts.sanitized();
         Trend {
-            floor: FloorSampler::new(opts.floor_bucket_ms),
+            floor: FloorSampler::new(opts.floor_bucket_ms, opts.sustain_share),
             points: VecDeque::with_capacity(opts.max_points + 1),
             opts,
             first_t: None,
@@ -301,10 +337,11 @@ impl Trend {
         if !value.is_finite() {
             return;
         }
+        self.note_fall();
         for p in self.floor.settle(t_ms, value) {
-            self.insert(p.0, p.1);
+            self.insert(p.0, p.1, false);
         }
-        self.insert(t_ms, value);
+        self.insert(t_ms, value, true);
     }
 
     /// Adds an upper bound of the series (for the heap: a `heapUsed`
@@ -321,9 +358,9 @@ impl Trend {
     /// Judges the series as of `now_ms`.
     pub fn verdict(&mut self, now_ms: u64) -> Verdict {
         self.evict(now_ms);
+        self.note_fall();
         let fits = self.fits(now_ms);
-        let alpha = (1.0 - self.opts.confidence) / self.scales().len() as f64;
-        let (state, chosen) = self.decide(now_ms, &fits, alpha);
+        let (state, chosen) = self.decide(now_ms, &fits);
         self.state = state;
         self.describe(now_ms, state, chosen)
     }
@@ -344,11 +381,21 @@ impl Trend {
 
     // ---- storage ----
 
+    /// Marks the latest baseline when floor samples since show the live heap
+    /// fell below it.
+    fn note_fall(&mut self) {
+        if self.floor.fell_since_last_baseline() {
+            if let Some(p) = self.points.iter_mut().rev().find(|p| p.exact) {
+                p.fell_after = true;
+            }
+        }
+    }
+
     fn note_time(&mut self, t: u64) {
         self.first_t = Some(self.first_t.map_or(t, |f| f.min(t)));
     }
 
-    fn insert(&mut self, t: u64, v: f64) {
+    fn insert(&mut self, t: u64, v: f64, exact: bool) {
         self.note_time(t);
         if t.saturating_add(self.opts.window_ms) < self.newest_t {
             return; // older than anything we still look at
@@ -359,7 +406,7 @@ impl Trend {
         while at > 0 && self.points[at - 1].t > t {
             at -= 1;
         }
-        self.points.insert(at, Point { t, v, weight: 1 });
+        self.points.insert(at, Point { t, v, weight: 1, exact, fell_after: false });
         self.accepted = self.accepted.saturating_add(1);
         self.evict(self.newest_t);
         if self.points.len() > self.opts.max_points {
@@ -406,27 +453,68 @@ impl Trend {
         out
     }
 
-    /// One fit per window length that has enough points. A window holding
-    /// the same points as the previous one is skipped (same answer).
+    /// One fit per window that has enough points, shortest first: the time
+    /// windows of [`Trend::scales`], judged part by part, and the cycle
+    /// window ([`Trend::cycle_window_start`]), judged cycle by cycle.
+    ///
+    /// Each is a test of its own, so each gets a share of the false alarm
+    /// budget `1 - confidence` (Bonferroni): half goes to the cycle window,
+    /// which carries the verdict for a heap with few full GCs, half is split
+    /// over the time windows. Time windows holding the same points are one
+    /// test.
     fn fits(&self, now: u64) -> Vec<Fit> {
-        let mut fits: Vec<Fit> = Vec::new();
-        let mut last_n = 0;
-        // A window reaches back far enough to hold `min_points` points, so a
-        // sparse series (rare full GCs) still gets judged on its shortest
-        // window rather than waiting for a longer one.
+        let budget = 1.0 - self.opts.confidence;
+        let scales = self.scales();
+        // A time window reaches back far enough to hold `min_points` points,
+        // so a sparse series (rare full GCs) still gets judged on its
+        // shortest window rather than waiting for a longer one.
         let sparse_from = self.points.len().checked_sub(self.opts.min_points).map(|i| self.points[i].t);
-        for w in self.scales() {
-            let from = now.saturating_sub(w).min(sparse_from.unwrap_or(0));
-            let pts: Vec<Point> = self.points.iter().filter(|p| p.t >= from).copied().collect();
-            if pts.len() < self.opts.min_points || pts.len() == last_n {
+        let time_alpha = budget / 2.0 / scales.len() as f64;
+        let mut windows: Vec<(u64, Judged, f64)> = scales
+            .iter()
+            .map(|&w| (now.saturating_sub(w).min(sparse_from.unwrap_or(0)), Judged::ByParts, time_alpha))
+            .collect();
+        if let Some(start) = self.cycle_window_start() {
+            windows.push((start, Judged::ByCycles, budget / 2.0));
+        }
+        let mut fits: Vec<Fit> = Vec::new();
+        for (from, judged, alpha) in windows {
+            let pts = self.points_from(from);
+            // Windows all end now, so the same count means the same points.
+            let seen = fits.iter().any(|f| f.n == pts.len() && f.judged == judged);
+            let needed = match judged {
+                Judged::ByParts => self.opts.min_points,
+                Judged::ByCycles => 3,
+            };
+            if pts.len() < needed || seen {
                 continue;
             }
-            last_n = pts.len();
-            if let Some(fit) = Fit::new(&pts, self.opts.max_fit_points) {
+            if let Some(fit) = Fit::new(&pts, self.opts.max_fit_points, judged, alpha) {
                 fits.push(fit);
             }
         }
+        // Latest start first: the shortest window gets the first say.
+        fits.sort_by_key(|f| std::cmp::Reverse(f.start));
         fits
+    }
+
+    /// Start of the fewest latest GC cycles that could show a sustained rise
+    /// ([`Cycles::spans`]). It depends on when points came, never on their
+    /// values, so looking at it is one more test, not a search.
+    fn cycle_window_start(&self) -> Option<u64> {
+        let exact: Vec<u64> = self.points_from(0).iter().filter(|p| p.exact).map(|p| p.t).collect();
+        let sustain = self.opts.sustain_ms as f64;
+        (3..=exact.len().min(MAX_CYCLE_POINTS))
+            .map(|n| exact[exact.len() - n])
+            .find(|&start| Cycles::new(&self.points_from(start), start).spans(sustain))
+    }
+
+    /// The points judged from `from` on. A baseline the live heap was later
+    /// seen below (see [`Point`]) caught a passing peak, not the heap's
+    /// level: it is left out, so a burst that a full GC happened to catch is
+    /// not mistaken for a step of a climb.
+    fn points_from(&self, from: u64) -> Vec<Point> {
+        self.points.iter().filter(|p| p.t >= from && !p.fell_after).copied().collect()
     }
 
     fn warming_up(&self, now: u64) -> bool {
@@ -438,15 +526,15 @@ impl Trend {
     /// window; staying there only needs the rise to continue (significant,
     /// large enough, and still rising in the latest part), so a real leak
     /// does not flicker when one quarter of a window happens to be noisy.
-    fn decide<'a>(&self, now: u64, fits: &'a [Fit], alpha: f64) -> (TrendState, Option<&'a Fit>) {
+    fn decide<'a>(&self, now: u64, fits: &'a [Fit]) -> (TrendState, Option<&'a Fit>) {
         if self.warming_up(now) {
             return (TrendState::WarmingUp, fits.last());
         }
         let o = &self.opts;
-        if let Some(f) = fits.iter().find(|f| f.is_leak(o, alpha)) {
+        if let Some(f) = fits.iter().find(|f| f.is_leak(o)) {
             return (TrendState::Leaking, Some(f));
         }
-        let still_rising = |f: &&Fit| f.is_rising(alpha) && f.recent_rise(o.sustain_share);
+        let still_rising = |f: &&Fit| f.is_rising() && f.recent_rise(o.sustain_share);
         let held = fits.iter().filter(still_rising).find(|f| f.is_big(o));
         if let (TrendState::Leaking, Some(f)) = (self.state, held) {
             return (TrendState::Leaking, Some(f));
@@ -459,12 +547,11 @@ impl Trend {
     }
 
     fn describe(&self, now: u64, state: TrendState, fit: Option<&Fit>) -> Verdict {
-        let scales = self.scales().len() as f64;
         match fit {
             Some(f) => Verdict {
                 state,
                 slope_bytes_per_min: finite(f.slope * 60_000.0),
-                confidence: finite((1.0 - f.p * scales).clamp(0.0, 1.0)),
+                confidence: finite(f.confidence(&self.opts)),
                 growth_bytes: finite(f.growth),
                 window_start_ms: f.start,
                 samples: f.n,
@@ -499,7 +586,13 @@ fn merge(a: Point, b: Point) -> Point {
     let (wa, wb) = (a.weight as f64, b.weight as f64);
     let w = wa + wb;
     let t = (a.t as f64 * wa + b.t as f64 * wb) / w;
-    Point { t: t.round() as u64, v: (a.v * wa + b.v * wb) / w, weight: a.weight.saturating_add(b.weight) }
+    Point {
+        t: t.round() as u64,
+        v: (a.v * wa + b.v * wb) / w,
+        weight: a.weight.saturating_add(b.weight),
+        exact: a.exact && b.exact,
+        fell_after: a.fell_after || b.fell_after,
+    }
 }
 
 /// The statistics of one window.
@@ -518,19 +611,36 @@ struct Fit {
     /// Slope of each of the `SEGMENTS` parts (`None`: too few points in
     /// that part to tell).
     segments: [Option<Segment>; SEGMENTS],
+    /// The same window, cycle by cycle (for series with sparse points).
+    cycles: Cycles,
+    /// How the window's rise is checked for being sustained.
+    judged: Judged,
+    /// This window's share of the false alarm budget; see [`Trend::fits`].
+    alpha: f64,
 }
 
-/// One part of a window: its slope, the slope's standard error, and its
-/// level (median value).
+/// The two ways a window's rise is checked for being sustained; see the
+/// module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Judged {
+    /// [`SEGMENTS`] equal parts of the window (time windows).
+    ByParts,
+    /// Every GC cycle (the cycle window).
+    ByCycles,
+}
+
+/// One part of a window: its slope and level (median value), each with its
+/// standard error.
 #[derive(Debug, Clone, Copy)]
 struct Segment {
     slope: f64,
     std_err: f64,
     level: f64,
+    level_err: f64,
 }
 
 impl Fit {
-    fn new(points: &[Point], max_fit_points: usize) -> Option<Fit> {
+    fn new(points: &[Point], max_fit_points: usize, judged: Judged, alpha: f64) -> Option<Fit> {
         let start = points.first()?.t;
         let xy = thin(points.iter().map(|p| (p.t.saturating_sub(start) as f64, p.v)).collect(), max_fit_points);
         let slope = theil_sen_slope(&xy)?;
@@ -545,11 +655,32 @@ impl Fit {
             growth: slope * span,
             level,
             segments: segment_slopes(&xy, noise),
+            cycles: Cycles::new(points, start),
+            judged,
+            alpha,
         })
     }
 
-    fn is_rising(&self, alpha: f64) -> bool {
-        self.slope > 0.0 && self.p <= alpha
+    fn is_rising(&self) -> bool {
+        self.slope > 0.0 && self.p <= self.alpha
+    }
+
+    /// Confidence that the series rises, on the scale of
+    /// [`TrendOptions::confidence`]: one minus [`Fit::chance`], scaled by the
+    /// share of the false alarm budget this window got.
+    fn confidence(&self, o: &TrendOptions) -> f64 {
+        let budget = 1.0 - o.confidence;
+        (1.0 - self.chance(o) * budget / self.alpha).clamp(0.0, 1.0)
+    }
+
+    /// The chance that noise alone looks like this window: the Mann–Kendall
+    /// p-value or, in the cycle window when every cycle rises in step, the
+    /// cycle test's own bound if smaller.
+    fn chance(&self, o: &TrendOptions) -> f64 {
+        match self.judged {
+            Judged::ByCycles if self.cycles.sustained(o.sustain_share) => self.p.min(self.cycles.null_bound()),
+            _ => self.p,
+        }
     }
 
     fn is_big(&self, o: &TrendOptions) -> bool {
@@ -558,32 +689,144 @@ impl Fit {
 
     /// Every part rises at no less than `share` of the overall slope, and
     /// clearly more than its own noise (a flat part that merely looks steep
-    /// because of noise must not pass), and each part sits higher than the
-    /// one before (a fast sawtooth rises inside every part, but its level
+    /// because of noise must not pass), and each part sits clearly higher
+    /// than the one before (a sawtooth rises inside every part, but its level
     /// does not move from part to part).
-    fn sustained(&self, share: f64) -> bool {
+    fn quarters_sustained(&self, share: f64) -> bool {
         let bar = share * self.slope;
-        let mut previous_level = f64::NEG_INFINITY;
+        let mut previous: Option<Segment> = None;
         for segment in &self.segments {
-            let Some(s) = segment else {
+            let Some(s) = *segment else {
                 return false;
             };
-            if s.slope < bar || s.slope < SEGMENT_Z * s.std_err || s.level <= previous_level {
+            if s.slope < bar || s.slope < SEGMENT_Z * s.std_err {
                 return false;
             }
-            previous_level = s.level;
+            if previous.is_some_and(|p| s.level - p.level < SEGMENT_Z * p.level_err.hypot(s.level_err)) {
+                return false;
+            }
+            previous = Some(s);
         }
         true
     }
 
-    /// The latest part still rises at no less than `share` of the slope.
+    /// The latest part (or, for sparse points, the latest cycle) still rises
+    /// at no less than `share` of the slope.
     fn recent_rise(&self, share: f64) -> bool {
         let bar = share * self.slope;
-        self.segments[SEGMENTS - 1].is_some_and(|s| s.slope >= bar)
+        match self.segments[SEGMENTS - 1] {
+            Some(s) => s.slope >= bar,
+            None => self.cycles.last_rate().is_some_and(|r| r >= bar),
+        }
     }
 
-    fn is_leak(&self, o: &TrendOptions, alpha: f64) -> bool {
-        self.is_rising(alpha) && self.is_big(o) && self.sustained(o.sustain_share)
+    /// A leak: rising, by enough, and sustained: part by part in a time
+    /// window, cycle by cycle in the cycle window.
+    fn is_leak(&self, o: &TrendOptions) -> bool {
+        if !(self.slope > 0.0 && self.is_big(o)) {
+            return false;
+        }
+        match self.judged {
+            Judged::ByParts => self.p <= self.alpha && self.quarters_sustained(o.sustain_share),
+            Judged::ByCycles => {
+                self.cycles.sustained(o.sustain_share)
+                    && self.cycles.spans(o.sustain_ms as f64)
+                    && self.chance(o) <= self.alpha
+            }
+        }
+    }
+}
+
+/// A window seen cycle by cycle: its exact points (for the heap, one
+/// baseline per full GC) and the floor points between the last two.
+///
+/// An exact point is the series itself, so a rise from one exact point to the
+/// next shows growth *inside* that cycle. A floor point is only an upper
+/// bound; one that was kept lay clearly below the next baseline, which shows
+/// that the heap still had to grow *after* it.
+///
+#[derive(Debug, Clone, Default)]
+struct Cycles {
+    /// `(t, v)` of the exact points, `t` in ms from the window's start.
+    exact: Vec<(f64, f64)>,
+    /// Time of the latest floor point inside the last cycle.
+    last_floor: Option<f64>,
+}
+
+impl Cycles {
+    fn new(points: &[Point], start: u64) -> Cycles {
+        let x = |p: &Point| p.t.saturating_sub(start) as f64;
+        let exact: Vec<(f64, f64)> = points.iter().filter(|p| p.exact).map(|p| (x(p), p.v)).collect();
+        let last_cycle_from = exact.len().checked_sub(2).map(|i| exact[i].0);
+        let last_floor = points
+            .iter()
+            .filter(|p| !p.exact && last_cycle_from.is_some_and(|from| x(p) > from))
+            .map(x)
+            .fold(None, |latest: Option<f64>, t| Some(latest.map_or(t, |l| l.max(t))));
+        Cycles { exact, last_floor }
+    }
+
+    /// The exact points' own Theil–Sen slope (bytes per ms) and scatter
+    /// around it (a standard deviation): floor points would add the young
+    /// generation's slack to the scatter.
+    fn line(&self) -> (f64, f64) {
+        let slope = theil_sen_slope(&self.exact).unwrap_or(0.0);
+        let noise = sen_intercept(&self.exact, slope).map_or(0.0, |level| robust_noise(&self.exact, slope, level));
+        (slope, noise)
+    }
+
+    fn count(&self) -> usize {
+        self.exact.len().saturating_sub(1)
+    }
+
+    /// At least two cycles, and every one rises by clearly more than the
+    /// points' scatter (two standard errors of a difference of two points)
+    /// and by not clearly less than `share` of the slope over its length: no
+    /// flat or falling cycle anywhere. ("Not clearly less" matters for short
+    /// cycles: a second or two of a steady leak is within the scatter.)
+    fn sustained(&self, share: f64) -> bool {
+        if self.count() < 2 || self.count() >= MAX_CYCLE_POINTS {
+            return false;
+        }
+        let (slope, noise) = self.line();
+        let (rate, scatter) = (share * slope, SEGMENT_Z * std::f64::consts::SQRT_2 * noise);
+        slope > 0.0
+            && self.exact.windows(2).all(|c| {
+                let (dt, dv) = (c[1].0 - c[0].0, c[1].1 - c[0].1);
+                dt > 0.0 && dv >= scatter && dv >= rate * dt - scatter
+            })
+    }
+
+    /// The rise is seen at two moments at least `sustain_ms / 2` apart, over
+    /// at least `sustain_ms` in all. Growth shown inside the first cycle ends
+    /// by its closing point; growth shown in the last cycle starts no
+    /// earlier than its latest floor point (or its opening point). A single
+    /// ramp shorter than the gap between those two cannot explain both.
+    fn spans(&self, sustain_ms: f64) -> bool {
+        let k = self.count();
+        if k < 2 {
+            return false;
+        }
+        let first_end = self.exact[1].0;
+        let last_start = self.last_floor.unwrap_or(0.0).max(self.exact[k - 1].0);
+        last_start - first_end >= sustain_ms / 2.0 && self.exact[k].0 - self.exact[0].0 >= sustain_ms
+    }
+
+    /// Rate of the latest cycle, bytes per ms.
+    fn last_rate(&self) -> Option<f64> {
+        let k = self.count();
+        let (a, b) = (self.exact.get(k.checked_sub(1)?)?, self.exact.get(k)?);
+        (b.0 > a.0).then(|| (b.1 - a.1) / (b.0 - a.0))
+    }
+
+    /// An upper bound on the chance that pure noise passes
+    /// [`Cycles::sustained`] with this many cycles: 2 × 10^-(cycles - 1).
+    /// With independent noise, n points must come in rising order (1 in n!)
+    /// and each step must also clear two standard errors at a steady rate;
+    /// the test `cycle_test_chance_under_noise` measures about half of the
+    /// bound (9e-3, 1e-3 and 7e-5 for 3, 4 and 5 cycles).
+    fn null_bound(&self) -> f64 {
+        2.0 * 10f64.powi(1 - self.count().min(300) as i32)
     }
 }
 
@@ -635,7 +878,9 @@ fn segment_slopes(xy: &[(f64, f64)], noise: f64) -> [Option<Segment>; SEGMENTS] 
             let mut values: Vec<f64> = part.iter().map(|p| p.1).collect();
             if let (Some(slope), Some(level)) = (theil_sen_slope(part), median(&mut values)) {
                 let std_err = slope_std_err(part, noise);
-                *slot = Some(Segment { slope, std_err, level });
+                // The standard error of a median of n Gaussian values.
+                let level_err = 1.2533 * noise / (part.len() as f64).sqrt();
+                *slot = Some(Segment { slope, std_err, level, level_err });
             }
         }
     }
@@ -665,14 +910,17 @@ struct FloorSampler {
     /// Lowest samples of closed buckets, oldest first.
     pending: VecDeque<(u64, f64)>,
     last_baseline_t: Option<u64>,
-    /// Recent baselines, to estimate how much they scatter.
-    recent_baselines: VecDeque<f64>,
+    /// Recent baselines `(t, v)`, to estimate how much they scatter.
+    recent_baselines: VecDeque<(u64, f64)>,
+    /// [`TrendOptions::sustain_share`].
+    share: f64,
 }
 
 impl FloorSampler {
-    fn new(bucket_ms: u64) -> Self {
+    fn new(bucket_ms: u64, share: f64) -> Self {
         FloorSampler {
             bucket_ms,
+            share,
             open: None,
             pending: VecDeque::new(),
             last_baseline_t: None,
@@ -708,15 +956,22 @@ impl FloorSampler {
 
     /// A baseline `(t, v)` arrived: returns the pending floor points before
     /// `t` that lie clearly below `v` (in time order) and forgets the others.
+    ///
+    /// Only when the cycle before this one rose as well, at a similar rate:
+    /// inside one cycle, floor points cannot tell a steady climb from a
+    /// single step just before this GC (lazy init while garbage piles up
+    /// shows the same floor), so the climb must first be seen from baseline
+    /// to baseline.
     fn settle(&mut self, t: u64, v: f64) -> Vec<(u64, f64)> {
         if self.open.is_some_and(|(_, low)| low.0 < t) {
             self.close_bucket();
         }
-        let bar = self.baseline_noise().map(|noise| v - FLOOR_MARGIN_SIGMAS * noise);
+        let bar = v - self.margin(v);
+        let steady = self.steady_climb(t, v);
         let mut kept = Vec::new();
         while let Some(p) = self.pending.front().copied().filter(|p| p.0 < t) {
             self.pending.pop_front();
-            if bar.is_some_and(|bar| p.1 < bar) {
+            if steady && p.1 < bar {
                 kept.push(p);
             }
         }
@@ -724,21 +979,70 @@ impl FloorSampler {
         if self.recent_baselines.len() >= BASELINE_HISTORY {
             self.recent_baselines.pop_front();
         }
-        self.recent_baselines.push_back(v);
+        self.recent_baselines.push_back((t, v));
         kept
     }
 
-    /// Scatter of the baselines (standard deviation, from the median
-    /// absolute difference of consecutive ones); `None` until a few exist.
-    /// A trend inflates it, which only makes floor points rarer.
+    /// The cycle ending with the baseline `(t, v)` and the one before it both
+    /// rose by more than the margin, the earlier one at no less than
+    /// `share` of the later one's rate, and no floor point of this cycle lies
+    /// clearly below its opening baseline: that would show the live heap fell
+    /// meanwhile (the opening baseline caught a burst), which no leak does.
+    fn steady_climb(&self, t: u64, v: f64) -> bool {
+        let b = &self.recent_baselines;
+        let Some(i) = b.len().checked_sub(2) else {
+            return false;
+        };
+        let ((t0, v0), (t1, v1)) = (b[i], b[i + 1]);
+        let rate = |dv: f64, from: u64, to: u64| dv / to.saturating_sub(from).max(1) as f64;
+        v1 - v0 >= self.margin(v1)
+            && v - v1 >= self.margin(v)
+            && rate(v1 - v0, t0, t1) >= self.share * rate(v - v1, t1, t)
+            && !self.fell_since_last_baseline()
+    }
+
+    /// A floor sample since the latest baseline lies clearly below it: the
+    /// live heap fell after that baseline, which no leak does.
+    fn fell_since_last_baseline(&self) -> bool {
+        let Some(&(t1, v1)) = self.recent_baselines.back() else {
+            return false;
+        };
+        let bar = v1 - self.margin(v1);
+        let open = self.open.map(|(_, low)| low);
+        self.pending.iter().chain(open.iter()).any(|p| p.0 > t1 && p.1 < bar)
+    }
+
+    /// How far below a baseline of `level` a floor point must lie to count.
+    fn margin(&self, level: f64) -> f64 {
+        let least = (MIN_FLOOR_MARGIN_RATIO * level.abs()).max(MIB);
+        match self.baseline_noise() {
+            Some(noise) => (FLOOR_MARGIN_SIGMAS * noise).max(least),
+            None => (DEFAULT_FLOOR_MARGIN_RATIO * level.abs()).max(least),
+        }
+    }
+
+    /// Scatter of the baselines (a standard deviation) around their own
+    /// trend: each baseline is compared with the straight line through its
+    /// two neighbours, so a steady leak does not count as scatter (comparing
+    /// consecutive baselines would, and would then reject every floor point
+    /// exactly when they matter). `None` until four baselines exist.
     fn baseline_noise(&self) -> Option<f64> {
-        if self.recent_baselines.len() < 4 {
+        let b = &self.recent_baselines;
+        let mut deviations: Vec<f64> = (1..b.len().saturating_sub(1))
+            .filter_map(|i| {
+                let ((t0, v0), (t1, v1), (t2, v2)) = (b[i - 1], b[i], b[i + 1]);
+                let span = t2.checked_sub(t0).filter(|&s| s > 0)? as f64;
+                let w = t1.saturating_sub(t0) as f64 / span;
+                let expected = v0 + (v2 - v0) * w;
+                // The deviation's standard deviation is σ·√(1 + w² + (1-w)²).
+                Some((v1 - expected).abs() / (1.0 + w * w + (1.0 - w) * (1.0 - w)).sqrt())
+            })
+            .collect();
+        if deviations.len() < 2 {
             return None;
         }
-        let b = &self.recent_baselines;
-        let mut diffs: Vec<f64> = (1..b.len()).map(|i| (b[i] - b[i - 1]).abs()).collect();
-        // |difference of two draws| has median 0.954σ for Gaussian noise.
-        median(&mut diffs).map(|m| m / 0.954)
+        // The median of |N(0, σ²)| is 0.674σ.
+        median(&mut deviations).map(|m| m / 0.674)
     }
 }
 
@@ -1153,6 +1457,50 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_step_late_in_a_long_gc_cycle_is_stable() {
+        // Garbage piles up for ~40 s between full GCs and a one-off step
+        // lands late in a cycle: that cycle's floor climbs with the garbage
+        // right up to the step, like a leak would.
+        for start in [69.0, 207.9, 465.4] {
+            let step = Part::Ramp { start, secs: 0.0, total: 150.0 * MB };
+            let sim = Sim::heap(150.0, 170.0, 43.0).noise(1.7).with(step);
+            assert_never_leaks("late step", &sim, 600, 0..5);
+        }
+    }
+
+    #[test]
+    fn bursts_caught_by_rare_full_gcs_are_stable() {
+        // Full GCs ~30 s apart, some landing in bursts of load of growing
+        // height: baselines that climb, then a floor that falls back.
+        for seed in 0..20 {
+            let sim = bursty(Sim::heap(285.0, 100.0, 30.0), seed, 600.0);
+            assert_never_leaks("bursts, rare full GCs", &sim, 600, seed..seed + 1);
+        }
+    }
+
+    #[test]
+    fn baselines_the_heap_falls_back_below_are_not_a_climb() {
+        // Eight full GCs 4 s apart, each leaving 4 MB more: on their own,
+        // a leak. Between them, `heapUsed` either stays above the latest
+        // baseline (garbage on top of a growing heap) or drops well below
+        // it (each GC caught a bigger burst of load, which then ended).
+        let last_state = |floor_above: bool| {
+            let mut trend = Trend::new(default_opts());
+            for i in 0..8u64 {
+                let (t, baseline) = (i * 4_000, (100.0 + 4.0 * i as f64) * MB);
+                trend.push(t, baseline);
+                for s in 1..4u64 {
+                    let used = if floor_above { baseline + (3 + s) as f64 * MB } else { 95.0 * MB };
+                    trend.push_floor_sample(t + s * 1000, used);
+                }
+            }
+            trend.verdict(31_500).state
+        };
+        assert_eq!(last_state(true), TrendState::Leaking);
+        assert_ne!(last_state(false), TrendState::Leaking);
+    }
+
     fn leak(start: f64, rate_mb_s: f64) -> Part {
         Part::Leak { start, rate: rate_mb_s * MB, stop: f64::INFINITY }
     }
@@ -1167,8 +1515,8 @@ mod tests {
 
     #[test]
     fn linear_climb_is_leaking_within_30s_heap_busy() {
-        // A busy server: a full GC every ~2 s. The heap verdict needs points
-        // in every quarter of its 20 s window, i.e. a few full GCs in each.
+        // A busy server: a full GC every ~2 s, a few in every quarter of the
+        // 20 s window.
         for base in [20.0, 100.0, 500.0] {
             let sim = Sim::heap(base, 8.0, 2.0).with(leak(90.0, 0.5));
             assert_leak_found("heap climb", &sim, 90.0, 30.0, 0..5);
@@ -1176,11 +1524,20 @@ mod tests {
     }
 
     #[test]
-    fn linear_climb_with_sparser_full_gcs_is_leaking_within_45s() {
-        // A full GC every ~4 s: 5 per 20 s window, too few to judge its
-        // quarters, so the verdict comes from the 40 s window.
-        let sim = Sim::heap(100.0, 15.0, 4.0).with(leak(90.0, 0.5));
-        assert_leak_found("heap climb, GC every 4 s", &sim, 90.0, 45.0, 0..5);
+    fn linear_climb_with_sparser_full_gcs_is_leaking_within_30s() {
+        // A full GC every ~4 s or ~6 s: too few to judge the quarters of a
+        // 20 s window, so the verdict comes cycle by cycle.
+        for period in [4.0, 6.0] {
+            let sim = Sim::heap(100.0, 15.0, period).with(leak(90.0, 0.5));
+            assert_leak_found("heap climb, sparse full GCs", &sim, 90.0, 30.0, 0..5);
+        }
+    }
+
+    #[test]
+    fn linear_climb_with_rare_full_gcs_is_leaking_within_60s() {
+        // A full GC every ~12 s: the verdict waits for three or four of them.
+        let sim = Sim::heap(100.0, 40.0, 12.0).with(leak(90.0, 0.5));
+        assert_leak_found("heap climb, full GC every 12 s", &sim, 90.0, 60.0, 0..5);
     }
 
     #[test]
@@ -1415,6 +1772,213 @@ mod tests {
         }
     }
 
+    /// What [`Cycles::null_bound`] promises: pure noise (independent
+    /// Gaussian or heavy-tailed, at uneven GC times) rarely passes the cycle
+    /// test. Measured chances are printed; each must stay under the bound.
+    #[test]
+    fn cycle_test_chance_under_noise() {
+        const TRIALS: u32 = 200_000;
+        let mut rng = Rng::new(5);
+        for heavy_tails in [false, true] {
+            for cycles in 3..=5usize {
+                let mut passed = 0u32;
+                for _ in 0..TRIALS {
+                    let mut t = 0u64;
+                    let points: Vec<Point> = (0..=cycles)
+                        .map(|_| {
+                            t += (1000.0 * rng.range(0.5, 1.5)) as u64;
+                            // Student's t with 3 degrees of freedom for the heavy tails.
+                            let noise = if heavy_tails {
+                                rng.normal()
+                                    / ((rng.normal().powi(2) + rng.normal().powi(2) + rng.normal().powi(2)) / 3.0)
+                                        .sqrt()
+                            } else {
+                                rng.normal()
+                            };
+                            Point { t, v: noise, weight: 1, exact: true, fell_after: false }
+                        })
+                        .collect();
+                    passed += Cycles::new(&points, 0).sustained(0.5) as u32;
+                }
+                let chance = passed as f64 / TRIALS as f64;
+                let bound = Cycles { exact: vec![(0.0, 0.0); cycles + 1], ..Default::default() }.null_bound();
+                println!("{cycles} cycles, heavy tails {heavy_tails}: {chance:.1e} (bound {bound:.0e})");
+                assert!(chance < bound, "{cycles} cycles: {chance} >= {bound}");
+            }
+        }
+    }
+
+    // ---- recorded runs of real processes ----
+
+    /// A recorded run of one of examples/workloads/ (Node 20, default V8 flags): every
+    /// post-GC baseline and the 1 s `heapUsed` samples, as `seconds:MB` pairs.
+    struct Trace {
+        baselines: &'static str,
+        heap_used: &'static str,
+    }
+
+    /// An unbounded Map, server at 500 requests/s (~0.5 MB/s).
+    const MAP_LEAK_SERVER: Trace = Trace {
+        baselines: concat!(
+            "2.6:6.5 10.5:12.1 17.7:14.6 24.0:17.8 30.2:20.6 36.1:23.3 41.8:26.7 47.6:29.7 53.2:32.7 ",
+            "59.9:36.2",
+        ),
+        heap_used: concat!(
+            "1.0:7.3 2.0:10.1 3.0:10.3 4.0:12.3 5.0:15.3 6.0:13.8 7.0:22.0 8.0:19.7 9.0:19.1 10.0:27.0 ",
+            "11.0:17.0 12.0:22.7 13.0:18.6 14.1:25.7 15.1:22.1 16.1:28.4 17.1:27.1 18.1:19.2 19.1:27.4 ",
+            "20.1:24.0 21.1:23.0 22.1:30.9 23.1:28.1 24.1:19.6 25.1:27.0 26.1:23.6 27.1:31.2 28.1:29.9 ",
+            "29.1:28.2 30.1:35.7 31.1:27.8 32.1:24.8 33.1:33.1 34.1:32.7 35.1:32.4 36.1:25.0 37.1:34.2 ",
+            "38.1:31.3 39.1:30.7 40.1:38.7 41.1:37.8 42.1:30.5 43.1:38.4 44.1:35.4 45.1:35.1 46.1:43.1 ",
+            "47.1:42.6 48.1:35.9 49.1:32.9 50.1:41.3 51.1:40.7 52.1:40.1 53.1:48.3 54.1:41.7 55.1:39.0 ",
+            "56.1:38.3 57.1:46.5 58.1:45.7 59.1:45.1 60.1:38.9",
+        ),
+    };
+
+    /// Kept alive by a never-settling promise, server at 500 requests/s (~0.6 MB/s).
+    const PROMISE_LEAK_SERVER: Trace = Trace {
+        baselines: concat!(
+            "2.5:6.7 9.7:12.4 15.0:15.6 20.7:19.2 26.0:22.6 31.9:26.0 37.4:29.6 42.6:32.9 48.1:37.1 ",
+            "54.8:40.8",
+        ),
+        heap_used: concat!(
+            "1.0:8.5 2.0:10.5 3.0:11.7 4.0:14.6 5.0:13.8 6.0:17.8 7.0:16.5 8.0:25.4 9.0:24.8 10.0:17.3 ",
+            "11.0:26.0 12.0:24.0 13.0:23.9 14.0:23.1 15.0:15.6 16.0:25.3 17.0:23.2 18.0:23.5 19.0:32.4 ",
+            "20.0:31.6 21.0:23.6 22.0:31.9 23.0:29.8 24.0:29.8 25.0:29.9 26.0:38.5 27.0:32.6 28.0:30.6 ",
+            "29.0:30.8 30.0:38.4 31.0:36.9 32.0:28.4 33.0:37.3 34.0:34.8 35.0:34.5 36.0:34.5 37.0:42.9 ",
+            "38.0:37.2 39.0:35.1 40.0:35.2 41.0:44.0 42.0:43.8 43.0:38.2 44.0:36.0 45.0:44.7 46.0:45.0 ",
+            "47.0:44.6 48.1:44.1 49.1:46.4 50.1:42.6 51.1:42.5 52.1:51.0 53.1:51.0 54.1:49.7 55.1:45.3 ",
+            "56.1:54.1 57.1:51.9 58.1:52.0 59.1:51.8 60.1:51.7",
+        ),
+    };
+
+    /// An unbounded Map, plain script (~2 MB/s): two full GCs 37 s apart.
+    const MAP_LEAK_SCRIPT: Trace = Trace {
+        baselines: "2.3:8.4 11.8:26.6 48.6:96.3 50.9:100.2 53.8:105.3",
+        heap_used: concat!(
+            "1.0:7.7 2.0:10.5 3.0:11.9 4.0:15.0 5.0:18.3 6.0:26.5 7.0:19.1 8.0:21.4 9.0:24.6 10.0:28.5 ",
+            "11.0:27.5 12.0:29.0 13.0:30.6 14.0:33.8 15.0:36.7 16.0:38.6 17.0:41.6 18.0:43.1 19.0:46.2 ",
+            "20.0:50.4 21.0:53.7 22.0:55.8 23.0:57.5 24.0:60.7 25.0:63.4 26.0:56.1 27.0:58.9 28.0:62.2 ",
+            "29.0:65.2 30.0:67.6 31.0:70.1 32.0:73.2 33.0:76.1 34.0:79.1 35.0:81.9 36.0:74.8 37.0:77.6 ",
+            "38.0:84.4 39.0:86.9 40.0:90.0 41.0:91.1 42.0:93.3 43.0:95.4 44.0:97.8 45.0:98.7 46.0:100.5 ",
+            "47.0:103.3 48.0:106.1 49.0:97.5 50.0:99.4 51.0:101.7 52.0:103.7 53.0:106.3 54.0:108.2 ",
+            "55.0:109.5 56.0:112.9 57.0:115.6 58.0:118.2 59.0:121.0",
+        ),
+    };
+
+    /// A pure sawtooth: 58 MB live, up to 220 MB used.
+    const SAWTOOTH: Trace = Trace {
+        baselines: concat!(
+            "0.0:17.1 0.9:58.0 5.3:57.6 6.8:58.4 11.4:58.0 11.8:57.4 12.6:57.4 13.7:57.4 15.5:57.4 ",
+            "17.9:57.4 21.7:57.6 25.0:57.5 27.9:58.3 30.0:57.6 33.0:57.4 37.5:57.8 42.4:57.9 42.9:57.4 ",
+            "43.8:57.4 44.7:57.4 45.3:57.4 46.1:57.9 47.7:57.8 49.8:57.4 54.7:57.5 57.6:57.8",
+        ),
+        heap_used: concat!(
+            "1.0:62.6 2.0:103.0 3.0:142.7 4.0:184.7 5.0:225.3 6.0:90.0 7.0:68.2 8.0:108.4 9.0:148.2 ",
+            "10.1:184.9 11.0:223.1 12.0:67.3 13.0:77.2 14.0:70.1 15.0:111.0 16.0:82.6 17.0:121.6 ",
+            "18.0:62.6 19.1:103.8 20.1:143.3 21.1:184.1 22.1:72.8 23.1:114.7 24.1:155.3 25.1:58.9 ",
+            "26.1:95.9 27.1:136.8 28.1:64.2 29.1:100.7 30.1:59.6 31.1:92.4 32.1:123.3 33.1:59.0 34.1:95.2 ",
+            "35.1:136.1 36.1:175.3 37.1:216.3 38.1:81.7 39.1:121.7 40.1:156.3 41.1:194.4 42.1:224.6 ",
+            "43.1:70.0 44.1:70.6 45.1:74.8 46.1:60.3 47.1:97.2 48.1:73.5 49.1:111.8 50.1:70.7 51.1:105.5 ",
+            "52.1:143.3 53.2:175.8 54.2:215.2 55.2:79.4 56.2:117.1 57.2:155.8 58.2:82.2 59.2:121.8",
+        ),
+    };
+
+    /// lru-cache with a max of 4,000 entries, server at 500 requests/s.
+    const LRU_CACHE_SERVER: Trace = Trace {
+        baselines: concat!(
+            "2.3:7.6 9.3:15.2 14.9:15.0 20.2:15.0 25.4:15.3 30.8:14.8 36.3:15.0 41.6:14.8 46.8:14.9 ",
+            "51.9:14.8 57.0:14.8",
+        ),
+        heap_used: concat!(
+            "1.0:9.5 2.0:10.9 3.0:14.1 4.0:13.2 5.0:16.8 6.0:21.5 7.0:21.0 8.0:21.7 9.0:30.9 10.0:22.6 ",
+            "11.0:19.8 12.0:28.2 13.0:29.0 14.0:29.4 15.0:17.7 16.0:26.6 17.0:24.6 18.0:25.3 19.0:25.9 ",
+            "20.0:34.3 21.0:23.4 22.0:22.0 23.0:23.3 24.0:32.0 25.0:32.5 26.0:21.6 27.0:19.2 28.0:27.7 ",
+            "29.0:28.6 30.0:29.1 31.0:18.0 32.0:26.5 33.0:24.1 34.0:24.3 35.0:25.0 36.0:33.5 37.0:23.1 ",
+            "38.0:21.0 39.0:28.8 40.0:29.4 41.0:30.1 42.0:19.9 43.1:27.5 44.1:26.2 45.1:27.7 46.1:28.6 ",
+            "47.1:17.9 48.1:26.8 49.1:25.7 50.1:26.8 51.1:27.3 52.1:17.0 53.1:25.9 54.1:24.8 55.1:26.1 ",
+            "56.1:26.9 57.1:16.6 58.1:25.3 59.1:23.8 60.1:24.9",
+        ),
+    };
+
+    /// Warm-up: ~90 MB loaded in the first 8 s, then flat.
+    const WARM_UP_THEN_FLAT: Trace = Trace {
+        baselines: "0.4:9.1 2.7:34.2 3.4:43.2 4.8:60.2 24.3:98.0 24.9:97.4",
+        heap_used: concat!(
+            "1.0:16.6 2.0:28.6 3.0:41.1 4.0:53.4 5.0:64.2 6.0:76.1 7.0:88.7 8.0:101.3 9.0:103.8 ",
+            "10.0:106.3 11.0:102.2 12.0:104.7 13.0:107.3 14.0:109.9 15.0:101.4 16.0:104.0 17.0:106.5 ",
+            "18.0:109.1 19.0:111.6 20.0:100.4 21.0:102.9 22.0:105.5 23.0:108.0 24.0:110.6 25.0:98.0 ",
+            "26.0:97.9 27.0:97.9 28.0:97.9 29.0:97.9 30.1:97.9 31.0:97.9 32.0:97.8 33.1:97.8 34.0:97.8 ",
+            "35.0:97.8 36.1:97.8 37.0:97.7 38.1:97.7 39.1:97.6 40.1:98.2 41.1:98.2 42.1:98.2 43.1:98.2 ",
+            "44.1:98.2 45.1:98.1 46.1:98.1 47.1:98.0 48.1:98.1 49.1:98.1 50.1:98.1 51.1:98.1 52.1:98.1 ",
+            "53.1:98.1 54.1:98.1 55.1:98.1 56.1:98.1 57.1:98.0 58.1:97.9 59.1:97.7",
+        ),
+    };
+
+    /// Bursty load: 3 s of 1,000 requests/s every 12 s.
+    const BURSTY_SERVER: Trace = Trace {
+        baselines: "0.4:8.5 14.4:9.8 26.0:9.4 37.4:9.9 41.5:6.1 50.3:8.4",
+        heap_used: concat!(
+            "1.0:17.4 2.0:27.9 3.0:31.7 4.0:27.8 5.0:21.0 6.0:27.1 7.0:20.3 8.0:27.0 9.0:20.4 10.0:26.5 ",
+            "11.0:32.6 12.1:29.0 13.1:31.1 14.1:35.7 15.1:20.4 16.1:14.5 17.1:20.3 18.1:13.7 19.1:19.6 ",
+            "20.1:13.0 21.1:18.9 22.1:25.0 23.1:17.8 24.1:23.9 25.1:23.7 26.1:15.2 27.1:16.1 28.1:22.9 ",
+            "29.1:16.5 30.1:22.8 31.1:16.0 32.1:22.1 33.1:15.5 34.1:21.8 35.1:15.4 36.1:22.6 37.1:23.4 ",
+            "38.1:21.1 39.1:27.7 40.1:21.9 41.1:27.7 42.1:10.6 43.1:17.2 44.1:10.5 45.1:16.8 46.1:10.9 ",
+            "47.1:17.4 48.1:13.7 49.1:16.6 50.1:19.1 51.1:23.2 52.1:19.3 53.1:11.9 54.1:18.4 55.1:11.5 ",
+            "56.1:18.3 57.1:11.7 58.1:18.3 59.1:11.4 60.1:16.6",
+        ),
+    };
+
+    fn pairs(text: &str) -> Vec<(u64, f64)> {
+        let pair = |p: &str| {
+            let (t, v) = p.split_once(':').expect("seconds:MB");
+            ((t.parse::<f64>().unwrap() * 1000.0).round() as u64, v.parse::<f64>().unwrap() * MB)
+        };
+        text.split_whitespace().map(pair).collect()
+    }
+
+    /// Feeds a trace to a heap `Trend` with the default options, in time order, judging
+    /// after every sample as the background thread does; the second of the first
+    /// `leaking` verdict.
+    fn replay(trace: &Trace) -> Option<f64> {
+        let mut trend = Trend::new(default_opts());
+        let mut baselines = pairs(trace.baselines).into_iter().peekable();
+        for (t, used) in pairs(trace.heap_used) {
+            while let Some((tb, b)) = baselines.next_if(|b| b.0 <= t) {
+                trend.push(tb, b);
+            }
+            trend.push_floor_sample(t, used);
+            if trend.verdict(t).state == TrendState::Leaking {
+                return Some(t as f64 / 1000.0);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn recorded_leaks_are_found_at_the_first_full_gc_that_can_show_them() {
+        // Full GCs every 5-7 s: the fifth, 30 s in, shows four cycles of growth (the verdict
+        // comes with the next 1 s sample).
+        for (name, trace) in [("map", MAP_LEAK_SERVER), ("promise", PROMISE_LEAK_SERVER)] {
+            let at = replay(&trace);
+            assert!(at.is_some_and(|t| t <= 32.0), "{name}: {at:?}");
+        }
+        // No full GC between 11.8 s and 48.6 s: nothing can be known before the second one,
+        // which, with the floor samples it confirms, is enough.
+        assert!(replay(&MAP_LEAK_SCRIPT).is_some_and(|t| (48.6..=50.0).contains(&t)), "{:?}", replay(&MAP_LEAK_SCRIPT));
+    }
+
+    #[test]
+    fn recorded_healthy_processes_are_never_leaking() {
+        for (name, trace) in [
+            ("sawtooth", SAWTOOTH),
+            ("lru-cache", LRU_CACHE_SERVER),
+            ("warm-up", WARM_UP_THEN_FLAT),
+            ("bursty", BURSTY_SERVER),
+        ] {
+            assert_eq!(replay(&trace), None, "{name}");
+        }
+    }
+
     // ---- robustness ----
 
     #[test]
@@ -1525,24 +2089,32 @@ mod tests {
 
     #[test]
     fn floor_points_are_settled_by_the_next_baseline() {
-        let mut floor = FloorSampler::new(5_000);
-        // Four flat baselines to learn the scatter (here 1.0).
-        for (i, b) in [100.0, 101.0, 100.0, 101.0].into_iter().enumerate() {
-            assert!(floor.settle(i as u64 * 10_000, b).is_empty());
-        }
-        // One bucket low (90), one high (150).
-        for t in 31_000..36_000 {
-            floor.sample(t, 90.0 + (t % 7) as f64);
-        }
-        for t in 36_000..40_000 {
-            floor.sample(t, 150.0);
-        }
-        let kept = floor.settle(40_000, 101.0);
-        assert_eq!(kept.len(), 1, "{kept:?}");
-        assert_eq!(kept[0].1, 90.0);
-        // Samples from before the latest baseline are ignored.
+        // Baselines climbing 10 MB per 10 s cycle.
+        let climbing = || {
+            let mut floor = FloorSampler::new(5_000, 0.5);
+            for (i, b) in [100.0, 110.0, 120.0, 130.0].into_iter().enumerate() {
+                assert!(floor.settle(i as u64 * 10_000, b * MB).is_empty());
+            }
+            // One bucket well below the next baseline (~133), one above it (150).
+            for t in 31_000..36_000 {
+                floor.sample(t, (133.0 + (t % 7) as f64) * MB);
+            }
+            for t in 36_000..40_000 {
+                floor.sample(t, 150.0 * MB);
+            }
+            floor
+        };
+        let mut floor = climbing();
+        let kept = floor.settle(40_000, 140.0 * MB);
+        assert_eq!(kept, vec![(31_003, 133.0 * MB)]); // its lowest sample
+                                                      // Samples from before the latest baseline are ignored.
         floor.sample(39_000, 1.0);
-        assert!(floor.settle(41_000, 101.0).is_empty());
+        assert!(floor.settle(41_000, 140.0 * MB).is_empty());
+        // The same floor is dropped when this cycle's baseline did not rise
+        // (a sawtooth) ...
+        assert!(climbing().settle(40_000, 130.0 * MB).is_empty());
+        // ... or rose far faster than the cycle before (one step, not a climb).
+        assert!(climbing().settle(40_000, 200.0 * MB).is_empty());
     }
 
     #[test]
