@@ -1,124 +1,108 @@
 //! Trend verdicts for one memory series: is it stable, growing, or leaking?
 //!
-//! # What is judged
+//! A healthy process's memory is a sawtooth over a flat floor; a leak is the
+//! floor itself climbing. A window of the series is a leak when it passes
+//! three tests:
 //!
-//! A healthy process's memory is a sawtooth over a flat floor: it rises
-//! between collections and falls back. A leak is the floor itself climbing.
-//! So a `Trend` looks at the *floor*, and asks three questions of it:
-//!
-//! 1. **Is it rising at all?** Mann–Kendall test on the points of a window,
-//!    at the configured confidence.
-//! 2. **By enough to matter?** The Theil–Sen slope times the window's span
-//!    must reach `min_growth_bytes` and `min_growth_ratio` of the level.
-//! 3. **Is the rise sustained?** A start-up ramp, a cache filling to its
-//!    cap, a single step or a burst puts all of its rise in a short stretch;
-//!    a leak rises all along. Two ways to see it, for two kinds of series:
-//!    * **part by part**, for series with points all along (1 s samples):
-//!      split the window into [`SEGMENTS`] equal parts; each must rise at no
-//!      less than `sustain_share` of the overall slope, by two standard
-//!      errors of its own slope, and sit clearly above the part before. A
-//!      ramp lasting at most half of the window leaves a whole part flat.
+//! 1. **It rises**: Mann–Kendall, at the configured confidence.
+//! 2. **By enough to matter**: the Theil–Sen slope times the window's span
+//!    reaches `min_growth_bytes` and `min_growth_ratio` of the level.
+//! 3. **The rise is sustained**: a start-up ramp, a cache filling to its
+//!    cap, a step or a burst puts all of its rise in a short stretch; a leak
+//!    rises all along. Two ways to see it, for two kinds of series:
+//!    * **part by part**, for points all along (1 s samples): each of the
+//!      [`SEGMENTS`] equal parts of the window rises (at half the overall
+//!      slope or more, by two standard errors) and sits clearly above the
+//!      part before. A ramp of at most half the window leaves a part flat.
 //!    * **cycle by cycle**, for a heap with a few full GCs per window (one
-//!      point each, so the parts would hold one point or none): every GC
-//!      cycle must rise, clearly, at a steady rate, and the rise must be
-//!      seen at two moments at least `sustain_ms / 2` apart, which no
-//!      single ramp of that length can explain (see [`Cycles`]). Each full
-//!      GC is strong evidence: five rising in step are significant on their
-//!      own ([`Cycles::null_bound`]).
+//!      point each): every GC cycle rises clearly at a steady rate, and the
+//!      rise is seen at two moments `sustain_ms / 2` apart, which no single
+//!      ramp that short can explain ([`Cycles`]).
 //!
-//! The tests run on several windows at once (`sustain_ms`, doubling up to
-//! `window_ms`, plus the fewest latest GC cycles that can show a sustained
-//! rise): short ones react to fast leaks within seconds, long ones see slow
-//! leaks that no short window can separate from noise. Because several
-//! windows get a chance, the significance level is split between them
-//! (Bonferroni), so adding windows does not add false alarms. A time window
-//! always reaches back far enough to hold `min_points` points, so a sparse
-//! series is judged on the shortest window that can say anything.
+//! Windows of several lengths are judged (`sustain_ms`, doubling up to
+//! `window_ms`, plus the fewest latest GC cycles, four or more, that can show
+//! a sustained rise): short ones catch fast leaks within seconds, long ones
+//! slow leaks that no short window can tell from noise. The false-alarm budget
+//! `1 - confidence` is split between them (Bonferroni), so more windows do
+//! not mean more false alarms.
 //!
-//! On top of this sits a small state machine ([`TrendState`]): `warming-up`
-//! until `warmup_ms` and `min_points` are reached; `leaking` when some window
-//! passes all three tests; once `leaking`, it stays so while the rise
-//! continues (tests 1 and 2, and the latest part or cycle still rising), so a
-//! real leak does not flicker; `growing` for a significant rise that is still
-//! going on but is not (yet) a leak; `stable` otherwise.
+//! The state: `warming-up` until `warmup_ms` and [`MIN_POINTS`] points;
+//! `leaking` when some window passes all three tests, and for as long as the
+//! rise goes on (tests 1 and 2, and the latest part or cycle still rising),
+//! so a real leak does not flicker; `growing` for a significant rise still
+//! going on that is not (yet) a leak; `stable` otherwise.
 //!
-//! # The heap series: post-GC baselines plus a floor from `heapUsed`
+//! # The heap: post-GC baselines, plus `heapUsed` where it is clearly lower
 //!
-//! The heap left after a full GC (the "baseline") is the true live heap, but
-//! full GCs are rare exactly when it matters: V8 lets the heap grow to a few
-//! times the live size before the next one, so under a leak in a quiet
-//! process they can be 30 s or more apart. `heapUsed`, sampled every second,
-//! is never below the live heap, so each sample is an *upper bound* on it;
-//! but between full GCs it climbs with uncollected garbage, which is exactly
-//! the sawtooth that fools naive detectors.
+//! The heap left after a full GC (the baseline) is the live heap, but full
+//! GCs are rare exactly when it matters: V8 lets a leaking heap grow before
+//! the next one, so they can be 30 s apart. `heapUsed`, sampled every second,
+//! is never below the live heap, so a sample is an upper bound on it; its
+//! sawtooth of uncollected garbage is what fools naive detectors. So:
 //!
-//! Both are combined without ever trusting a sawtooth edge:
+//! * [`Trend::push_floor_sample`] keeps the lowest `heapUsed` sample per
+//!   half second as a pending *floor point*;
+//! * [`Trend::push`] with the next baseline settles the pending points. If
+//!   the heap only grows (the leak hypothesis), the live heap at a floor
+//!   point's time was at most that point, and a point clearly below the new
+//!   baseline is a tighter bound than the baseline: it joins the series.
+//!   Only while the baselines themselves climb steadily (this cycle and the
+//!   one before rose, at similar rates, and no floor point showed the heap
+//!   falling since): within one cycle, garbage piling up before a one-off
+//!   step leaves the same floor as a climb. Other points are dropped.
 //!
-//! * [`Trend::push_floor_sample`] takes the 1 s `heapUsed` samples and keeps
-//!   the lowest one per `floor_bucket_ms` bucket, *pending*.
-//! * [`Trend::push`] takes a post-GC baseline. Pending floor points before it
-//!   are then settled. If the live heap only grows (the leak hypothesis),
-//!   the live heap at a floor point's time is at most both the floor point
-//!   and the new baseline. A floor point *clearly* below the new baseline
-//!   (by three times the baselines' own scatter around their trend) is the
-//!   tighter bound, so it joins the series as an extra point. Any other
-//!   floor point tells nothing the baseline does not, and is dropped.
-//! * Only when the baselines themselves climb steadily: this cycle and the
-//!   one before both rose, at similar rates. Inside a single cycle, garbage
-//!   piling up before a one-off step (lazy init just before the GC) leaves
-//!   the same floor as a steady climb.
-//!
-//! Over a flat heap the sawtooth therefore never enters the series, whatever
-//! its amplitude. Under a leak with little garbage between GCs (the case
-//! where full GCs are rare), the floor fills in the climb between sparse
-//! GCs. In a busy server the young generation keeps `heapUsed` 5-15 MB above
-//! the live heap, the floor rarely passes, and the verdict rests on the
-//! baselines, cycle by cycle. Floor points after the latest full GC stay
-//! pending: until the next GC nobody can tell garbage from a leak.
-//!
-//! Series without a GC structure (`external + arrayBuffers`, `rss`) just
-//! call [`Trend::push`] with every sample.
+//! Over a flat heap the sawtooth never enters the series, whatever its
+//! amplitude. In a quiet process with a leak, the floor fills in the climb
+//! between rare GCs. In a busy server the young generation keeps `heapUsed`
+//! well above the live heap and the verdict rests on the baselines. Series
+//! with no GCs (`external + arrayBuffers`, RSS) just [`Trend::push`] samples.
 //!
 //! # Cost
 //!
-//! At most `max_points` points are kept; older ones are merged pairwise when
-//! the cap is reached, so history gets coarser with age but memory stays
-//! fixed. Each window's fit uses at most `max_fit_points` points (averaged in
-//! groups if needed), which bounds the O(n²) Theil–Sen and Mann–Kendall work.
+//! At most [`MAX_POINTS`] points are kept (older ones are merged pairwise),
+//! and a fit uses at most [`MAX_FIT_POINTS`] (averaged in groups), which
+//! bounds the O(n²) Theil–Sen and Mann–Kendall work.
 
 use std::collections::VecDeque;
 
 use crate::slope::{mann_kendall, median, sen_intercept, theil_sen_slope};
 
-/// Number of equal parts a window is split into for the "sustained" test.
-/// With four, a ramp lasting at most half a window always leaves one part
-/// entirely flat: if it starts in the first quarter it ends before the last.
+/// Equal parts a window is split into for the "sustained" test. With four, a
+/// ramp of at most half a window leaves one part flat: if it starts in the
+/// first quarter, it ends before the last.
 pub const SEGMENTS: usize = 4;
 
-/// How many standard errors each part's slope must clear for the rise to be
-/// "sustained": one-sided ~2.3% for a flat part to pass by chance.
+/// Standard errors a part's slope (and its rise over the part before) must
+/// clear: a flat part passes by chance ~2.3% of the time.
 const SEGMENT_Z: f64 = 2.0;
 
-/// Floor points kept waiting for the next full GC: 5 minutes of 1 s samples
-/// (a few KiB); older ones are dropped first.
+/// A steady leak rises in each part at about the overall rate, a flat part at
+/// about zero: each part (or GC cycle) must rise at no less than half of it.
+const SUSTAIN_SHARE: f64 = 0.5;
+
+/// Fewest points a window is judged on: five baselines (four GC cycles) can
+/// show a sustained rise on their own ([`Cycles::null_bound`]).
+pub const MIN_POINTS: usize = 5;
+
+/// Points kept: 1 s samples in full for the last ~2 minutes, older ones
+/// merged. A few KiB per series.
+pub const MAX_POINTS: usize = 256;
+
+/// Points per fit: ~8k pairs, well under a millisecond.
+pub const MAX_FIT_POINTS: usize = 128;
+
+/// At most one floor point per this many ms: half the sampler's 1 s period,
+/// so timer jitter never merges two samples (capped at `sustain_ms / 4`).
+const FLOOR_BUCKET_MS: u64 = 500;
+
+/// Floor points waiting for the next full GC: 5 minutes of 1 s samples.
 const MAX_PENDING_FLOOR: usize = 300;
 
-/// Baselines remembered to estimate their scatter.
-const BASELINE_HISTORY: usize = 16;
-
-/// A floor point must be this many baseline standard deviations below the
-/// next baseline to count. Being below it by mere noise happens often in a
-/// flat heap, and keeping exactly those points would make every GC cycle
-/// look like a small rise.
-const FLOOR_MARGIN_SIGMAS: f64 = 3.0;
-
-/// The margin is never below this share of the baseline (nor 1 MiB): what
-/// survives a full GC by timing alone (objects allocated while it marks) is
-/// about 1% of the heap in the processes measured.
-const MIN_FLOOR_MARGIN_RATIO: f64 = 0.01;
-
-/// Margin used while too few baselines exist to measure their scatter.
-const DEFAULT_FLOOR_MARGIN_RATIO: f64 = 0.05;
+/// How far below a baseline a floor point must lie to count, as a share of
+/// the baseline (and never less than 1 MiB): what survives a full GC by
+/// timing alone (objects allocated while it marks) is about 1% of the heap
+/// in the processes measured.
+const FLOOR_MARGIN_RATIO: f64 = 0.01;
 
 /// Upper limit on the number of window lengths tried.
 const MAX_SCALES: usize = 12;
@@ -129,7 +113,8 @@ const MAX_CYCLE_POINTS: usize = 32;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// Thresholds for a [`Trend`]. All are options so tests can use short times.
+/// Thresholds for a [`Trend`], all options (the `heap` start option) so that
+/// tests can use short times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrendOptions {
     /// Longest window looked at, in ms. Also how long points are kept.
@@ -139,84 +124,48 @@ pub struct TrendOptions {
     /// Rise over a window, as a fraction of the level at its start, needed
     /// for `leaking`.
     pub min_growth_ratio: f64,
-    /// No verdict other than `warming-up` before this long after the first
-    /// sample.
+    /// Only `warming-up` until this long after the first sample.
     pub warmup_ms: u64,
     /// One-sided confidence that the series rises, e.g. 0.99, shared by all
     /// windows (see the module docs).
     pub confidence: f64,
-    /// Shortest window, in ms: growth must last this long to be a leak.
+    /// Shortest window, in ms: growth must last this long to be a leak, and
+    /// growth that stops within half of it never is.
     pub sustain_ms: u64,
-    /// Each of the [`SEGMENTS`] parts of a window must rise at least at this
-    /// fraction of the whole window's slope (and by two standard errors) for
-    /// the rise to be "sustained".
-    pub sustain_share: f64,
-    /// Fewest points a window needs before it is judged at all.
-    pub min_points: usize,
-    /// Cap on stored points (memory bound).
-    pub max_points: usize,
-    /// Cap on points per fit (CPU bound: the fits are O(n²)).
-    pub max_fit_points: usize,
-    /// Bucket for [`Trend::push_floor_sample`]: at most one floor point per
-    /// bucket (its lowest sample).
-    pub floor_bucket_ms: u64,
 }
 
 impl Default for TrendOptions {
+    /// The defaults, measured on the servers and scripts of
+    /// examples/workloads/ (see the README's "Heap-trend verdicts").
     fn default() -> Self {
         TrendOptions {
-            // Five minutes: long enough that a slow leak (8 MiB in 5 min,
-            // ~1.7 MB/min) builds up past `min_growth_bytes`, short enough
-            // that a leak which stopped stops being reported soon.
+            // Long enough that a slow leak (~1.7 MB/min) builds up past
+            // `min_growth_bytes`; short enough that a leak which stopped is
+            // soon no longer reported.
             window_ms: 300_000,
-            // A 0.5 MB/s leak rises 10 MB in the 20 s `sustain_ms` window;
-            // 8 MiB (8.4 MB) leaves room for estimation noise. Smaller rises
-            // are in the range of young-generation and allocator jitter.
+            // A 0.5 MB/s leak rises 10 MB in the 20 s `sustain_ms`; smaller
+            // rises are young-generation and allocator jitter.
             min_growth_bytes: 8.0 * MIB,
-            // 1%: on the 20-500 MB heaps of typical services the absolute
-            // threshold decides; on multi-GB processes an 8 MiB wobble is
-            // noise, and this scales the bar with the process.
+            // On multi-GB processes an 8 MiB wobble is noise: the bar scales
+            // with the process (on typical 20-500 MB heaps the bytes decide).
             min_growth_ratio: 0.01,
-            // One shortest window of data. Start-up growth is handled by the
-            // "sustained" test, not by a long warm-up, so a leak present from
-            // the first second is still reported within ~30 s.
+            // One shortest window of data. Start-up growth is the "sustained"
+            // test's job, so a leak from the first second is still reported
+            // within ~30 s.
             warmup_ms: 20_000,
             // False alarms inside someone's server are expensive: at most 1
-            // in 100 per verdict from the trend test alone (split over the
-            // windows), and the growth and "sustained" tests must pass too.
+            // in 100 per verdict from the trend test alone.
             confidence: 0.99,
             // Growth that stops within 10 s (lazy init, a cache reaching its
-            // cap) must never be a leak, while 20 s of it must be: a ramp of
-            // at most half of this window always leaves one of the four
-            // quarters flat, a steady climb of 20 s rises in all four.
+            // cap) must never be a leak, 20 s of it must be.
             sustain_ms: 20_000,
-            // A steady leak rises in each quarter at about the overall rate;
-            // a flat quarter at about zero. Half-way between the two is where
-            // noise is least likely to turn one into the other.
-            sustain_share: 0.5,
-            // Five baselines (four GC cycles) can show a sustained rise on
-            // their own (see `Cycles::null_bound`); with fewer, every cycle
-            // would have to carry the verdict.
-            min_points: 5,
-            // 256 points: 1 s samples in full for the last ~2 minutes, older
-            // ones merged. A few KiB per series.
-            max_points: 256,
-            // 128 points: ~8k pairs per fit, well under a millisecond.
-            max_fit_points: 128,
-            // Half the sampler's 1 s period, so every sample is a floor
-            // candidate even when timer jitter brings two closer than a
-            // second: the latest one below the next baseline shows how late
-            // the heap was still growing (see `Cycles::spans`). A faster
-            // sampler is thinned to two per second. Never more than a
-            // quarter of `sustain_ms`.
-            floor_bucket_ms: 500,
         }
     }
 }
 
 impl TrendOptions {
-    /// Options with out-of-range values replaced by usable ones, so a bad
-    /// configuration degrades the verdicts instead of breaking the process.
+    /// Out-of-range values replaced by usable ones: a bad configuration
+    /// degrades the verdicts instead of breaking the process.
     fn sanitized(mut self) -> Self {
         let d = TrendOptions::default();
         self.window_ms = self.window_ms.max(1);
@@ -230,13 +179,6 @@ impl TrendOptions {
         if !(self.confidence > 0.5 && self.confidence < 1.0) {
             self.confidence = d.confidence;
         }
-        if !(self.sustain_share.is_finite() && (0.0..=1.0).contains(&self.sustain_share)) {
-            self.sustain_share = d.sustain_share;
-        }
-        self.min_points = self.min_points.max(3);
-        self.max_points = self.max_points.max(self.min_points * 2).max(16);
-        self.max_fit_points = self.max_fit_points.clamp(self.min_points, self.max_points);
-        self.floor_bucket_ms = self.floor_bucket_ms.clamp(1, (self.sustain_ms / 4).max(1));
         self
     }
 }
@@ -248,8 +190,8 @@ pub enum TrendState {
     WarmingUp,
     /// No significant, recent rise.
     Stable,
-    /// A significant rise that is still going on, but too small or too short
-    /// (so far) to call a leak.
+    /// A significant rise still going on, too small or too short (so far)
+    /// to call a leak.
     Growing,
     /// A significant, sustained rise past both growth thresholds.
     Leaking,
@@ -280,22 +222,17 @@ pub struct Verdict {
     pub growth_bytes: f64,
     /// Time of the first point of that window.
     pub window_start_ms: u64,
-    /// Points in that window.
-    pub samples: usize,
 }
 
 /// A stored point. `weight` counts the raw points merged into it. `exact` is
-/// true for a measurement of the series itself (a post-GC baseline, a sample
-/// of `rss`) and false for a floor point, which is only an upper bound.
-/// `fell_after` marks a baseline after which a floor point showed the live
-/// heap lower: it caught a passing peak (a burst), not a leak's level.
+/// true for a measurement of the series itself (a post-GC baseline, an RSS
+/// sample) and false for a floor point, which is only an upper bound.
 #[derive(Debug, Clone, Copy)]
 struct Point {
     t: u64,
     v: f64,
     weight: u32,
     exact: bool,
-    fell_after: bool,
 }
 
 /// One memory series and its verdict state. See the module docs.
@@ -306,7 +243,7 @@ pub struct Trend {
     floor: FloorSampler,
     first_t: Option<u64>,
     newest_t: u64,
-    /// Points ever accepted (saturating); warm-up needs `min_points`.
+    /// Points ever accepted (saturating); warm-up needs [`MIN_POINTS`].
     accepted: usize,
     state: TrendState,
 }
@@ -315,8 +252,8 @@ impl Trend {
     pub fn new(opts: TrendOptions) -> Self {
         let opts = opts.sanitized();
         Trend {
-            floor: FloorSampler::new(opts.floor_bucket_ms, opts.sustain_share),
-            points: VecDeque::with_capacity(opts.max_points + 1),
+            floor: FloorSampler::new(FLOOR_BUCKET_MS.min(opts.sustain_ms / 4).max(1)),
+            points: VecDeque::with_capacity(MAX_POINTS + 1),
             opts,
             first_t: None,
             newest_t: 0,
@@ -329,24 +266,22 @@ impl Trend {
         &self.opts
     }
 
-    /// Adds a direct measurement: a post-GC heap baseline for the heap
-    /// series, or any sample of `external`/`rss`. Non-finite values are
-    /// ignored. Timestamps should come from a monotonic clock; small
-    /// reorderings are fine, points older than the window are dropped.
+    /// Adds a measurement: a post-GC heap baseline for the heap series, any
+    /// sample of `external`/`rss`. Non-finite values are ignored. Small
+    /// reorderings are fine; points older than the window are dropped.
     pub fn push(&mut self, t_ms: u64, value: f64) {
         if !value.is_finite() {
             return;
         }
-        self.note_fall();
-        for p in self.floor.settle(t_ms, value) {
-            self.insert(p.0, p.1, false);
+        for (t, v) in self.floor.settle(t_ms, value) {
+            self.insert(t, v, false);
         }
         self.insert(t_ms, value, true);
     }
 
-    /// Adds an upper bound of the series (for the heap: a `heapUsed`
-    /// sample). It only counts once a later [`Trend::push`] shows it was
-    /// below the next baseline; see the module docs.
+    /// Adds an upper bound of the series (for the heap: a `heapUsed` sample).
+    /// It counts only once a later [`Trend::push`] shows it was clearly below
+    /// the next baseline; see the module docs.
     pub fn push_floor_sample(&mut self, t_ms: u64, value: f64) {
         if !value.is_finite() {
             return;
@@ -358,19 +293,13 @@ impl Trend {
     /// Judges the series as of `now_ms`.
     pub fn verdict(&mut self, now_ms: u64) -> Verdict {
         self.evict(now_ms);
-        self.note_fall();
         let fits = self.fits(now_ms);
         let (state, chosen) = self.decide(now_ms, &fits);
         self.state = state;
         self.describe(now_ms, state, chosen)
     }
 
-    /// The state given by the last call to [`Trend::verdict`].
-    pub fn state(&self) -> TrendState {
-        self.state
-    }
-
-    /// Number of stored points (bounded by `max_points`).
+    /// Number of stored points (at most [`MAX_POINTS`]).
     pub fn len(&self) -> usize {
         self.points.len()
     }
@@ -381,16 +310,6 @@ impl Trend {
 
     // ---- storage ----
 
-    /// Marks the latest baseline when floor samples since show the live heap
-    /// fell below it.
-    fn note_fall(&mut self) {
-        if self.floor.fell_since_last_baseline() {
-            if let Some(p) = self.points.iter_mut().rev().find(|p| p.exact) {
-                p.fell_after = true;
-            }
-        }
-    }
-
     fn note_time(&mut self, t: u64) {
         self.first_t = Some(self.first_t.map_or(t, |f| f.min(t)));
     }
@@ -398,7 +317,7 @@ impl Trend {
     fn insert(&mut self, t: u64, v: f64, exact: bool) {
         self.note_time(t);
         if t.saturating_add(self.opts.window_ms) < self.newest_t {
-            return; // older than anything we still look at
+            return; // older than anything still looked at
         }
         self.newest_t = self.newest_t.max(t);
         // Usually appends; a late point walks back to its place.
@@ -406,10 +325,10 @@ impl Trend {
         while at > 0 && self.points[at - 1].t > t {
             at -= 1;
         }
-        self.points.insert(at, Point { t, v, weight: 1, exact, fell_after: false });
+        self.points.insert(at, Point { t, v, weight: 1, exact });
         self.accepted = self.accepted.saturating_add(1);
         self.evict(self.newest_t);
-        if self.points.len() > self.opts.max_points {
+        if self.points.len() > MAX_POINTS {
             self.compact();
         }
     }
@@ -425,17 +344,11 @@ impl Trend {
     /// resolution, old ones get coarser, the count drops by a quarter.
     fn compact(&mut self) {
         let old_len = self.points.len() / 2;
-        let mut merged = VecDeque::with_capacity(self.opts.max_points + 1);
-        let mut i = 0;
-        while i < old_len {
-            let a = self.points[i];
-            match self.points.get(i + 1).filter(|_| i + 1 < old_len) {
-                Some(&b) => merged.push_back(merge(a, b)),
-                None => merged.push_back(a),
-            }
-            i += 2;
+        let mut merged = VecDeque::with_capacity(MAX_POINTS + 1);
+        for pair in self.points.range(..old_len).copied().collect::<Vec<_>>().chunks(2) {
+            merged.push_back(pair.iter().copied().reduce(merge).expect("chunks are never empty"));
         }
-        merged.extend(self.points.iter().skip(old_len).copied());
+        merged.extend(self.points.range(old_len..).copied());
         self.points = merged;
     }
 
@@ -444,7 +357,7 @@ impl Trend {
     /// Window lengths tried: `sustain_ms`, doubling, then `window_ms`.
     fn scales(&self) -> Vec<u64> {
         let mut out = Vec::new();
-        let mut w = self.opts.sustain_ms.max(1);
+        let mut w = self.opts.sustain_ms;
         while w < self.opts.window_ms && out.len() < MAX_SCALES - 1 {
             out.push(w);
             w = w.saturating_mul(2);
@@ -457,23 +370,20 @@ impl Trend {
     /// windows of [`Trend::scales`], judged part by part, and the cycle
     /// window ([`Trend::cycle_window_start`]), judged cycle by cycle.
     ///
-    /// Each is a test of its own, so each gets a share of the false alarm
-    /// budget `1 - confidence` (Bonferroni): half goes to the cycle window,
-    /// which carries the verdict for a heap with few full GCs, half is split
-    /// over the time windows. Time windows holding the same points are one
-    /// test.
+    /// Each is a test of its own with a share of the false-alarm budget
+    /// (Bonferroni): half goes to the cycle window, which carries the verdict
+    /// for a heap with few full GCs, half is split over the time windows.
+    /// Windows holding the same points are one test.
     fn fits(&self, now: u64) -> Vec<Fit> {
         let budget = 1.0 - self.opts.confidence;
         let scales = self.scales();
-        // A time window reaches back far enough to hold `min_points` points,
-        // so a sparse series (rare full GCs) still gets judged on its
-        // shortest window rather than waiting for a longer one.
-        let sparse_from = self.points.len().checked_sub(self.opts.min_points).map(|i| self.points[i].t);
+        // A time window reaches back to hold MIN_POINTS points, so a sparse
+        // series (rare full GCs) is judged on its shortest window rather
+        // than waiting for a longer one.
+        let sparse_from = self.points.len().checked_sub(MIN_POINTS).map_or(0, |i| self.points[i].t);
         let time_alpha = budget / 2.0 / scales.len() as f64;
-        let mut windows: Vec<(u64, Judged, f64)> = scales
-            .iter()
-            .map(|&w| (now.saturating_sub(w).min(sparse_from.unwrap_or(0)), Judged::ByParts, time_alpha))
-            .collect();
+        let mut windows: Vec<(u64, Judged, f64)> =
+            scales.iter().map(|&w| (now.saturating_sub(w).min(sparse_from), Judged::ByParts, time_alpha)).collect();
         if let Some(start) = self.cycle_window_start() {
             windows.push((start, Judged::ByCycles, budget / 2.0));
         }
@@ -482,15 +392,8 @@ impl Trend {
             let pts = self.points_from(from);
             // Windows all end now, so the same count means the same points.
             let seen = fits.iter().any(|f| f.n == pts.len() && f.judged == judged);
-            let needed = match judged {
-                Judged::ByParts => self.opts.min_points,
-                Judged::ByCycles => 3,
-            };
-            if pts.len() < needed || seen {
-                continue;
-            }
-            if let Some(fit) = Fit::new(&pts, self.opts.max_fit_points, judged, alpha) {
-                fits.push(fit);
+            if pts.len() >= MIN_POINTS && !seen {
+                fits.extend(Fit::new(&pts, judged, alpha));
             }
         }
         // Latest start first: the shortest window gets the first say.
@@ -498,34 +401,31 @@ impl Trend {
         fits
     }
 
-    /// Start of the fewest latest GC cycles that could show a sustained rise
-    /// ([`Cycles::spans`]). It depends on when points came, never on their
-    /// values, so looking at it is one more test, not a search.
+    /// Start of the fewest latest GC cycles that could show a sustained rise:
+    /// at least four (the fewest whose rise alone is significant at the default
+    /// 99%, see [`Cycles::null_bound`]) and spanning enough time ([`Cycles::spans`]).
+    /// It depends on when points came, never on their values, so it is one
+    /// more test, not a search.
     fn cycle_window_start(&self) -> Option<u64> {
-        let exact: Vec<u64> = self.points_from(0).iter().filter(|p| p.exact).map(|p| p.t).collect();
-        let sustain = self.opts.sustain_ms as f64;
-        (3..=exact.len().min(MAX_CYCLE_POINTS))
+        let exact: Vec<u64> = self.points.iter().filter(|p| p.exact).map(|p| p.t).collect();
+        (MIN_POINTS..=exact.len().min(MAX_CYCLE_POINTS))
             .map(|n| exact[exact.len() - n])
-            .find(|&start| Cycles::new(&self.points_from(start), start).spans(sustain))
+            .find(|&start| Cycles::new(&self.points_from(start), start).spans(self.opts.sustain_ms as f64))
     }
 
-    /// The points judged from `from` on. A baseline the live heap was later
-    /// seen below (see [`Point`]) caught a passing peak, not the heap's
-    /// level: it is left out, so a burst that a full GC happened to catch is
-    /// not mistaken for a step of a climb.
     fn points_from(&self, from: u64) -> Vec<Point> {
-        self.points.iter().filter(|p| p.t >= from && !p.fell_after).copied().collect()
+        self.points.iter().filter(|p| p.t >= from).copied().collect()
     }
 
     fn warming_up(&self, now: u64) -> bool {
         let started = self.first_t.unwrap_or(now);
-        now < started.saturating_add(self.opts.warmup_ms) || self.accepted < self.opts.min_points
+        now < started.saturating_add(self.opts.warmup_ms) || self.accepted < MIN_POINTS
     }
 
     /// The state machine. Entering `leaking` needs a sustained rise in some
-    /// window; staying there only needs the rise to continue (significant,
+    /// window; staying there only needs the rise to go on (significant,
     /// large enough, and still rising in the latest part), so a real leak
-    /// does not flicker when one quarter of a window happens to be noisy.
+    /// does not flicker when one part of a window happens to be noisy.
     fn decide<'a>(&self, now: u64, fits: &'a [Fit]) -> (TrendState, Option<&'a Fit>) {
         if self.warming_up(now) {
             return (TrendState::WarmingUp, fits.last());
@@ -534,16 +434,15 @@ impl Trend {
         if let Some(f) = fits.iter().find(|f| f.is_leak(o)) {
             return (TrendState::Leaking, Some(f));
         }
-        let still_rising = |f: &&Fit| f.is_rising() && f.recent_rise(o.sustain_share);
+        let still_rising = |f: &&Fit| f.is_rising() && f.recent_rise();
         let held = fits.iter().filter(still_rising).find(|f| f.is_big(o));
         if let (TrendState::Leaking, Some(f)) = (self.state, held) {
             return (TrendState::Leaking, Some(f));
         }
-        let growing = fits.iter().filter(still_rising).min_by(|a, b| a.p.total_cmp(&b.p));
-        if let Some(f) = growing {
-            return (TrendState::Growing, Some(f));
+        match fits.iter().filter(still_rising).min_by(|a, b| a.p.total_cmp(&b.p)) {
+            Some(f) => (TrendState::Growing, Some(f)),
+            None => (TrendState::Stable, fits.last()),
         }
-        (TrendState::Stable, fits.last())
     }
 
     fn describe(&self, now: u64, state: TrendState, fit: Option<&Fit>) -> Verdict {
@@ -554,20 +453,14 @@ impl Trend {
                 confidence: finite(f.confidence(&self.opts)),
                 growth_bytes: finite(f.growth),
                 window_start_ms: f.start,
-                samples: f.n,
             },
-            None => {
-                let from = now.saturating_sub(self.opts.window_ms);
-                let in_window = self.points.iter().filter(|p| p.t >= from);
-                Verdict {
-                    state,
-                    slope_bytes_per_min: 0.0,
-                    confidence: 0.0,
-                    growth_bytes: 0.0,
-                    window_start_ms: self.points.front().map_or(from, |p| p.t),
-                    samples: in_window.count(),
-                }
-            }
+            None => Verdict {
+                state,
+                slope_bytes_per_min: 0.0,
+                confidence: 0.0,
+                growth_bytes: 0.0,
+                window_start_ms: self.points.front().map_or(now.saturating_sub(self.opts.window_ms), |p| p.t),
+            },
         }
     }
 }
@@ -585,14 +478,22 @@ fn finite(x: f64) -> f64 {
 fn merge(a: Point, b: Point) -> Point {
     let (wa, wb) = (a.weight as f64, b.weight as f64);
     let w = wa + wb;
-    let t = (a.t as f64 * wa + b.t as f64 * wb) / w;
     Point {
-        t: t.round() as u64,
+        t: ((a.t as f64 * wa + b.t as f64 * wb) / w).round() as u64,
         v: (a.v * wa + b.v * wb) / w,
         weight: a.weight.saturating_add(b.weight),
         exact: a.exact && b.exact,
-        fell_after: a.fell_after || b.fell_after,
     }
+}
+
+/// The two ways a window's rise is checked for being sustained; see the
+/// module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Judged {
+    /// [`SEGMENTS`] equal parts of the window (time windows).
+    ByParts,
+    /// Every GC cycle (the cycle window).
+    ByCycles,
 }
 
 /// The statistics of one window.
@@ -608,25 +509,13 @@ struct Fit {
     growth: f64,
     /// Fitted level at the first point.
     level: f64,
-    /// Slope of each of the `SEGMENTS` parts (`None`: too few points in
-    /// that part to tell).
+    /// Each part's slope and level (`None`: too few points to tell).
     segments: [Option<Segment>; SEGMENTS],
-    /// The same window, cycle by cycle (for series with sparse points).
+    /// The same window, cycle by cycle.
     cycles: Cycles,
-    /// How the window's rise is checked for being sustained.
     judged: Judged,
-    /// This window's share of the false alarm budget; see [`Trend::fits`].
+    /// This window's share of the false-alarm budget; see [`Trend::fits`].
     alpha: f64,
-}
-
-/// The two ways a window's rise is checked for being sustained; see the
-/// module docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Judged {
-    /// [`SEGMENTS`] equal parts of the window (time windows).
-    ByParts,
-    /// Every GC cycle (the cycle window).
-    ByCycles,
 }
 
 /// One part of a window: its slope and level (median value), each with its
@@ -640,9 +529,9 @@ struct Segment {
 }
 
 impl Fit {
-    fn new(points: &[Point], max_fit_points: usize, judged: Judged, alpha: f64) -> Option<Fit> {
+    fn new(points: &[Point], judged: Judged, alpha: f64) -> Option<Fit> {
         let start = points.first()?.t;
-        let xy = thin(points.iter().map(|p| (p.t.saturating_sub(start) as f64, p.v)).collect(), max_fit_points);
+        let xy = thin(points.iter().map(|p| (p.t.saturating_sub(start) as f64, p.v)).collect(), MAX_FIT_POINTS);
         let slope = theil_sen_slope(&xy)?;
         let level = sen_intercept(&xy, slope)?;
         let span = xy.last()?.0 - xy.first()?.0;
@@ -665,35 +554,44 @@ impl Fit {
         self.slope > 0.0 && self.p <= self.alpha
     }
 
-    /// Confidence that the series rises, on the scale of
-    /// [`TrendOptions::confidence`]: one minus [`Fit::chance`], scaled by the
-    /// share of the false alarm budget this window got.
-    fn confidence(&self, o: &TrendOptions) -> f64 {
-        let budget = 1.0 - o.confidence;
-        (1.0 - self.chance(o) * budget / self.alpha).clamp(0.0, 1.0)
+    fn is_big(&self, o: &TrendOptions) -> bool {
+        self.growth >= o.min_growth_bytes && self.growth >= o.min_growth_ratio * self.level.abs()
     }
 
     /// The chance that noise alone looks like this window: the Mann–Kendall
     /// p-value or, in the cycle window when every cycle rises in step, the
     /// cycle test's own bound if smaller.
-    fn chance(&self, o: &TrendOptions) -> f64 {
+    fn chance(&self) -> f64 {
         match self.judged {
-            Judged::ByCycles if self.cycles.sustained(o.sustain_share) => self.p.min(self.cycles.null_bound()),
+            Judged::ByCycles if self.cycles.sustained() => self.p.min(self.cycles.null_bound()),
             _ => self.p,
         }
     }
 
-    fn is_big(&self, o: &TrendOptions) -> bool {
-        self.growth >= o.min_growth_bytes && self.growth >= o.min_growth_ratio * self.level.abs()
+    /// Confidence that the series rises, on the scale of
+    /// [`TrendOptions::confidence`]: the chance, scaled by this window's share
+    /// of the false-alarm budget.
+    fn confidence(&self, o: &TrendOptions) -> f64 {
+        let budget = 1.0 - o.confidence;
+        (1.0 - self.chance() * budget / self.alpha).clamp(0.0, 1.0)
     }
 
-    /// Every part rises at no less than `share` of the overall slope, and
-    /// clearly more than its own noise (a flat part that merely looks steep
-    /// because of noise must not pass), and each part sits clearly higher
-    /// than the one before (a sawtooth rises inside every part, but its level
-    /// does not move from part to part).
-    fn quarters_sustained(&self, share: f64) -> bool {
-        let bar = share * self.slope;
+    /// A leak: rising, by enough, and sustained: part by part in a time
+    /// window, cycle by cycle in the cycle window.
+    fn is_leak(&self, o: &TrendOptions) -> bool {
+        let sustained = match self.judged {
+            Judged::ByParts => self.parts_sustained(),
+            Judged::ByCycles => self.cycles.sustained() && self.cycles.spans(o.sustain_ms as f64),
+        };
+        self.slope > 0.0 && self.is_big(o) && sustained && self.chance() <= self.alpha
+    }
+
+    /// Every part rises at no less than [`SUSTAIN_SHARE`] of the overall
+    /// slope and clearly more than its own noise (a flat part that looks
+    /// steep by chance must not pass), and sits clearly above the part before
+    /// (a sawtooth rises inside every part, but its level does not move).
+    fn parts_sustained(&self) -> bool {
+        let bar = SUSTAIN_SHARE * self.slope;
         let mut previous: Option<Segment> = None;
         for segment in &self.segments {
             let Some(s) = *segment else {
@@ -711,40 +609,22 @@ impl Fit {
     }
 
     /// The latest part (or, for sparse points, the latest cycle) still rises
-    /// at no less than `share` of the slope.
-    fn recent_rise(&self, share: f64) -> bool {
-        let bar = share * self.slope;
+    /// at no less than [`SUSTAIN_SHARE`] of the slope.
+    fn recent_rise(&self) -> bool {
+        let bar = SUSTAIN_SHARE * self.slope;
         match self.segments[SEGMENTS - 1] {
             Some(s) => s.slope >= bar,
             None => self.cycles.last_rate().is_some_and(|r| r >= bar),
         }
     }
-
-    /// A leak: rising, by enough, and sustained: part by part in a time
-    /// window, cycle by cycle in the cycle window.
-    fn is_leak(&self, o: &TrendOptions) -> bool {
-        if !(self.slope > 0.0 && self.is_big(o)) {
-            return false;
-        }
-        match self.judged {
-            Judged::ByParts => self.p <= self.alpha && self.quarters_sustained(o.sustain_share),
-            Judged::ByCycles => {
-                self.cycles.sustained(o.sustain_share)
-                    && self.cycles.spans(o.sustain_ms as f64)
-                    && self.chance(o) <= self.alpha
-            }
-        }
-    }
 }
 
 /// A window seen cycle by cycle: its exact points (for the heap, one
-/// baseline per full GC) and the floor points between the last two.
+/// baseline per full GC), and when the last cycle's latest floor point was.
 ///
-/// An exact point is the series itself, so a rise from one exact point to the
-/// next shows growth *inside* that cycle. A floor point is only an upper
-/// bound; one that was kept lay clearly below the next baseline, which shows
-/// that the heap still had to grow *after* it.
-///
+/// A rise from one exact point to the next shows growth *inside* that cycle.
+/// A floor point that was kept lay clearly below the next baseline: the heap
+/// still had to grow *after* it.
 #[derive(Debug, Clone, Default)]
 struct Cycles {
     /// `(t, v)` of the exact points, `t` in ms from the window's start.
@@ -762,17 +642,8 @@ impl Cycles {
             .iter()
             .filter(|p| !p.exact && last_cycle_from.is_some_and(|from| x(p) > from))
             .map(x)
-            .fold(None, |latest: Option<f64>, t| Some(latest.map_or(t, |l| l.max(t))));
+            .reduce(f64::max);
         Cycles { exact, last_floor }
-    }
-
-    /// The exact points' own Theil–Sen slope (bytes per ms) and scatter
-    /// around it (a standard deviation): floor points would add the young
-    /// generation's slack to the scatter.
-    fn line(&self) -> (f64, f64) {
-        let slope = theil_sen_slope(&self.exact).unwrap_or(0.0);
-        let noise = sen_intercept(&self.exact, slope).map_or(0.0, |level| robust_noise(&self.exact, slope, level));
-        (slope, noise)
     }
 
     fn count(&self) -> usize {
@@ -781,15 +652,18 @@ impl Cycles {
 
     /// At least two cycles, and every one rises by clearly more than the
     /// points' scatter (two standard errors of a difference of two points)
-    /// and by not clearly less than `share` of the slope over its length: no
-    /// flat or falling cycle anywhere. ("Not clearly less" matters for short
-    /// cycles: a second or two of a steady leak is within the scatter.)
-    fn sustained(&self, share: f64) -> bool {
+    /// and by not clearly less than [`SUSTAIN_SHARE`] of the slope over its
+    /// length. ("Not clearly less" matters for short cycles: a second or two
+    /// of a steady leak is within the scatter.)
+    fn sustained(&self) -> bool {
         if self.count() < 2 || self.count() >= MAX_CYCLE_POINTS {
             return false;
         }
-        let (slope, noise) = self.line();
-        let (rate, scatter) = (share * slope, SEGMENT_Z * std::f64::consts::SQRT_2 * noise);
+        // The exact points' own line: floor points would add the young
+        // generation's slack to the scatter.
+        let slope = theil_sen_slope(&self.exact).unwrap_or(0.0);
+        let noise = sen_intercept(&self.exact, slope).map_or(0.0, |level| robust_noise(&self.exact, slope, level));
+        let (rate, scatter) = (SUSTAIN_SHARE * slope, SEGMENT_Z * std::f64::consts::SQRT_2 * noise);
         slope > 0.0
             && self.exact.windows(2).all(|c| {
                 let (dt, dv) = (c[1].0 - c[0].0, c[1].1 - c[0].1);
@@ -801,7 +675,7 @@ impl Cycles {
     /// at least `sustain_ms` in all. Growth shown inside the first cycle ends
     /// by its closing point; growth shown in the last cycle starts no
     /// earlier than its latest floor point (or its opening point). A single
-    /// ramp shorter than the gap between those two cannot explain both.
+    /// ramp shorter than the gap between the two cannot explain both.
     fn spans(&self, sustain_ms: f64) -> bool {
         let k = self.count();
         if k < 2 {
@@ -814,17 +688,17 @@ impl Cycles {
 
     /// Rate of the latest cycle, bytes per ms.
     fn last_rate(&self) -> Option<f64> {
-        let k = self.count();
-        let (a, b) = (self.exact.get(k.checked_sub(1)?)?, self.exact.get(k)?);
-        (b.0 > a.0).then(|| (b.1 - a.1) / (b.0 - a.0))
+        let [.., (t0, v0), (t1, v1)] = self.exact[..] else {
+            return None;
+        };
+        (t1 > t0).then(|| (v1 - v0) / (t1 - t0))
     }
 
     /// An upper bound on the chance that pure noise passes
-    /// [`Cycles::sustained`] with this many cycles: 2 × 10^-(cycles - 1).
-    /// With independent noise, n points must come in rising order (1 in n!)
-    /// and each step must also clear two standard errors at a steady rate;
-    /// the test `cycle_test_chance_under_noise` measures about half of the
-    /// bound (9e-3, 1e-3 and 7e-5 for 3, 4 and 5 cycles).
+    /// [`Cycles::sustained`]: 2 × 10^-(cycles - 1). With independent noise,
+    /// the points must come in rising order (1 in n!) and each step must clear
+    /// two standard errors at a steady rate; `cycle_test_chance_under_noise`
+    /// measures about half of the bound.
     fn null_bound(&self) -> f64 {
         2.0 * 10f64.powi(1 - self.count().min(300) as i32)
     }
@@ -836,20 +710,13 @@ fn thin(points: Vec<(f64, f64)>, max: usize) -> Vec<(f64, f64)> {
         return points;
     }
     let group = points.len().div_ceil(max);
-    points
-        .chunks(group)
-        .map(|c| {
-            let k = c.len() as f64;
-            let x = c.iter().map(|p| p.0).sum::<f64>() / k;
-            let y = c.iter().map(|p| p.1).sum::<f64>() / k;
-            (x, y)
-        })
-        .collect()
+    let mean = |c: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| c.iter().map(f).sum::<f64>() / c.len() as f64;
+    points.chunks(group).map(|c| (mean(c, |p| p.0), mean(c, |p| p.1))).collect()
 }
 
-/// Noise level of a window: the spread of the points around the Theil–Sen
-/// line, as a standard deviation estimated from the median absolute
-/// deviation (so a few spikes do not inflate it).
+/// Noise of a window: the spread of the points around the Theil–Sen line, as
+/// a standard deviation estimated from the median absolute deviation (so a
+/// few spikes do not inflate it).
 fn robust_noise(xy: &[(f64, f64)], slope: f64, level: f64) -> f64 {
     let mut residuals: Vec<f64> = xy.iter().map(|&(x, y)| y - level - slope * x).collect();
     let center = median(&mut residuals).unwrap_or(0.0);
@@ -858,8 +725,8 @@ fn robust_noise(xy: &[(f64, f64)], slope: f64, level: f64) -> f64 {
     1.4826 * median(&mut spread).unwrap_or(0.0)
 }
 
-/// Slope of each of `SEGMENTS` equal time parts, with its standard error for
-/// a given noise level.
+/// Slope and level of each of [`SEGMENTS`] equal time parts, with their
+/// standard errors for a given noise level.
 fn segment_slopes(xy: &[(f64, f64)], noise: f64) -> [Option<Segment>; SEGMENTS] {
     let mut out = [None; SEGMENTS];
     let (Some(first), Some(last)) = (xy.first(), xy.last()) else {
@@ -871,17 +738,15 @@ fn segment_slopes(xy: &[(f64, f64)], noise: f64) -> [Option<Segment>; SEGMENTS] 
     }
     for (k, slot) in out.iter_mut().enumerate() {
         let lo = first.0 + len * k as f64;
-        let hi = lo + len;
         let begin = xy.partition_point(|p| p.0 < lo - 1e-9);
-        let end = xy.partition_point(|p| p.0 <= hi + 1e-9);
-        if let Some(part) = xy.get(begin..end) {
-            let mut values: Vec<f64> = part.iter().map(|p| p.1).collect();
-            if let (Some(slope), Some(level)) = (theil_sen_slope(part), median(&mut values)) {
-                let std_err = slope_std_err(part, noise);
-                // The standard error of a median of n Gaussian values.
-                let level_err = 1.2533 * noise / (part.len() as f64).sqrt();
-                *slot = Some(Segment { slope, std_err, level, level_err });
-            }
+        let end = xy.partition_point(|p| p.0 <= lo + len + 1e-9);
+        let part = &xy[begin..end];
+        let mut values: Vec<f64> = part.iter().map(|p| p.1).collect();
+        if let (Some(slope), Some(level)) = (theil_sen_slope(part), median(&mut values)) {
+            let std_err = slope_std_err(part, noise);
+            // The standard error of a median of n Gaussian values.
+            let level_err = 1.2533 * noise / (part.len() as f64).sqrt();
+            *slot = Some(Segment { slope, std_err, level, level_err });
         }
     }
     out
@@ -900,8 +765,8 @@ fn slope_std_err(part: &[(f64, f64)], noise: f64) -> f64 {
     }
 }
 
-/// Turns 1 s upper-bound samples into floor points that are kept only when
-/// a later baseline shows they were informative. See the module docs.
+/// Turns `heapUsed` samples into floor points, kept only when the next
+/// baseline shows they were informative. See the module docs.
 #[derive(Debug, Clone)]
 struct FloorSampler {
     bucket_ms: u64,
@@ -909,27 +774,17 @@ struct FloorSampler {
     open: Option<(u64, (u64, f64))>,
     /// Lowest samples of closed buckets, oldest first.
     pending: VecDeque<(u64, f64)>,
-    last_baseline_t: Option<u64>,
-    /// Recent baselines `(t, v)`, to estimate how much they scatter.
-    recent_baselines: VecDeque<(u64, f64)>,
-    /// [`TrendOptions::sustain_share`].
-    share: f64,
+    /// The last two baselines `(t, v)`, older first.
+    baselines: [Option<(u64, f64)>; 2],
 }
 
 impl FloorSampler {
-    fn new(bucket_ms: u64, share: f64) -> Self {
-        FloorSampler {
-            bucket_ms,
-            share,
-            open: None,
-            pending: VecDeque::new(),
-            last_baseline_t: None,
-            recent_baselines: VecDeque::with_capacity(BASELINE_HISTORY),
-        }
+    fn new(bucket_ms: u64) -> Self {
+        FloorSampler { bucket_ms, open: None, pending: VecDeque::new(), baselines: [None; 2] }
     }
 
     fn sample(&mut self, t: u64, v: f64) {
-        if self.last_baseline_t.is_some_and(|b| t <= b) {
+        if self.baselines[1].is_some_and(|(b, _)| t <= b) {
             return; // a baseline already covers this time
         }
         match &mut self.open {
@@ -955,18 +810,13 @@ impl FloorSampler {
     }
 
     /// A baseline `(t, v)` arrived: returns the pending floor points before
-    /// `t` that lie clearly below `v` (in time order) and forgets the others.
-    ///
-    /// Only when the cycle before this one rose as well, at a similar rate:
-    /// inside one cycle, floor points cannot tell a steady climb from a
-    /// single step just before this GC (lazy init while garbage piles up
-    /// shows the same floor), so the climb must first be seen from baseline
-    /// to baseline.
+    /// `t` that lie clearly below `v` (in time order) if the baselines climb
+    /// steadily, and forgets the others.
     fn settle(&mut self, t: u64, v: f64) -> Vec<(u64, f64)> {
         if self.open.is_some_and(|(_, low)| low.0 < t) {
             self.close_bucket();
         }
-        let bar = v - self.margin(v);
+        let bar = v - margin(v);
         let steady = self.steady_climb(t, v);
         let mut kept = Vec::new();
         while let Some(p) = self.pending.front().copied().filter(|p| p.0 < t) {
@@ -975,75 +825,35 @@ impl FloorSampler {
                 kept.push(p);
             }
         }
-        self.last_baseline_t = Some(self.last_baseline_t.map_or(t, |b| b.max(t)));
-        if self.recent_baselines.len() >= BASELINE_HISTORY {
-            self.recent_baselines.pop_front();
+        let later = self.baselines[1].is_none_or(|(b, _)| t >= b);
+        if later {
+            self.baselines = [self.baselines[1], Some((t, v))];
         }
-        self.recent_baselines.push_back((t, v));
         kept
     }
 
     /// The cycle ending with the baseline `(t, v)` and the one before it both
     /// rose by more than the margin, the earlier one at no less than
-    /// `share` of the later one's rate, and no floor point of this cycle lies
-    /// clearly below its opening baseline: that would show the live heap fell
-    /// meanwhile (the opening baseline caught a burst), which no leak does.
+    /// [`SUSTAIN_SHARE`] of the later one's rate; and no floor point of this
+    /// cycle lies clearly below its opening baseline, which would show the
+    /// live heap fell meanwhile (the opening baseline caught a burst): no
+    /// leak does that.
     fn steady_climb(&self, t: u64, v: f64) -> bool {
-        let b = &self.recent_baselines;
-        let Some(i) = b.len().checked_sub(2) else {
+        let [Some((t0, v0)), Some((t1, v1))] = self.baselines else {
             return false;
         };
-        let ((t0, v0), (t1, v1)) = (b[i], b[i + 1]);
         let rate = |dv: f64, from: u64, to: u64| dv / to.saturating_sub(from).max(1) as f64;
-        v1 - v0 >= self.margin(v1)
-            && v - v1 >= self.margin(v)
-            && rate(v1 - v0, t0, t1) >= self.share * rate(v - v1, t1, t)
-            && !self.fell_since_last_baseline()
+        let fell = self.pending.iter().any(|&(tp, vp)| tp > t1 && tp < t && vp < v1 - margin(v1));
+        v1 - v0 >= margin(v1)
+            && v - v1 >= margin(v)
+            && rate(v1 - v0, t0, t1) >= SUSTAIN_SHARE * rate(v - v1, t1, t)
+            && !fell
     }
+}
 
-    /// A floor sample since the latest baseline lies clearly below it: the
-    /// live heap fell after that baseline, which no leak does.
-    fn fell_since_last_baseline(&self) -> bool {
-        let Some(&(t1, v1)) = self.recent_baselines.back() else {
-            return false;
-        };
-        let bar = v1 - self.margin(v1);
-        let open = self.open.map(|(_, low)| low);
-        self.pending.iter().chain(open.iter()).any(|p| p.0 > t1 && p.1 < bar)
-    }
-
-    /// How far below a baseline of `level` a floor point must lie to count.
-    fn margin(&self, level: f64) -> f64 {
-        let least = (MIN_FLOOR_MARGIN_RATIO * level.abs()).max(MIB);
-        match self.baseline_noise() {
-            Some(noise) => (FLOOR_MARGIN_SIGMAS * noise).max(least),
-            None => (DEFAULT_FLOOR_MARGIN_RATIO * level.abs()).max(least),
-        }
-    }
-
-    /// Scatter of the baselines (a standard deviation) around their own
-    /// trend: each baseline is compared with the straight line through its
-    /// two neighbours, so a steady leak does not count as scatter (comparing
-    /// consecutive baselines would, and would then reject every floor point
-    /// exactly when they matter). `None` until four baselines exist.
-    fn baseline_noise(&self) -> Option<f64> {
-        let b = &self.recent_baselines;
-        let mut deviations: Vec<f64> = (1..b.len().saturating_sub(1))
-            .filter_map(|i| {
-                let ((t0, v0), (t1, v1), (t2, v2)) = (b[i - 1], b[i], b[i + 1]);
-                let span = t2.checked_sub(t0).filter(|&s| s > 0)? as f64;
-                let w = t1.saturating_sub(t0) as f64 / span;
-                let expected = v0 + (v2 - v0) * w;
-                // The deviation's standard deviation is σ·√(1 + w² + (1-w)²).
-                Some((v1 - expected).abs() / (1.0 + w * w + (1.0 - w) * (1.0 - w)).sqrt())
-            })
-            .collect();
-        if deviations.len() < 2 {
-            return None;
-        }
-        // The median of |N(0, σ²)| is 0.674σ.
-        median(&mut deviations).map(|m| m / 0.674)
-    }
+/// How far below a baseline of `level` a floor point must lie to count.
+fn margin(level: f64) -> f64 {
+    (FLOOR_MARGIN_RATIO * level.abs()).max(MIB)
 }
 
 #[cfg(test)]
@@ -1250,9 +1060,6 @@ mod tests {
         ours: Option<f64>,
         memwatch: Option<f64>,
         naive: Option<f64>,
-        /// Seconds spent `leaking` in total.
-        leaking_secs: u64,
-        last_state: Option<TrendState>,
     }
 
     /// memwatch's rule: a leak after 5 consecutive full GCs each ending
@@ -1338,9 +1145,7 @@ mod tests {
                 check_finite(&v);
                 if v.state == TrendState::Leaking {
                     out.ours.get_or_insert(t);
-                    out.leaking_secs += every;
                 }
-                out.last_state = Some(v.state);
             }
         }
         out
@@ -1479,28 +1284,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn baselines_the_heap_falls_back_below_are_not_a_climb() {
-        // Eight full GCs 4 s apart, each leaving 4 MB more: on their own,
-        // a leak. Between them, `heapUsed` either stays above the latest
-        // baseline (garbage on top of a growing heap) or drops well below
-        // it (each GC caught a bigger burst of load, which then ended).
-        let last_state = |floor_above: bool| {
-            let mut trend = Trend::new(default_opts());
-            for i in 0..8u64 {
-                let (t, baseline) = (i * 4_000, (100.0 + 4.0 * i as f64) * MB);
-                trend.push(t, baseline);
-                for s in 1..4u64 {
-                    let used = if floor_above { baseline + (3 + s) as f64 * MB } else { 95.0 * MB };
-                    trend.push_floor_sample(t + s * 1000, used);
-                }
-            }
-            trend.verdict(31_500).state
-        };
-        assert_eq!(last_state(true), TrendState::Leaking);
-        assert_ne!(last_state(false), TrendState::Leaking);
-    }
-
     fn leak(start: f64, rate_mb_s: f64) -> Part {
         Part::Leak { start, rate: rate_mb_s * MB, stop: f64::INFINITY }
     }
@@ -1531,6 +1314,14 @@ mod tests {
             let sim = Sim::heap(100.0, 15.0, period).with(leak(90.0, 0.5));
             assert_leak_found("heap climb, sparse full GCs", &sim, 90.0, 30.0, 0..5);
         }
+    }
+
+    #[test]
+    fn linear_climb_under_baselines_as_noisy_as_each_cycles_rise_is_leaking_within_80s() {
+        // Baselines scattered by 1.5 MB (σ) and rising 1.5 MB per 3 s cycle: no single cycle
+        // stands out, and it takes a 40 s window to see the climb (37-69 s measured).
+        let sim = Sim::heap(100.0, 10.0, 3.0).noise(1.5).with(leak(90.0, 0.5));
+        assert_leak_found("heap climb, noisy baselines", &sim, 90.0, 80.0, 0..5);
     }
 
     #[test]
@@ -1656,122 +1447,6 @@ mod tests {
         assert!(naive > 0 && memwatch > 0, "naive {naive}, memwatch {memwatch}");
     }
 
-    /// One row of the comparison: `Some(leak start)` for a leaky series,
-    /// `None` for a healthy one.
-    struct Case {
-        name: &'static str,
-        sim: Sim,
-        leak_start: Option<f64>,
-    }
-
-    fn comparison_cases() -> Vec<Case> {
-        let heap_leak = |base: f64, amp: f64, period: f64, noise: f64| {
-            Sim::heap(base, amp, period).noise(noise).with(leak(60.0, 0.5))
-        };
-        vec![
-            Case {
-                name: "rss 100 MB, +0.5 MB/s",
-                sim: Sim::direct(100.0, 0.3).with(leak(60.0, 0.5)),
-                leak_start: Some(60.0),
-            },
-            Case {
-                name: "external 20 MB, +0.5 MB/s, noisy",
-                sim: Sim::direct(20.0, 1.0).with(leak(60.0, 0.5)),
-                leak_start: Some(60.0),
-            },
-            Case {
-                name: "heap 100 MB, GC/2 s, +0.5 MB/s",
-                sim: heap_leak(100.0, 8.0, 2.0, 0.3),
-                leak_start: Some(60.0),
-            },
-            Case {
-                name: "heap 500 MB, GC/4 s, +0.5 MB/s",
-                sim: heap_leak(500.0, 15.0, 4.0, 0.3),
-                leak_start: Some(60.0),
-            },
-            Case {
-                name: "heap 100 MB, GC/3 s, noisy baselines, +0.5 MB/s",
-                sim: heap_leak(100.0, 10.0, 3.0, 1.5),
-                leak_start: Some(60.0),
-            },
-            Case {
-                name: "heap 100 MB, GC/12 s, +0.5 MB/s",
-                sim: heap_leak(100.0, 40.0, 12.0, 0.3),
-                leak_start: Some(60.0),
-            },
-            Case {
-                name: "heap 300 MB, 150 MB sawtooth, +0.1 MB/s",
-                sim: Sim::heap(300.0, 150.0, 20.0).noise(2.0).with(leak(60.0, 0.1)),
-                leak_start: Some(60.0),
-            },
-            Case { name: "heap small sawtooth (healthy)", sim: Sim::heap(30.0, 6.0, 4.0), leak_start: None },
-            Case {
-                name: "heap huge sawtooth (healthy)",
-                sim: Sim::heap(200.0, 250.0, 40.0).noise(1.0),
-                leak_start: None,
-            },
-            Case {
-                name: "heap noisy baselines, GC/3 s (healthy)",
-                sim: Sim::heap(100.0, 10.0, 3.0).noise(1.5),
-                leak_start: None,
-            },
-            Case {
-                name: "heap warm-up +150 MB in 9 s",
-                sim: Sim::heap(20.0, 10.0, 3.0).with(Part::Ramp { start: 0.0, secs: 9.0, total: 150.0 * MB }),
-                leak_start: None,
-            },
-            Case {
-                name: "heap cache fills 80 MB",
-                sim: Sim::heap(60.0, 20.0, 8.0).with(Part::Fill { start: 120.0, tau: 2.5, total: 80.0 * MB }),
-                leak_start: None,
-            },
-            Case {
-                name: "rss single step +50 MB",
-                sim: Sim::direct(100.0, 0.5).with(Part::Ramp { start: 100.0, secs: 0.0, total: 50.0 * MB }),
-                leak_start: None,
-            },
-            Case { name: "rss bursty load", sim: bursty(Sim::direct(120.0, 0.5), 7, 600.0), leak_start: None },
-        ]
-    }
-
-    /// "12 s" (median time after the leak starts, or the first false alarm
-    /// of a healthy series) and how many of the seeds fired at all.
-    fn summarize(times: &mut [f64], seeds: usize) -> String {
-        if times.is_empty() {
-            return format!("never (0/{seeds})");
-        }
-        times.sort_by(f64::total_cmp);
-        format!("{:.0} s ({}/{seeds})", times[times.len() / 2], times.len())
-    }
-
-    #[test]
-    fn time_to_verdict_against_memwatch_and_naive_slope() {
-        const SEEDS: u64 = 5;
-        const SECS: u64 = 600;
-        println!("| case | leakwatch | memwatch rule | naive slope |");
-        println!("|---|---|---|---|");
-        for case in comparison_cases() {
-            let (mut ours, mut mw, mut naive) = (Vec::new(), Vec::new(), Vec::new());
-            for seed in 0..SEEDS {
-                let o = run(&case.sim, seed, SECS);
-                let since = case.leak_start.unwrap_or(0.0);
-                ours.extend(o.ours.map(|t| t - since));
-                mw.extend(o.memwatch.map(|t| t - since));
-                naive.extend(o.naive.map(|t| t - since));
-            }
-            let n = SEEDS as usize;
-            match case.leak_start {
-                Some(_) => {
-                    assert_eq!(ours.len(), n, "{}: missed", case.name);
-                    assert!(ours.iter().all(|&t| t >= 0.0), "{}: early alarm", case.name);
-                }
-                None => assert!(ours.is_empty(), "{}: false alarm", case.name),
-            }
-            let memwatch = if case.sim.kind == Kind::Heap { summarize(&mut mw, n) } else { "n/a (no GCs)".into() };
-            println!("| {} | {} | {} | {} |", case.name, summarize(&mut ours, n), memwatch, summarize(&mut naive, n));
-        }
-    }
-
     /// What [`Cycles::null_bound`] promises: pure noise (independent
     /// Gaussian or heavy-tailed, at uneven GC times) rarely passes the cycle
     /// test. Measured chances are printed; each must stay under the bound.
@@ -1795,10 +1470,10 @@ mod tests {
                             } else {
                                 rng.normal()
                             };
-                            Point { t, v: noise, weight: 1, exact: true, fell_after: false }
+                            Point { t, v: noise, weight: 1, exact: true }
                         })
                         .collect();
-                    passed += Cycles::new(&points, 0).sustained(0.5) as u32;
+                    passed += Cycles::new(&points, 0).sustained() as u32;
                 }
                 let chance = passed as f64 / TRIALS as f64;
                 let bound = Cycles { exact: vec![(0.0, 0.0); cycles + 1], ..Default::default() }.null_bound();
@@ -1848,6 +1523,21 @@ mod tests {
             "38.0:37.2 39.0:35.1 40.0:35.2 41.0:44.0 42.0:43.8 43.0:38.2 44.0:36.0 45.0:44.7 46.0:45.0 ",
             "47.0:44.6 48.1:44.1 49.1:46.4 50.1:42.6 51.1:42.5 52.1:51.0 53.1:51.0 54.1:49.7 55.1:45.3 ",
             "56.1:54.1 57.1:51.9 58.1:52.0 59.1:51.8 60.1:51.7",
+        ),
+    };
+
+    /// The same server on a loaded machine: full GCs 6-12 s apart.
+    const MAP_LEAK_SERVER_LOADED: Trace = Trace {
+        baselines: "2.8:6.6 11.4:12.2 20.6:17.0 32.7:23.7 38.5:26.1 44.6:29.0 50.6:32.2 56.6:35.3",
+        heap_used: concat!(
+            "1.0:7.6 2.0:10.7 3.0:9.1 4.0:11.6 5.0:13.8 6.0:13.5 7.0:18.2 8.1:17.6 9.0:27.6 10.0:27.9 ",
+            "11.0:28.2 12.0:20.6 13.0:18.9 14.0:19.1 15.0:19.3 16.0:29.2 17.0:24.1 18.0:33.2 ",
+            "19.0:33.5 20.0:32.8 21.0:23.5 22.0:21.8 23.1:21.6 24.0:21.6 25.0:31.2 26.0:31.6 ",
+            "27.0:31.8 28.0:32.2 29.0:32.6 30.0:32.3 31.1:41.7 32.0:41.6 33.0:42.0 34.0:29.9 ",
+            "35.0:28.2 36.0:29.8 37.0:39.4 38.0:39.9 39.0:40.5 40.0:32.8 41.0:31.0 42.0:31.6 ",
+            "43.0:41.6 44.0:41.2 45.0:41.5 46.0:35.3 47.0:33.4 48.0:33.6 49.0:43.7 50.0:43.7 ",
+            "51.0:44.3 52.0:37.9 53.0:36.2 54.0:46.2 55.0:46.6 56.0:47.0 57.0:47.4 58.0:41.5 ",
+            "59.0:39.9 60.0:40.6 60.2:50.1",
         ),
     };
 
@@ -1962,6 +1652,10 @@ mod tests {
             let at = replay(&trace);
             assert!(at.is_some_and(|t| t <= 32.0), "{name}: {at:?}");
         }
+        // Cycles of 6-12 s: the three latest span the sustain time by 32.7 s, but three cycles
+        // are never significant; four are, at the fifth full GC (38.5 s).
+        let at = replay(&MAP_LEAK_SERVER_LOADED);
+        assert!(at.is_some_and(|t| (38.5..=40.0).contains(&t)), "loaded: {at:?}");
         // No full GC between 11.8 s and 48.6 s: nothing can be known before the second one,
         // which, with the floor samples it confirms, is enough.
         assert!(replay(&MAP_LEAK_SCRIPT).is_some_and(|t| (48.6..=50.0).contains(&t)), "{:?}", replay(&MAP_LEAK_SCRIPT));
@@ -1986,7 +1680,6 @@ mod tests {
         let mut trend = Trend::new(TrendOptions::default());
         let v = trend.verdict(0);
         assert_eq!(v.state, TrendState::WarmingUp);
-        assert_eq!(v.samples, 0);
         check_finite(&v);
         trend.push(1_000, 5.0);
         let v = trend.verdict(1_000_000);
@@ -2058,7 +1751,7 @@ mod tests {
         for i in 0..100_000u64 {
             trend.push(i * 10, (i % 97) as f64);
             trend.push_floor_sample(i * 10 + 5, (i % 89) as f64);
-            assert!(trend.len() <= trend.options().max_points);
+            assert!(trend.len() <= MAX_POINTS);
         }
         assert!(trend.floor.pending.len() <= MAX_PENDING_FLOOR);
         check_finite(&trend.verdict(1_000_000));
@@ -2075,15 +1768,15 @@ mod tests {
 
     #[test]
     fn compaction_keeps_recent_points_and_the_trend() {
-        let opts = TrendOptions { max_points: 64, window_ms: 600_000, ..TrendOptions::default() };
+        let opts = TrendOptions { window_ms: 3_600_000, ..TrendOptions::default() };
         let mut trend = Trend::new(opts);
-        for i in 0..500u64 {
+        for i in 0..2000u64 {
             trend.push(i * 1000, 1000.0 * i as f64);
         }
-        assert!(trend.len() <= 64);
+        assert!(trend.len() <= MAX_POINTS);
         let last: Vec<u64> = trend.points.iter().rev().take(10).map(|p| p.t).collect();
-        assert_eq!(last, (490..500u64).rev().map(|i| i * 1000).collect::<Vec<_>>());
-        let v = trend.verdict(499_000);
+        assert_eq!(last, (1990..2000u64).rev().map(|i| i * 1000).collect::<Vec<_>>());
+        let v = trend.verdict(1_999_000);
         assert!((v.slope_bytes_per_min - 60_000.0).abs() < 1.0, "{v:?}");
     }
 
@@ -2091,7 +1784,7 @@ mod tests {
     fn floor_points_are_settled_by_the_next_baseline() {
         // Baselines climbing 10 MB per 10 s cycle.
         let climbing = || {
-            let mut floor = FloorSampler::new(5_000, 0.5);
+            let mut floor = FloorSampler::new(5_000);
             for (i, b) in [100.0, 110.0, 120.0, 130.0].into_iter().enumerate() {
                 assert!(floor.settle(i as u64 * 10_000, b * MB).is_empty());
             }
@@ -2135,18 +1828,13 @@ mod tests {
             min_growth_ratio: -1.0,
             confidence: 2.0,
             sustain_ms: 0,
-            sustain_share: f64::INFINITY,
-            min_points: 0,
-            max_points: 0,
-            max_fit_points: 0,
-            floor_bucket_ms: 0,
             warmup_ms: 0,
         };
         let mut trend = Trend::new(opts);
         let o = trend.options().clone();
-        assert!(o.window_ms >= 1 && o.sustain_ms >= 1 && o.min_points >= 3);
+        assert!(o.window_ms >= 1 && o.sustain_ms >= 1);
         assert!(o.confidence > 0.5 && o.confidence < 1.0);
-        assert!(o.max_points >= o.min_points && o.max_fit_points >= o.min_points);
+        assert!(o.min_growth_bytes >= 0.0 && o.min_growth_ratio >= 0.0);
         for i in 0..100u64 {
             trend.push(i, i as f64);
             check_finite(&trend.verdict(i));

@@ -236,14 +236,18 @@ mod tests {
     #[test]
     fn a_buffer_leak_is_not_blamed_on_the_heap() {
         let mut t = Trends::new(&fast());
-        let mut codes = Vec::new();
+        let mut warnings = Vec::new();
         for i in 0..40u64 {
             let now = i * 500;
             t.on_baseline(now, 50e6);
             t.on_sample(now, 60e6, 1e6 + i as f64 * 0.5e6);
-            codes.extend(t.evaluate(now, None, Some("A listener leak is live too.")).into_iter().map(|w| w.code));
+            warnings.extend(t.evaluate(now, None, Some("A listener leak is live at the same time: …")));
         }
+        let codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
         assert_eq!(codes, vec!["LEAKWATCH_EXTERNAL_GROWTH"]);
+        // A listener leak live at the same time is named in the warning.
+        let message = &warnings[0].message;
+        assert!(message.ends_with("). A listener leak is live at the same time: …"), "{message}");
     }
 
     #[test]
