@@ -2,18 +2,21 @@
 // Runs each workload under leakwatch with DEFAULT thresholds (`node -r leakwatch/register`,
 // one log line a second) and prints how long each detector took to call a leak:
 //
-//   leakwatch      the first LEAKWATCH_*_GROWTH warning of the series that leaks (heap or
-//                  external), then every growth warning raised, with its time
+//   leakwatch      the first LEAKWATCH_*_GROWTH warning on the series that leaks (heap or
+//                  external), and the first leak warning of any series (heap, external, RSS,
+//                  handles, fds): when the process was first reported leaking
 //   memwatch rule  5 consecutive full GCs each leaving more heap than the one before
 //                  (computed from the same log's `baseline` field)
 //   naive slope    least-squares slope of heapUsed over the last 60 s above 0.25 MB/s
 //                  (at least 20 samples; computed from the same log's `heapUsed` field)
 //
-// Times count from the start of the load (servers) or of the process (scripts). For a
-// healthy workload any verdict is a false alarm.
+// Times count from the start of the load (servers) or of the process (scripts): the leaks
+// start with them. For a healthy workload any verdict is a false alarm, and so is any other
+// growth warning (handles, fds).
 //
 //   node examples/workloads/time-to-verdict.js [file-prefix ...]
-//   SECONDS per run (60), REPEAT runs per case (1): times are then median (min–max)
+//   env: SECONDS per run (60), REPEAT runs per case (1): times are then median (min–max);
+//        KEEP_LOGS=1 keeps the logs (the directory is printed)
 
 const { fork } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,17 +34,17 @@ const bursts = (t) => (t % 12 < 3 ? 1000 : 30);
 
 const CASES = [
   { name: 'Map leak, server (~0.5 MB/s)', file: 'map-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
-  { name: 'Map leak, script (~2 MB/s)', file: 'map-leak.js', leak: 'LEAKWATCH_HEAP_GROWTH', env: { LEAK_MB_S: '2' } },
-  { name: 'Buffer leak, server (~1.6 MB/s external)', file: 'buffer-leak-server.js', leak: 'LEAKWATCH_EXTERNAL_GROWTH', load: { rate: 100 } },
+  { name: 'Buffer leak, server (~0.5 MB/s external)', file: 'buffer-leak-server.js', leak: 'LEAKWATCH_EXTERNAL_GROWTH', load: { rate: 125 } },
   { name: 'kept by timers, server (~0.5 MB/s)', file: 'timer-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
   { name: 'kept by a never-settling promise, server (~0.5 MB/s)', file: 'promise-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
+  { name: 'Map leak, script (~2 MB/s)', file: 'map-leak.js', leak: 'LEAKWATCH_HEAP_GROWTH', env: { LEAK_MB_S: '2' } },
   { name: 'lru-cache with max, server (healthy)', file: 'lru-cache-server.js', load: { rate: 500 } },
   { name: 'pure sawtooth, script (healthy)', file: 'sawtooth.js' },
   { name: 'warm-up then flat, script (healthy)', file: 'warmup-then-flat.js' },
   { name: 'bursty load, server (healthy)', file: 'bursty-server.js', load: { rate: bursts, maxInFlight: 512 } },
 ];
 
-/** Runs one case; resolves to the log's lines and the time the leak (or the load) started. */
+/** Runs one case; resolves to the log's lines, when the load started and requests served. */
 function runCase(c, logPath) {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, c.file), [], {
@@ -51,13 +54,14 @@ function runCase(c, logPath) {
     });
     child.stderr.resume(); // leakwatch's warnings are in the log too
     let startedAt = Date.now();
+    let served = null;
     child.on('message', async ({ port }) => {
       startedAt = Date.now();
-      await drive(port, { seconds: SECONDS, ...c.load });
+      served = (await drive(port, { seconds: SECONDS, ...c.load })).done;
       child.send('stop');
     });
     child.on('error', reject);
-    child.on('exit', () => resolve({ lines: readLog(logPath), startedAt }));
+    child.on('exit', () => resolve({ lines: readLog(logPath), startedAt, served }));
   });
 }
 
@@ -65,7 +69,7 @@ function readLog(file) {
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
-    .filter(Boolean)
+    .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l))
     .filter((l) => l.lw === 1);
 }
@@ -118,29 +122,54 @@ function slope(points) {
 
 /** One run of one case: seconds to each detector's verdict (null: none) and the codes raised. */
 async function measure(c, logPath) {
-  const { lines, startedAt } = await runCase(c, logPath);
+  const { lines, startedAt, served } = await runCase(c, logPath);
   const memory = lines.filter((l) => l.event === 'memory');
   const since = (ms) => (ms == null ? null : (ms - startedAt) / 1000);
   const warnings = growthWarnings(lines);
-  const expected = warnings.find((w) => w.code === c.leak);
   return {
-    leakwatch: c.leak ? since(expected?.time) : since(warnings[0]?.time),
+    own: since(warnings.find((w) => w.code === c.leak)?.time),
+    anyWarning: since(warnings[0]?.time),
     memwatch: since(memwatchTime(memory)),
     naive: since(naiveTime(memory)),
     raised: warnings.map((w) => [w.code.replace(/^LEAKWATCH_|_GROWTH$/g, '').toLowerCase(), since(w.time)]),
     fullGcs: new Set(memory.map((l) => l.baselineTime).filter(Boolean)).size,
+    perSecond: served == null ? null : served / SECONDS,
   };
 }
 
 /** "24 s" or "24 s (21–28 s)"; misses are counted ("never", "2/3 runs"). */
-function summary(times) {
+function summary(times, unit = ' s') {
   const hits = times.filter((t) => t != null).sort((a, b) => a - b);
   if (hits.length === 0) return times.length > 1 ? `never (0/${times.length})` : 'never';
   const median = hits[Math.floor((hits.length - 1) / 2)]; // the lower one of an even count
-  let text = `${median.toFixed(0)} s`;
-  if (hits.length > 1) text += ` (${hits[0].toFixed(0)}–${hits.at(-1).toFixed(0)} s)`;
+  let text = `${median.toFixed(0)}${unit}`;
+  if (hits.length > 1) text += ` (${hits[0].toFixed(0)}–${hits.at(-1).toFixed(0)}${unit})`;
   if (hits.length < times.length) text += `, ${hits.length}/${times.length} runs`;
   return text;
+}
+
+/** For a healthy case: "none (0/5 runs)" or the false alarms, counted. */
+function alarms(times) {
+  const n = times.filter((t) => t != null).length;
+  return n === 0 ? `none (0/${times.length})` : `FALSE ALARM in ${n}/${times.length}: ${summary(times)}`;
+}
+
+function row(c, runs) {
+  const pick = (key) => runs.map((r) => r[key]);
+  const raised = new Map();
+  for (const r of runs) for (const [code, t] of r.raised) raised.set(code, [...(raised.get(code) || []), t]);
+  const every = [...raised].map(([code, ts]) => `${code} ${summary([...ts, ...Array(runs.length - ts.length).fill(null)])}`);
+  const judge = c.leak ? summary : alarms;
+  return {
+    name: c.name,
+    own: c.leak ? summary(pick('own')) : alarms(pick('anyWarning')),
+    anyWarning: c.leak ? summary(pick('anyWarning')) : '',
+    every: every.join('; ') || '—',
+    memwatch: judge(pick('memwatch')),
+    naive: judge(pick('naive')),
+    fullGcs: summary(pick('fullGcs'), ''),
+    load: runs[0].perSecond == null ? 'script' : `${summary(pick('perSecond'), '')} req/s`,
+  };
 }
 
 async function main() {
@@ -152,28 +181,18 @@ async function main() {
     const runs = [];
     for (let i = 0; i < REPEAT; i++) {
       const run = await measure(c, path.join(dir, `${path.basename(c.file, '.js')}-${i}.log`));
-      console.error(`${c.name}: leakwatch ${run.leakwatch ?? 'never'}, memwatch ${run.memwatch ?? 'never'}, naive ${run.naive ?? 'never'}; ${JSON.stringify(run.raised)}`);
+      console.error(`${c.name}: leakwatch ${run.own ?? run.anyWarning ?? 'never'}, memwatch ${run.memwatch ?? 'never'}, naive ${run.naive ?? 'never'}; ${JSON.stringify(run.raised)}`);
       runs.push(run);
     }
-    const raised = new Map();
-    for (const r of runs) for (const [code, t] of r.raised) raised.set(code, [...(raised.get(code) || []), t]);
-    const also = [...raised].map(([code, ts]) => `${code} ${summary([...ts, ...Array(runs.length - ts.length).fill(null)])}`).join('; ');
-    const ours = summary(runs.map((r) => r.leakwatch));
-    rows.push({
-      name: c.name,
-      leakwatch: c.leak ? ours : runs.some((r) => r.leakwatch != null) ? `FALSE ALARM: ${ours}` : summary(runs.map(() => null)),
-      also: also || '—',
-      memwatch: summary(runs.map((r) => r.memwatch)),
-      naive: summary(runs.map((r) => r.naive)),
-      fullGcs: summary(runs.map((r) => r.fullGcs)).replace(/ s/g, ''),
-    });
+    rows.push(row(c, runs));
   }
   const runsText = REPEAT > 1 ? `${REPEAT} runs per case, median (min–max); ` : '';
   console.log(`\n${runsText}${SECONDS} s per run; times from the start of the load (servers) or of the process (scripts).\n`);
-  console.log('| workload | leakwatch (default settings) | every growth warning | memwatch rule | naive slope | full GCs |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.name} | ${r.leakwatch} | ${r.also} | ${r.memwatch} | ${r.naive} | ${r.fullGcs} |`);
-  fs.rmSync(dir, { recursive: true, force: true });
+  console.log('| workload | leakwatch: the leaking series | leakwatch: first leak warning | every growth warning | memwatch rule | naive slope | full GCs | load |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.name} | ${r.own} | ${r.anyWarning} | ${r.every} | ${r.memwatch} | ${r.naive} | ${r.fullGcs} | ${r.load} |`);
+  if (process.env.KEEP_LOGS) console.error(`logs kept in ${dir}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((err) => {
