@@ -6,9 +6,6 @@
 const { normalizeOptions } = require('./options');
 const { warn } = require('./warnings');
 
-// Variables of the public contract that this version does not act on yet.
-const NOT_YET = ['LEAKWATCH_SNAPSHOT_DIR'];
-
 const VARIABLES = {
   LEAKWATCH_LOG: 'log',
   LEAKWATCH_INTERVAL: 'interval',
@@ -32,12 +29,22 @@ function optionsFromEnv(env = process.env) {
   if (listeners !== undefined) options.listeners = listeners;
   const metrics = metricsFromEnv(env.LEAKWATCH_METRICS_PORT);
   if (metrics) options.metrics = metrics;
-  for (const variable of NOT_YET) {
-    if (env[variable]) {
-      warn('LEAKWATCH_BAD_CONFIG', `${variable} is not supported by this version of leakwatch; ignored`, { variable });
-    }
-  }
+  const snapshot = snapshotFromEnv(env.LEAKWATCH_SNAPSHOT_DIR);
+  if (snapshot) options.snapshot = snapshot;
   return options;
+}
+
+/** LEAKWATCH_SNAPSHOT_DIR: heap snapshots on a confirmed heap leak go there (one per process). */
+function snapshotFromEnv(raw) {
+  if (raw === undefined || raw.trim() === '') return null;
+  try {
+    normalizeOptions({ snapshot: { dir: raw } });
+    return { dir: raw };
+  } catch (err) {
+    const reason = err.message.replace('leakwatch: option "snapshot.dir"', 'LEAKWATCH_SNAPSHOT_DIR');
+    warn('LEAKWATCH_BAD_CONFIG', `${reason}; no heap snapshots`, { variable: 'LEAKWATCH_SNAPSHOT_DIR', value: raw });
+    return null;
+  }
 }
 
 /**

@@ -166,6 +166,7 @@ function createLeakwatch() {
       if (event.type === 'memory' && session) deliverLine(session.sink, event.line, true);
       else if (event.type === 'warning') {
         const { code, message, details } = event.line;
+        if (event.eventName === 'leak') safeCall(() => snapshotOnLeak(code, details)); // adds details.snapshot
         // A file or stream log has it already (the background thread wrote it); a function or
         // logger gets it here. Then the app hears of it.
         if (session && session.sink) safeCall(() => session.sink.warning(event.line));
@@ -176,6 +177,25 @@ function createLeakwatch() {
       // Telemetry must never throw into the app's event loop.
     }
   }
+
+  // ---- Heap snapshot on a confirmed heap leak (opt-in: the `snapshot` option; js/snapshot.js) ----
+  /**
+   * Writes the snapshot a heap leak warning calls for (blocking: ~1 s per 100 MB of heap). The
+   * path goes into the warning's details (`details.snapshot`) and, as a line of its own, into
+   * the log, which has the warning already; a snapshot not taken says why in the log.
+   */
+  function snapshotOnLeak(code, details) {
+    if (code !== 'LEAKWATCH_HEAP_GROWTH' || !session || !session.options.snapshot || !details) return;
+    const result = require('./snapshot').takeSnapshot(session.options.snapshot, { threadId });
+    if (result.path) details.snapshot = result.path;
+    const [snapCode, text, more] = result.path
+      ? ['LEAKWATCH_HEAP_SNAPSHOT', `Heap snapshot written to ${result.path}`, { path: result.path }]
+      : ['LEAKWATCH_HEAP_SNAPSHOT_SKIPPED', `No heap snapshot: ${result.skipped}`, { reason: result.skipped }];
+    const id = session.id;
+    safeCall(() => binding.logWarning(id, snapCode, text, JSON.stringify(more)));
+    if (session.sink) safeCall(() => session.sink.warning(warningLine(snapCode, text, more)));
+  }
+  // ---- end of heap snapshot ----
 
   /**
    * Where lines go when the log is in JS: a function gets every line object (memory and

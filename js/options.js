@@ -8,9 +8,11 @@ const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 24 * 3_600_000;
 const DEFAULT_INTERVAL_MS = 60_000;
 const GC_SOURCES = ['auto', 'v8', 'perf_hooks'];
-const KNOWN = ['interval', 'log', 'gcSource', 'heap', 'listeners', 'metrics'];
+const KNOWN = ['interval', 'log', 'gcSource', 'heap', 'listeners', 'metrics', 'snapshot'];
 const HEAP_KNOWN = ['window', 'warmup', 'sustain', 'minGrowth', 'minGrowthRatio', 'confidence'];
 const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+const SNAPSHOT_KNOWN = ['dir', 'max', 'minIntervalMs'];
+const SNAPSHOT_DEFAULTS = { max: 1, minIntervalMs: 10 * 60_000 };
 
 function fail(Kind, option, accepted, value) {
   const shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
@@ -113,6 +115,25 @@ function metrics(value) {
   return { port: value.port, host: value.host ?? '127.0.0.1' };
 }
 
+/**
+ * Heap snapshots on a confirmed heap leak: `{dir, max, minIntervalMs}` or null (the default:
+ * none). A snapshot stops the process for about a second per 100 MB of heap, so they are
+ * opt-in, one per process unless `max` says otherwise, and `minIntervalMs` apart.
+ */
+function snapshot(value) {
+  if (value === undefined || value === false || value === null) return null;
+  const accepted = 'an object {dir, max?, minIntervalMs?}';
+  if (typeof value !== 'object') throw fail(TypeError, 'snapshot', accepted, value);
+  for (const key of Object.keys(value)) {
+    if (!SNAPSHOT_KNOWN.includes(key)) throw new TypeError(`leakwatch: unknown option "snapshot.${key}"; accepted are ${SNAPSHOT_KNOWN.join(', ')}`);
+  }
+  if (typeof value.dir !== 'string' || value.dir.trim() === '') throw fail(TypeError, 'snapshot.dir', 'a directory path', value.dir);
+  const max = value.max ?? SNAPSHOT_DEFAULTS.max;
+  if (!Number.isInteger(max) || max < 1 || max > 1000) throw fail(RangeError, 'snapshot.max', 'an integer from 1 to 1000', value.max);
+  const minIntervalMs = value.minIntervalMs === undefined ? SNAPSHOT_DEFAULTS.minIntervalMs : duration('snapshot.minIntervalMs', value.minIntervalMs, 0, 7 * 24 * 3_600_000);
+  return { dir: require('node:path').resolve(value.dir), max, minIntervalMs };
+}
+
 function normalizeOptions(options = {}) {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`leakwatch: options must be an object with any of ${KNOWN.join(', ')}; got ${options}`);
@@ -129,6 +150,7 @@ function normalizeOptions(options = {}) {
     trend: heap(options.heap),
     listeners: listeners(options.listeners),
     metrics: metrics(options.metrics),
+    snapshot: snapshot(options.snapshot),
   };
 }
 

@@ -14,7 +14,8 @@ pub struct LeakWarning {
 }
 
 /// While a series stays `leaking`, warn again at most this often, and only if it rose by at
-/// least the leak threshold again since the previous warning.
+/// least the leak threshold again since the previous warning. A series that leaves `leaking`
+/// and comes back within this time (a verdict flickering at the edge) is not warned again.
 const REWARN_MS: u64 = 5 * 60_000;
 
 struct Series {
@@ -40,8 +41,10 @@ impl Series {
     /// Re-judges the series; true when this verdict deserves a warning.
     fn judge(&mut self, now_ms: u64) -> bool {
         let verdict = self.trend.verdict(now_ms);
+        let recently_warned = self.warned.is_some_and(|(at, _)| now_ms.saturating_sub(at) < REWARN_MS);
         let entered = verdict.state == TrendState::Leaking
-            && self.verdict.as_ref().is_none_or(|v| v.state != TrendState::Leaking);
+            && self.verdict.as_ref().is_none_or(|v| v.state != TrendState::Leaking)
+            && !recently_warned;
         let again = verdict.state == TrendState::Leaking
             && match (self.warned, self.latest) {
                 (Some((at, level)), Some(now_level)) => {
@@ -233,14 +236,37 @@ mod tests {
     #[test]
     fn a_buffer_leak_is_not_blamed_on_the_heap() {
         let mut t = Trends::new(&fast());
-        let mut codes = Vec::new();
+        let mut warnings = Vec::new();
         for i in 0..40u64 {
             let now = i * 500;
             t.on_baseline(now, 50e6);
             t.on_sample(now, 60e6, 1e6 + i as f64 * 0.5e6);
-            codes.extend(t.evaluate(now, None, Some("A listener leak is live too.")).into_iter().map(|w| w.code));
+            warnings.extend(t.evaluate(now, None, Some("A listener leak is live at the same time: …")));
         }
+        let codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
         assert_eq!(codes, vec!["LEAKWATCH_EXTERNAL_GROWTH"]);
+        // A listener leak live at the same time is named in the warning.
+        let message = &warnings[0].message;
+        assert!(message.ends_with("). A listener leak is live at the same time: …"), "{message}");
+    }
+
+    #[test]
+    fn a_verdict_flickering_in_and_out_of_leaking_warns_once() {
+        let mut t = Trends::new(&fast());
+        let (mut level, mut warnings, mut left_leaking) = (50e6, 0, false);
+        for i in 0..240u64 {
+            let now = i * 500;
+            // Climbing 1 MB/s, but flat for 8 s of every 20 s: the verdict drops out of
+            // `leaking` during the pauses and comes back after them.
+            if (i % 40) < 24 {
+                level += 0.5e6;
+            }
+            t.on_rss(now, level);
+            warnings += t.evaluate(now, None, None).len();
+            left_leaking |= warnings > 0 && t.leaking().is_empty();
+        }
+        assert!(left_leaking, "the verdict never flickered: the test shows nothing");
+        assert_eq!(warnings, 1);
     }
 
     #[test]

@@ -1,0 +1,201 @@
+'use strict';
+// Runs each workload under leakwatch with DEFAULT thresholds (`node -r leakwatch/register`,
+// one log line a second) and prints how long each detector took to call a leak:
+//
+//   leakwatch      the first LEAKWATCH_*_GROWTH warning on the series that leaks (heap or
+//                  external), and the first leak warning of any series (heap, external, RSS,
+//                  handles, fds): when the process was first reported leaking
+//   memwatch rule  5 consecutive full GCs each leaving more heap than the one before
+//                  (computed from the same log's `baseline` field)
+//   naive slope    least-squares slope of heapUsed over the last 60 s above 0.25 MB/s
+//                  (at least 20 samples; computed from the same log's `heapUsed` field)
+//
+// Times count from the start of the load (servers) or of the process (scripts): the leaks
+// start with them. For a healthy workload any verdict is a false alarm, and so is any other
+// growth warning (handles, fds).
+//
+//   node examples/workloads/time-to-verdict.js [file-prefix ...]
+//   env: SECONDS per run (60), REPEAT runs per case (1): times are then median (min–max);
+//        KEEP_LOGS=1 keeps the logs (the directory is printed)
+
+const { fork } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { drive } = require('./lib');
+
+const SECONDS = Number(process.env.SECONDS || 60);
+const REPEAT = Number(process.env.REPEAT || 1);
+const REGISTER = path.join(__dirname, '..', '..', 'js', 'register.js');
+const MB = 1e6;
+
+// Bursts: 3 s at 1,000 requests/s every 12 s, 30/s in between.
+const bursts = (t) => (t % 12 < 3 ? 1000 : 30);
+
+const CASES = [
+  { name: 'Map leak, server (~0.5 MB/s)', file: 'map-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
+  { name: 'Buffer leak, server (~0.5 MB/s external)', file: 'buffer-leak-server.js', leak: 'LEAKWATCH_EXTERNAL_GROWTH', load: { rate: 125 } },
+  { name: 'kept by timers, server (~0.5 MB/s)', file: 'timer-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
+  { name: 'kept by a never-settling promise, server (~0.5 MB/s)', file: 'promise-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
+  { name: 'Map leak, script (~2 MB/s)', file: 'map-leak.js', leak: 'LEAKWATCH_HEAP_GROWTH', env: { LEAK_MB_S: '2' } },
+  { name: 'lru-cache with max, server (healthy)', file: 'lru-cache-server.js', load: { rate: 500 } },
+  { name: 'pure sawtooth, script (healthy)', file: 'sawtooth.js' },
+  { name: 'warm-up then flat, script (healthy)', file: 'warmup-then-flat.js' },
+  { name: 'bursty load, server (healthy)', file: 'bursty-server.js', load: { rate: bursts, maxInFlight: 512 } },
+];
+
+/** Runs one case; resolves to the log's lines, when the load started and requests served. */
+function runCase(c, logPath) {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, c.file), [], {
+      execArgv: ['-r', REGISTER],
+      env: { ...process.env, ...c.env, LEAKWATCH_LOG: logPath, LEAKWATCH_INTERVAL: '1s', WORKLOAD_SECONDS: String(SECONDS) },
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    child.stderr.resume(); // leakwatch's warnings are in the log too
+    let startedAt = Date.now();
+    let served = null;
+    child.on('message', async ({ port }) => {
+      startedAt = Date.now();
+      served = (await drive(port, { seconds: SECONDS, ...c.load })).done;
+      child.send('stop');
+    });
+    child.on('error', reject);
+    child.on('exit', () => resolve({ lines: readLog(logPath), startedAt, served }));
+  });
+}
+
+function readLog(file) {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.lw === 1);
+}
+
+/** leakwatch's growth warnings: the first of each code, in order. */
+function growthWarnings(lines) {
+  const first = new Map();
+  for (const l of lines) if (l.event === 'warning' && /_GROWTH$/.test(l.code) && !first.has(l.code)) first.set(l.code, l);
+  return [...first.values()];
+}
+
+/** memwatch's rule on the baselines in the log: 5 growing full GCs in a row. */
+function memwatchTime(memory) {
+  let last = null;
+  let lastTime = null;
+  let run = 0;
+  for (const l of memory) {
+    if (l.baselineTime == null || l.baselineTime === lastTime) continue;
+    run = last !== null && l.baseline > last ? run + 1 : 0;
+    last = l.baseline;
+    lastTime = l.baselineTime;
+    if (run >= 5) return l.time;
+  }
+  return null;
+}
+
+/** A naive detector: least-squares slope of heapUsed over the last 60 s ≥ 0.25 MB/s. */
+function naiveTime(memory) {
+  const window = [];
+  for (const l of memory) {
+    window.push([l.time / 1000, l.heapUsed]);
+    while (window[0][0] < l.time / 1000 - 60) window.shift();
+    if (window.length >= 20 && slope(window) >= 0.25 * MB) return l.time;
+  }
+  return null;
+}
+
+function slope(points) {
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) * (x - mx);
+  }
+  return sxx > 0 ? sxy / sxx : 0;
+}
+
+/** One run of one case: seconds to each detector's verdict (null: none) and the codes raised. */
+async function measure(c, logPath) {
+  const { lines, startedAt, served } = await runCase(c, logPath);
+  const memory = lines.filter((l) => l.event === 'memory');
+  const since = (ms) => (ms == null ? null : (ms - startedAt) / 1000);
+  const warnings = growthWarnings(lines);
+  return {
+    own: since(warnings.find((w) => w.code === c.leak)?.time),
+    anyWarning: since(warnings[0]?.time),
+    memwatch: since(memwatchTime(memory)),
+    naive: since(naiveTime(memory)),
+    raised: warnings.map((w) => [w.code.replace(/^LEAKWATCH_|_GROWTH$/g, '').toLowerCase(), since(w.time)]),
+    fullGcs: new Set(memory.map((l) => l.baselineTime).filter(Boolean)).size,
+    perSecond: served == null ? null : served / SECONDS,
+  };
+}
+
+/** "24 s" or "24 s (21–28 s)"; misses are counted ("never", "2/3 runs"). */
+function summary(times, unit = ' s') {
+  const hits = times.filter((t) => t != null).sort((a, b) => a - b);
+  if (hits.length === 0) return times.length > 1 ? `never (0/${times.length})` : 'never';
+  const median = hits[Math.floor((hits.length - 1) / 2)]; // the lower one of an even count
+  let text = `${median.toFixed(0)}${unit}`;
+  if (hits.length > 1) text += ` (${hits[0].toFixed(0)}–${hits.at(-1).toFixed(0)}${unit})`;
+  if (hits.length < times.length) text += `, ${hits.length}/${times.length} runs`;
+  return text;
+}
+
+/** For a healthy case: "none (0/5 runs)" or the false alarms, counted. */
+function alarms(times) {
+  const n = times.filter((t) => t != null).length;
+  return n === 0 ? `none (0/${times.length})` : `FALSE ALARM in ${n}/${times.length}: ${summary(times)}`;
+}
+
+function row(c, runs) {
+  const pick = (key) => runs.map((r) => r[key]);
+  const raised = new Map();
+  for (const r of runs) for (const [code, t] of r.raised) raised.set(code, [...(raised.get(code) || []), t]);
+  const every = [...raised].map(([code, ts]) => `${code} ${summary([...ts, ...Array(runs.length - ts.length).fill(null)])}`);
+  const judge = c.leak ? summary : alarms;
+  return {
+    name: c.name,
+    own: c.leak ? summary(pick('own')) : alarms(pick('anyWarning')),
+    anyWarning: c.leak ? summary(pick('anyWarning')) : '',
+    every: every.join('; ') || '—',
+    memwatch: judge(pick('memwatch')),
+    naive: judge(pick('naive')),
+    fullGcs: summary(pick('fullGcs'), ''),
+    load: runs[0].perSecond == null ? 'script' : `${summary(pick('perSecond'), '')} req/s`,
+  };
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  const cases = CASES.filter((c) => only.length === 0 || only.some((o) => c.file.startsWith(o)));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-ttv-'));
+  const rows = [];
+  for (const c of cases) {
+    const runs = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const run = await measure(c, path.join(dir, `${path.basename(c.file, '.js')}-${i}.log`));
+      console.error(`${c.name}: leakwatch ${run.own ?? run.anyWarning ?? 'never'}, memwatch ${run.memwatch ?? 'never'}, naive ${run.naive ?? 'never'}; ${JSON.stringify(run.raised)}`);
+      runs.push(run);
+    }
+    rows.push(row(c, runs));
+  }
+  const runsText = REPEAT > 1 ? `${REPEAT} runs per case, median (min–max); ` : '';
+  console.log(`\n${runsText}${SECONDS} s per run; times from the start of the load (servers) or of the process (scripts).\n`);
+  console.log('| workload | leakwatch: the leaking series | leakwatch: first leak warning | every growth warning | memwatch rule | naive slope | full GCs | load |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.name} | ${r.own} | ${r.anyWarning} | ${r.every} | ${r.memwatch} | ${r.naive} | ${r.fullGcs} | ${r.load} |`);
+  if (process.env.KEEP_LOGS) console.error(`logs kept in ${dir}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
