@@ -49,8 +49,11 @@ function verdict(buckets, kind) {
   };
 }
 
+// "growing" needs half the relative growth of "leaking": a healthy heap's baseline creeps by a
+// few per cent over a short run (+2 % in 8 s, seen), clearly but harmlessly.
 function classify({ slopePerMs, growth, relativeGrowth, pValue }, limits) {
-  const rising = slopePerMs > 0 && pValue < GROWTH_P && growth >= limits.minAbsolute;
+  const relativeEnough = relativeGrowth === null || relativeGrowth >= limits.minRelative / 2;
+  const rising = slopePerMs > 0 && pValue < GROWTH_P && growth >= limits.minAbsolute && relativeEnough;
   if (!rising) return 'stable';
   const bigEnough = relativeGrowth === null || relativeGrowth >= limits.minRelative;
   return pValue < LEAK_P && bigEnough ? 'leaking' : 'growing';
