@@ -115,4 +115,10 @@ function maxListenersOf(target, kind) {
   }
 }
 
-module.exports = { createEmitterWarnings, maxListenersOf, message, CODE, EVENT };
+/** Past the limit Node applies (0 and Infinity: none), with `count` listeners of one type. */
+function pastMax(target, kind, count) {
+  const max = maxListenersOf(target, kind);
+  return max > 0 && count > max;
+}
+
+module.exports = { createEmitterWarnings, pastMax, message, CODE, EVENT };

@@ -20,6 +20,7 @@
 
 const EventEmitter = require('node:events');
 const { inspect } = require('node:util');
+const { pastMax } = require('./emitter-warning');
 
 const P = EventEmitter.prototype;
 const ADD_NAMES = ['addListener', 'on'];
@@ -89,7 +90,7 @@ function learnNodeWarning(captureNodeWarning) {
 
 /** The fast methods: lib/events.js's logic with counting inline. */
 function fastMethods(ctx, orig, flavour) {
-  const { entryOf, countedEntry, promote, emptied, settle } = ctx.records;
+  const { entryOf, countedEntry, promote, emptied, count, settle } = ctx.records;
   const { shape: kShapeMode, emitting: kEmitting, legacyRemove, nodeWarning } = flavour;
 
   function addListener(type, listener) {
@@ -166,9 +167,7 @@ function fastMethods(ctx, orig, flavour) {
       if (entry.live !== before) heal(target, entry, before, list);
       const live = ++entry.live;
       const group = entry.group;
-      const weight = entry.weight;
-      ctx.counts[2 * group.slot] += weight;
-      if (weight !== 1) ctx.counts[ctx.excess] += weight - 1;
+      count(entry, 0);
       if (--group.skip <= 0) ctx.sampler.sample(target, group, entry, listener, below);
       if (live > entry.next) ctx.leak.check(target, entry, 'emitter', below);
     } catch {
@@ -179,7 +178,7 @@ function fastMethods(ctx, orig, flavour) {
   // An add to a pair no group counts (emitter-sampling.js): the totals still count it, and a
   // pair past its emitter's max listeners is counted from now on (returned).
   function notCounted(target, key, before) {
-    if (key === null || before === 0 || !pastMax(target, before + 1)) {
+    if (key === null || before === 0 || !pastMax(target, 'emitter', before + 1)) {
       ctx.counts[ctx.uncounted]++;
       return null;
     }
@@ -246,9 +245,7 @@ function fastMethods(ctx, orig, flavour) {
         return;
       }
       if (entry.live !== before) settle(entry, before);
-      const weight = entry.weight;
-      ctx.counts[2 * entry.group.slot + 1] += weight;
-      if (weight !== 1) ctx.counts[ctx.excess + 1] += weight - 1;
+      count(entry, 1);
       if (entry.samples !== null) ctx.sampler.forget(target, entry, stored);
       if (--entry.live === 0) emptied(target, entry);
     } catch {
@@ -346,7 +343,7 @@ function wrapMethods(ctx, orig) {
       const actual = countOf(target._events[key]);
       let entry = ctx.records.entryOf(target, key, actual - 1);
       if (entry === null) {
-        if (actual <= 1 || !pastMax(target, actual)) return;
+        if (actual <= 1 || !pastMax(target, 'emitter', actual)) return;
         entry = ctx.records.promote(target, key);
       }
       if (entry.live !== actual - 1) ctx.records.settle(entry, actual - 1);
@@ -377,12 +374,6 @@ function keyOf(type) {
   if (t === 'string' || t === 'symbol') return type;
   if (t === 'object' || t === 'function') return null;
   return String(type);
-}
-
-// Past the max listeners Node itself would warn at (0 and Infinity: no max).
-function pastMax(target, count) {
-  const m = target._maxListeners === undefined ? EventEmitter.defaultMaxListeners : target._maxListeners;
-  return m > 0 && count > m;
 }
 
 function countOf(list) {

@@ -212,6 +212,16 @@ function createRecords(ctx, dropSamples) {
   }
 
   /**
+   * One add (`side` 0) or remove (`side` 1) on a counted entry: its group counts its weight,
+   * and the totals' excess takes back what is beyond one.
+   */
+  function count(entry, side) {
+    const weight = entry.weight;
+    ctx.counts[2 * entry.group.slot + side] += weight;
+    if (weight !== 1) ctx.counts[ctx.excess + side] += weight - 1;
+  }
+
+  /**
    * Brings a counted entry to the `actual` count seen in the emitter, counting the difference
    * in its group. No add or remove happened here, so the totals' excess takes it back.
    */
@@ -241,7 +251,7 @@ function createRecords(ctx, dropSamples) {
     }
   }
 
-  return { entryOf, countedEntry, promote, emptied, peek, settle, entriesOf, collected, sampled: sampling.sampled, uninstall: sampling.uninstall };
+  return { entryOf, countedEntry, promote, emptied, peek, count, settle, entriesOf, collected, sampled: sampling.sampled, uninstall: sampling.uninstall };
 }
 
 /** Every entry of an emitter, head first. */

@@ -10,7 +10,7 @@
 // bookkeeping of our own about duplicates. The symbols are internal: they are found by their
 // description, and when a Node version lacks them EventTargets are simply not counted.
 
-const { maxListenersOf } = require('./emitter-warning');
+const { pastMax } = require('./emitter-warning');
 
 function findHooks(proto) {
   const symbols = Object.getOwnPropertySymbols(proto);
@@ -29,13 +29,13 @@ function patchTarget(ctx) {
   const { kNew, kRemove } = hooks;
   const origNew = proto[kNew];
   const origRemove = proto[kRemove];
-  const { entryOf, countedEntry, promote, emptied, settle } = ctx.records;
+  const { entryOf, countedEntry, promote, emptied, count, settle } = ctx.records;
 
   function newListener(size, type, listener, once, capture, passive, weak) {
     try {
       let entry = entryOf(this, type, size - 1);
       if (entry === null) {
-        if (size <= 1 || !pastMax(this, size)) {
+        if (size <= 1 || !pastMax(this, 'target', size)) {
           ctx.counts[ctx.uncounted]++; // not counted in a group (emitter-sampling.js)
           return Reflect.apply(origNew, this, arguments);
         }
@@ -44,8 +44,7 @@ function patchTarget(ctx) {
       if (entry.live !== size - 1) settle(entry, size - 1);
       entry.live = size;
       const group = entry.group;
-      ctx.counts[2 * group.slot] += entry.weight;
-      if (entry.weight !== 1) ctx.counts[ctx.excess] += entry.weight - 1;
+      count(entry, 0);
       // Weak listeners (Node's own, for `signal` options) are not sampled: remembering one
       // would keep it alive.
       if (--group.skip <= 0 && !weak) ctx.sampler.sample(this, group, entry, listener, newListener);
@@ -63,8 +62,7 @@ function patchTarget(ctx) {
       else {
         if (entry.live !== size + 1) settle(entry, size + 1);
         entry.live = size;
-        ctx.counts[2 * entry.group.slot + 1] += entry.weight;
-        if (entry.weight !== 1) ctx.counts[ctx.excess + 1] += entry.weight - 1;
+        count(entry, 1);
         if (entry.samples !== null) ctx.sampler.forget(this, entry, listener);
         if (size === 0) emptied(this, entry);
       }
@@ -85,12 +83,6 @@ function patchTarget(ctx) {
     if (proto[kNew] === newListener) Object.defineProperty(proto, kNew, saved[kNew]);
     if (proto[kRemove] === removeListener) Object.defineProperty(proto, kRemove, saved[kRemove]);
   };
-}
-
-// Past the limit Node applies to this target (emitter-warning.js reads it the same way).
-function pastMax(target, size) {
-  const max = maxListenersOf(target, 'target');
-  return max > 0 && size > max;
 }
 
 module.exports = { patchTarget };
