@@ -62,4 +62,24 @@ function memoryLines(text) {
   return logLines(text).filter((l) => l.event === 'memory');
 }
 
-module.exports = { ROOT, REGISTER, tempDir, runNode, logLines, memoryLines };
+/**
+ * Installs listener tracking (js/listeners) on a plain Int32Array, as the native side would hand
+ * it over; what it describes and warns is collected. The caller uninstalls `handle`.
+ */
+function installTracking(options = {}, maxGroups = 512) {
+  const { install } = require('../js/listeners');
+  const counts = new Int32Array(new ArrayBuffer(8 * maxGroups));
+  const described = new Map();
+  const warnings = [];
+  const handle = install({
+    counts,
+    maxGroups,
+    describeGroup: (slot, info) => described.set(slot, info),
+    warn: (code, message, details, eventName) => warnings.push({ code, message, details, eventName }),
+    notify: () => {},
+    ...options,
+  });
+  return { counts, described, warnings, handle };
+}
+
+module.exports = { ROOT, REGISTER, tempDir, runNode, logLines, memoryLines, installTracking };

@@ -9,23 +9,15 @@ const assert = require('node:assert/strict');
 const EventEmitter = require('node:events');
 const { PassThrough } = require('node:stream');
 const { install } = require('../js/listeners');
+const { installTracking } = require('./helpers');
 
 const MAX_GROUPS = 512;
 let handle = null;
 
 function setup(options = {}) {
-  const counts = new Int32Array(new ArrayBuffer(8 * MAX_GROUPS));
-  const described = new Map();
-  const warnings = [];
-  handle = install({
-    counts,
-    maxGroups: MAX_GROUPS,
-    describeGroup: (slot, info) => described.set(slot, info),
-    warn: (code, message, details, eventName) => warnings.push({ code, message, details, eventName }),
-    notify: () => {},
-    ...options,
-  });
-  return { counts, described, warnings, handle };
+  const tracking = installTracking(options, MAX_GROUPS);
+  handle = tracking.handle;
+  return tracking;
 }
 
 afterEach(() => {

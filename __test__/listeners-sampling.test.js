@@ -7,24 +7,15 @@
 const { test, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const EventEmitter = require('node:events');
-const { install } = require('../js/listeners');
+const { installTracking } = require('./helpers');
 const { forceGc } = require('../js/force-gc');
 
 const MAX_GROUPS = 512;
 let handle = null;
 
 function setup(options = {}) {
-  const counts = new Int32Array(2 * MAX_GROUPS);
-  const described = new Map();
-  const warnings = [];
-  handle = install({
-    counts,
-    maxGroups: MAX_GROUPS,
-    describeGroup: (slot, info) => described.set(slot, info),
-    warn: (code, message, details) => warnings.push({ code, message, details }),
-    notify: () => {},
-    ...options,
-  });
+  const { counts, described, warnings, handle: installed } = installTracking(options, MAX_GROUPS);
+  handle = installed;
   // The exact totals as src/listeners.rs computes them: the groups' counts, plus what no group
   // counted, minus what the groups counted beyond one per operation.
   const [uncounted, { excess }] = [...described].find(([, info]) => info.kind === 'totals');
