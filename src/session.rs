@@ -100,8 +100,8 @@ impl Shared {
     }
 
     pub fn record_proc(&mut self, now_ms: f64, proc: ProcSample) {
-        if let Some(rss) = proc.rss {
-            self.trends.on_rss(now_ms as u64, rss as f64);
+        if let (Some(rss), Some(sample)) = (proc.rss, self.sample) {
+            self.trends.on_rss(now_ms as u64, rss as f64, sample.heap_total);
         }
         if let Some(fds) = proc.fds {
             self.resources.on_fds(now_ms as u64, fds.total);

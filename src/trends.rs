@@ -1,6 +1,6 @@
 //! One session's three trend series — the heap after full GCs, `external + arrayBuffers`, and
-//! RSS — each judged on its own (a Buffer leak is not blamed on the JS heap, nor the other way
-//! round), and the `LEAKWATCH_*_GROWTH` warnings they raise.
+//! RSS beyond the JS heap — each judged on its own (a Buffer leak is not blamed on the JS heap,
+//! nor the other way round), and the `LEAKWATCH_*_GROWTH` warnings they raise.
 
 use crate::trend::{Trend, TrendOptions, TrendState, Verdict};
 use serde_json::{json, Value};
@@ -97,8 +97,13 @@ impl Trends {
         self.external.push(t_ms, external_and_buffers);
     }
 
-    pub fn on_rss(&mut self, t_ms: u64, bytes: f64) {
-        self.rss.push(t_ms, bytes);
+    /// RSS, less the pages V8 has committed to the JS heap (`heapTotal`). Between two full GCs
+    /// V8 may grow the heap by tens of MB of garbage, and RSS follows: judged whole, RSS would
+    /// call a healthy sawtooth's first tooth a leak. What is left is memory the heap series
+    /// cannot see (native allocations, Buffers, code, stacks); a JS heap leak is the heap
+    /// series' to report.
+    pub fn on_rss(&mut self, t_ms: u64, rss: f64, heap_total: f64) {
+        self.rss.push(t_ms, (rss - heap_total).max(0.0));
     }
 
     /// Re-judges every series; returns the warnings due now. `heap_limit` gives the heap
@@ -136,7 +141,7 @@ fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>, also: Option<&
     let what = match series.name {
         "heap" => "the heap left after full GCs",
         "external" => "memory outside the JS heap (external + ArrayBuffers)",
-        _ => "the resident set size (RSS)",
+        _ => "the resident set size beyond the JS heap (RSS - heapTotal)",
     };
     let since_ms = now_ms.saturating_sub(v.window_start_ms);
     let mut message = format!(
@@ -220,7 +225,7 @@ mod tests {
             let now = 1_000_000 + i * 500;
             t.on_baseline(now, 50e6 + i as f64 * 0.5e6);
             t.on_sample(now, 60e6, 1e6);
-            t.on_rss(now, 100e6);
+            t.on_rss(now, 100e6, 70e6);
             warnings.extend(t.evaluate(now, Some(4e9), None));
         }
         assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -251,6 +256,26 @@ mod tests {
     }
 
     #[test]
+    fn rss_that_follows_the_js_heap_is_not_a_leak_but_rss_beyond_it_is() {
+        // A healthy server before its first full GC: V8 grows the heap by 3 MB/s of garbage,
+        // RSS follows it, the baselines stay flat. Then a native leak of 1 MB/s beside a flat heap.
+        let (mut t, mut native) = (Trends::new(&fast()), Trends::new(&fast()));
+        let (mut healthy_codes, mut native_codes) = (Vec::new(), Vec::new());
+        for i in 0..60u64 {
+            let now = i * 500;
+            let heap_total = 60e6 + i as f64 * 1.5e6;
+            t.on_baseline(now, 40e6);
+            t.on_rss(now, heap_total + 30e6, heap_total);
+            healthy_codes.extend(t.evaluate(now, None, None).into_iter().map(|w| w.code));
+            native.on_rss(now, 90e6 + i as f64 * 0.5e6, 60e6);
+            native_codes.extend(native.evaluate(now, None, None).into_iter().map(|w| w.code));
+        }
+        assert!(healthy_codes.is_empty(), "{healthy_codes:?}");
+        assert_eq!(t.to_json()["rss"]["state"], "stable");
+        assert_eq!(native_codes, vec!["LEAKWATCH_RSS_GROWTH"]);
+    }
+
+    #[test]
     fn a_verdict_flickering_in_and_out_of_leaking_warns_once() {
         let mut t = Trends::new(&fast());
         let (mut level, mut warnings, mut left_leaking) = (50e6, 0, false);
@@ -261,7 +286,7 @@ mod tests {
             if (i % 40) < 24 {
                 level += 0.5e6;
             }
-            t.on_rss(now, level);
+            t.on_rss(now, level, 30e6);
             warnings += t.evaluate(now, None, None).len();
             left_leaking |= warnings > 0 && t.leaking().is_empty();
         }
