@@ -183,6 +183,7 @@ declare namespace leakwatch {
     gc: GcFigures;
     /** `adds` and `removes` are exact; `live` sums the groups (estimated for sampled classes). */
     listeners: { live: number; adds: number; removes: number; top: ListenerGroup[] };
+    /** heap: the baseline after full GCs; external: external + arrayBuffers; rss: rss - heapTotal. */
     trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict; handles: ResourceTrendVerdict; fds: ResourceTrendVerdict };
   }
 

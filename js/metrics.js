@@ -48,7 +48,7 @@ const FAMILIES = [
   gauge('leakwatch_array_buffers_bytes', 'Memory of ArrayBuffers and SharedArrayBuffers (included in external), in bytes.', (s) => one(s.arrayBuffers)),
   gauge('leakwatch_heap_baseline_bytes', 'Heap used after the latest full GC: a rising baseline is a leak, a sawtooth over a flat one is not.', (s) => one(s.baseline)),
   gauge('leakwatch_open_fds', 'Open file descriptors by kind (socket, file, pipe, other), as lsof -p would show them.', fdSamples),
-  gauge('leakwatch_trend_slope_bytes_per_second', 'Slope of the trend of heap (after full GCs), external (+ ArrayBuffers) and RSS, in bytes per second.', (s) =>
+  gauge('leakwatch_trend_slope_bytes_per_second', 'Slope of the trend of heap (after full GCs), external (+ ArrayBuffers) and RSS beyond the JS heap (rss - heapTotal), in bytes per second.', (s) =>
     trendSamples(s, MEMORY_SERIES, (t) => perMinuteToPerSecond(t.slopeBytesPerMin)),
   ),
   gauge('leakwatch_resource_trend_slope_per_second', 'Slope of the trend of active handles and open fds, per second.', (s) =>
