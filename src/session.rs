@@ -5,6 +5,7 @@
 use crate::clock;
 use crate::config::Config;
 use crate::counters::CounterBlock;
+use crate::gc_record::GcKind;
 use crate::gc_stats::{GcEvent, GcStats};
 use crate::listeners::{ListenerTable, SiteWarning};
 use crate::proc_stats::Fds;
@@ -91,6 +92,9 @@ impl Shared {
         self.gc.record(event);
         if let Some(baseline) = event.baseline {
             self.trends.on_baseline(event.end_ms as u64, baseline as f64);
+        }
+        if event.kind == GcKind::MarkSweepCompact {
+            self.listeners.on_full_gc(event.end_ms as u64);
         }
     }
 
