@@ -40,6 +40,8 @@ const CONFIG = QUICK
       callgrindIterations: 300_000,
       callgrindWholeProcess: true,
     };
+// BENCH_WS_CONNECTIONS=20000: a ws server past its first connections (see README, Cost).
+if (process.env.BENCH_WS_CONNECTIONS) CONFIG.wsConnections = Number(process.env.BENCH_WS_CONNECTIONS);
 const PEERS = ARMS.filter((a) => a !== 'none' && a !== 'leakwatch');
 const REGISTER = path.join(__dirname, '..', 'js', 'register.js');
 const workload = (name) => path.join(__dirname, 'workloads', name);
