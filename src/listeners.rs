@@ -199,7 +199,6 @@ impl Slot {
         self.live = i64::from(adds.wrapping_sub(removes));
     }
 
-
     /// `value` now minus its value `window_ms` ago (or at the oldest point, if younger).
     fn growth(&self, now_ms: u64, window_ms: u64) -> i64 {
         let Some(&(_, last)) = self.history.back() else {
