@@ -7,6 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { runNode } = require('./helpers');
+const { theilSenSlope } = require('../js/report/trend');
 
 const MB = 1024 * 1024;
 
@@ -20,16 +21,7 @@ test('10M listener operations over 100k emitters: heap and RSS flat once every e
   // their span. Not the spread, nor the end against the lowest: V8 gives back and takes again
   // tens of MB of young-generation pages from round to round when the machine is busy (seen:
   // 150, 205, 205, 205 MB), and a dip is no leak; a leak raises the slope between most pairs.
-  const growth = (key) => {
-    const slopes = [];
-    for (let i = 0; i < late.length; i++) {
-      for (let j = i + 1; j < late.length; j++) slopes.push((late[j][key] - late[i][key]) / (j - i));
-    }
-    slopes.sort((a, b) => a - b);
-    const mid = slopes.length / 2;
-    const median = slopes.length % 2 ? slopes[Math.floor(mid)] : (slopes[mid - 1] + slopes[mid]) / 2;
-    return median * (late.length - 1);
-  };
+  const growth = (key) => theilSenSlope(late.map((r, i) => ({ t: i, v: r[key] }))) * (late.length - 1);
   const shown = late.map((r) => `${(r.rss / MB).toFixed(1)}`).join(' ');
   assert.ok(spread('heapUsed') < 1 * MB, `heap after GC moved ${spread('heapUsed')} bytes over the last rounds`);
   assert.ok(growth('rss') < 8 * MB, `RSS grew ${growth('rss')} bytes over the last rounds (MB: ${shown})`);
