@@ -28,14 +28,15 @@
 //! between two full GCs a healthy server's count climbs with the garbage (measured: +600,000
 //! estimated `IncomingMessage` listeners in 10 s at 60,000 requests/s, all gone at the next
 //! full GC). Only a count read after a full GC has had time to run the finalizers
-//! (`SETTLE_MS`) is a point of the verdict. Over a window of at least
-//! `min_span_ms`, the floor of those points (their minimum in each quarter of the window) never falls
-//! and rises in at least two of the three steps, and the count now is within 10% of the
-//! window's peak. A burst that drains lowers the count from its peak, so it is not reported;
-//! a steady leak raises the floor every quarter. Once reported, a site is reported again only when its
-//! count has doubled since, and not within `min_interval_ms` of the last report.
+//! (`SETTLE_MS`) is a point of the verdict. Over a window of at least `min_span_ms` (stretched
+//! back to the last four such points when full GCs are rare), the floor of those points (their
+//! minimum in each quarter of the window) never falls and rises in at least two of the three
+//! steps, and the count now is within 10% of the window's peak. A burst that drains lowers the
+//! count from its peak, so it is not reported; a steady leak raises the floor every quarter.
+//! Once reported, a site is reported again only when its count has doubled since, and not
+//! within `min_interval_ms` of the last report.
 //!
-//! Memory is bounded: at most `max_slots` slots, each with a fixed-size history.
+//! Memory is bounded: at most `max_slots` slots, each with fixed-size histories.
 //!
 //! The counters are written by JS while this side reads them: the caller must copy them out
 //! with atomic (relaxed) loads and pass that copy to [`ListenerTable::sample`].
@@ -609,7 +610,7 @@ mod tests {
         // 1,000 adds and 990 removes; the group counted 3 of the adds as 64 each and 1 of the
         // removes as 64 (estimated live: 128); 997 adds and 989 removes went uncounted.
         let counts = [0, 0, 192, 64, 997, 989, 189, 63];
-        settled_sample(&mut t, SECOND, &counts);
+        t.sample(SECOND, &counts);
         assert_eq!(t.totals(), Totals { live: 128, adds: 1000, removes: 990 });
         assert_eq!(t.top(10).len(), 1, "only groups are listed");
     }
@@ -617,9 +618,9 @@ mod tests {
     #[test]
     fn live_counts_and_totals_follow_the_counters() {
         let mut t = socket_table();
-        settled_sample(&mut t, 0, &counts((10, 4), (0, 0), (0, 0)));
+        t.sample(0, &counts((10, 4), (0, 0), (0, 0)));
         assert_eq!(t.totals(), Totals { live: 6, adds: 10, removes: 4 });
-        settled_sample(&mut t, SECOND, &counts((15, 14), (0, 0), (0, 0)));
+        t.sample(SECOND, &counts((15, 14), (0, 0), (0, 0)));
         assert_eq!(t.totals().live, 1);
         assert_eq!(t.totals().adds, 15);
     }
@@ -627,9 +628,9 @@ mod tests {
     #[test]
     fn counters_that_wrap_past_i32_max_keep_counting() {
         let mut t = socket_table();
-        settled_sample(&mut t, 0, &counts((i32::MAX - 5, i32::MAX - 7), (0, 0), (0, 0)));
+        t.sample(0, &counts((i32::MAX - 5, i32::MAX - 7), (0, 0), (0, 0)));
         let before = t.totals();
-        settled_sample(&mut t, SECOND, &counts((i32::MAX.wrapping_add(5), i32::MAX - 1), (0, 0), (0, 0)));
+        t.sample(SECOND, &counts((i32::MAX.wrapping_add(5), i32::MAX - 1), (0, 0), (0, 0)));
         let after = t.totals();
         assert_eq!(after.adds - before.adds, 10);
         assert_eq!(after.removes - before.removes, 6);
@@ -649,7 +650,7 @@ mod tests {
             c[4] = 8;
             c[6] = 2;
             c[8] = 20;
-            settled_sample(&mut t, i * 30 * SECOND, &c);
+            t.sample(i * 30 * SECOND, &c);
         }
         let top = t.top(10);
         assert_eq!(top.len(), 2);
@@ -807,7 +808,7 @@ mod tests {
         c[6] = 300;
         c[8] = 100; // 100 at the other site, on 10 emitters
         c[10] = 10;
-        settled_sample(&mut t, 0, &c);
+        t.sample(0, &c);
         assert_eq!(t.site_estimate(2), 750);
         assert_eq!(t.site_estimate(4), 250);
         assert_eq!(t.emitters_estimate(2), Some(750));
@@ -821,7 +822,7 @@ mod tests {
         t.describe_emitters(1, 9);
         let long = "é".repeat(1000);
         t.describe(1, &long, "e", None, None);
-        settled_sample(&mut t, 0, &[0, 0, 3, 1]);
+        t.sample(0, &[0, 0, 3, 1]);
         let top = t.top(10);
         assert_eq!(top[0].live, 2);
         assert!(top[0].emitter.len() <= MAX_TEXT);
@@ -833,7 +834,8 @@ mod tests {
         for step in 0..100_000u64 {
             settled_sample(&mut t, step * 100, &counts((step as i32, 0), (0, 0), (0, 0)));
         }
-        assert!(t.slots.iter().all(|s| s.history.len() <= HISTORY_POINTS));
+        assert!(t.slots.iter().all(|s| s.history.len() <= HISTORY_POINTS && s.settled.len() <= HISTORY_POINTS));
+        assert!(!t.slots[2].settled.is_empty());
         let h = &t.slots[1].history;
         let span = h.back().unwrap().0 - h.front().unwrap().0;
         assert!(span >= SiteLeakConfig::default().window_ms, "{span}");
@@ -845,10 +847,10 @@ mod tests {
         t.describe(2, "Socket", "close", Some("src/a.js:1:1"), None);
         t.describe(1, "Socket", "close", None, None);
         t.describe(3, "Socket", "end", None, None);
-        settled_sample(&mut t, 0, &[0, 0, 10, 0, 4, 0, 7, 0]);
+        t.sample(0, &[0, 0, 10, 0, 4, 0, 7, 0]);
         assert_eq!(t.site_estimate(2), 10);
         t.describe(2, "Socket", "end", Some("src/b.js:2:2"), None); // now a site of 'end'
-        settled_sample(&mut t, 1, &[0, 0, 10, 0, 4, 0, 7, 0]);
+        t.sample(1, &[0, 0, 10, 0, 4, 0, 7, 0]);
         assert_eq!(t.slots[1].sites, Vec::<usize>::new());
         assert_eq!(t.site_estimate(2), 7);
         assert_eq!(t.top(10)[0].site, None); // 'close' (10) has no site left
@@ -877,8 +879,8 @@ mod tests {
     #[test]
     fn short_counts_slices_do_not_panic() {
         let mut t = socket_table();
-        assert!(settled_sample(&mut t, 0, &[]).is_empty());
-        assert!(settled_sample(&mut t, 1, &[1]).is_empty());
+        assert!(t.sample(0, &[]).is_empty());
+        assert!(t.sample(1, &[1]).is_empty());
         assert_eq!(t.totals().live, 1); // slot 0 (overflow) read its adds; the rest kept theirs
     }
 }
