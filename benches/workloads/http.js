@@ -6,8 +6,8 @@
 // require()s it for drive(), which loads the server through autocannon.
 const http = require('node:http');
 
-function serve() {
-  const { serveWindow } = require('../child');
+/** The server every arm runs: a small JSON body per request. `served()` counts requests. */
+function createServer() {
   let served = 0;
   const server = http.createServer((req, res) => {
     served++;
@@ -16,10 +16,16 @@ function serve() {
     res.end(body);
   });
   server.keepAliveTimeout = 1000;
+  // closeAllConnections(): the process ends now, not when idle keep-alive sockets time out.
+  const close = () => server.close() && server.closeAllConnections();
+  return { server, served: () => served, close };
+}
+
+function serve() {
+  const { serveWindow } = require('../child');
+  const { server, served, close } = createServer();
   server.listen(0, '127.0.0.1', () => {
-    // closeAllConnections(): the process ends now, not when idle keep-alive sockets time out.
-    const close = () => server.close() && server.closeAllConnections();
-    serveWindow({ port: server.address().port, served: () => served, close });
+    serveWindow({ port: server.address().port, served, close });
   });
 }
 
@@ -55,4 +61,4 @@ async function drive(port, window, { seconds }) {
 }
 
 if (require.main === module) serve();
-module.exports = { drive };
+module.exports = { drive, createServer, cannon };
