@@ -284,6 +284,41 @@ mod tests {
         Shared::new(config, "v8", None)
     }
 
+    /// The call-site verdict reads its points after full GCs: a site climbing for 10 minutes
+    /// is reported when the GC events reach the table (perf_hooks ones carry no heap figure),
+    /// and never without them.
+    #[test]
+    fn full_gcs_reach_the_listener_table() {
+        let run = |with_gcs: bool| {
+            let mut s = shared();
+            s.listeners.describe(1, "Socket", "close", None, None);
+            s.listeners.describe(2, "Socket", "close", Some("src/db.js:42:7"), None);
+            let mut warnings = 0;
+            for step in 0..=40u64 {
+                let now = 1_000_000.0 + step as f64 * 15_000.0;
+                let live = 100 + step as i32 * 25;
+                // SAFETY: this test is the only user of the block.
+                unsafe {
+                    *s.counters.as_mut_ptr().add(2) = live;
+                    *s.counters.as_mut_ptr().add(4) = live;
+                }
+                if with_gcs {
+                    s.record_gc(GcEvent {
+                        kind: GcKind::MarkSweepCompact,
+                        end_ms: now - 2_000.0,
+                        duration_ns: 1,
+                        baseline: None,
+                        heap_before: None,
+                    });
+                }
+                warnings += s.sample_listeners(now).len();
+            }
+            warnings
+        };
+        assert_eq!(run(true), 1);
+        assert_eq!(run(false), 0);
+    }
+
     #[test]
     fn a_memory_line_has_every_documented_field() {
         let mut s = shared();
