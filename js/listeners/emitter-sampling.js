@@ -27,12 +27,13 @@
 const RECORDS_PER_SECOND = 100; // new records per second per class, at most, once sampling
 const MIN_BURST = 2000; // new records (estimated) in a window before sampling starts
 const MAX_KEEP = 1024;
-const CACHE = 8; // prototypes remembered for a fast lookup
+const CACHE = 8; // classes remembered for a fast lookup
+const NO_KEY = Object.freeze({}); // an empty cache slot: equal to no constructor
 const MAX_LISTED = 64; // sampled classes listed in stats, at most
 const WINDOW_DS = 10; // deciseconds (records.clock): the window the rate is judged over
 const MIN_WINDOW_DS = 1; // ... or as short as this, once MIN_BURST records came in it
 
-// One per emitter class (prototype). Field order fixed for one hidden class.
+// One per emitter class (constructor). Field order fixed for one hidden class.
 class ClassSampling {
   constructor(name, keep, now) {
     this.name = name; // the class's name, for stats
@@ -49,10 +50,10 @@ class ClassSampling {
  * @param {number} [fixedKeep]  sample every class 1 in this many, always (tests)
  */
 function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
-  const byProto = new WeakMap(); // prototype -> ClassSampling
+  const byKey = new WeakMap(); // constructor (or prototype) -> ClassSampling
   const nullProto = new ClassSampling('Object: null prototype', fixedKeep || 1, clock());
   const sampledClasses = []; // states that have been sampled, for stats (bounded)
-  const cacheProtos = new Array(CACHE).fill(null);
+  const cacheKeys = new Array(CACHE).fill(NO_KEY);
   const cacheStates = new Array(CACHE).fill(nullProto);
   let next = 0;
 
@@ -96,37 +97,44 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     s.windowAt = now;
   }
 
-  // The state of target's class: from a small cache of the last prototypes seen (a server
-  // alternates between a few classes), else from a WeakMap. Never a property on the prototype:
-  // adding one to a class's prototype slows every lookup through it, for the app too (measured:
-  // constructors and EventEmitter.init ran ~2x slower).
+  // The state of target's class, keyed by its constructor: a property load the engine answers
+  // from its cache of (hidden class, name) pairs, where Object.getPrototypeOf is a call into C++
+  // from code that meets many classes (~200 instructions). From a small cache of the last
+  // classes seen (a server alternates between a few), else from a WeakMap. Never a property on
+  // the prototype: adding one to a class's prototype slows every lookup through it, for the app
+  // too (measured: constructors and EventEmitter.init ran ~2x slower).
   function stateOf(target) {
-    const proto = Object.getPrototypeOf(target);
+    const key = target.constructor;
     for (let i = 0; i < CACHE; i++) {
-      if (cacheProtos[i] === proto) return cacheStates[i];
+      if (cacheKeys[i] === key) return cacheStates[i];
     }
-    return lookup(proto);
+    return lookup(key, target);
   }
 
-  function lookup(proto) {
-    if (proto === null) return nullProto;
-    let s = byProto.get(proto);
-    if (s === undefined) byProto.set(proto, (s = newState(proto)));
-    cacheProtos[next] = proto; // strong, but only CACHE of them at a time
+  // An emitter with no constructor to go by (a null prototype, a constructor property that is
+  // not an object) is classed by its prototype.
+  function lookup(key, target) {
+    if ((typeof key !== 'function' && typeof key !== 'object') || key === null) {
+      key = Object.getPrototypeOf(target);
+      if (key === null) return nullProto;
+    }
+    let s = byKey.get(key);
+    if (s === undefined) byKey.set(key, (s = newState(target)));
+    cacheKeys[next] = key; // strong, but only CACHE of them at a time
     cacheStates[next] = s;
     next = (next + 1) % CACHE;
     return s;
   }
 
-  function newState(proto) {
-    const s = new ClassSampling(safeName(proto), fixedKeep || 1, clock());
+  function newState(target) {
+    const s = new ClassSampling(safeName(target), fixedKeep || 1, clock());
     if (fixedKeep > 1) s.skip = gap(fixedKeep);
     return s;
   }
 
-  function safeName(proto) {
+  function safeName(target) {
     try {
-      return nameOf(Object.create(proto));
+      return nameOf(target);
     } catch {
       return 'Object';
     }
@@ -137,9 +145,9 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     return sampledClasses.filter((s) => s.keep > 1).map((s) => ({ emitter: s.name, keep: s.keep }));
   }
 
-  /** Lets go of the cached prototypes (uninstall). */
+  /** Lets go of the cached constructors (uninstall). */
   function uninstall() {
-    cacheProtos.fill(null);
+    cacheKeys.fill(NO_KEY);
   }
 
   return { weigh, draw, noteRecorded, stateOf, sampled, uninstall };
