@@ -331,6 +331,22 @@ test('uninstall restores Node\'s methods and stops counting', () => {
   assert.equal(again.handle.stats().emitterMode, 'fast');
 });
 
+test('a record left on an emitter by an earlier install is not read by the next one', () => {
+  setup();
+  const e = new Thing();
+  e.on('kept', () => {});
+  e.on('kept', () => {});
+  handle.uninstall();
+  // The new install allocates its own slots; the old record's groups must not count into them.
+  const { counts } = setup();
+  new Thing().on('other', () => {}); // takes the slot the old 'kept' group had
+  e.on('kept', () => {}); // mid-period on an emitter from before: counted from what it holds
+  e.off('kept', e.listeners('kept')[0]);
+  assert.deepEqual(group('Thing', 'other'), { live: 1, adds: 1, removes: 0 });
+  assert.equal(liveOf('Thing', 'kept'), 2);
+  assert.ok(counts.every((n) => n >= 0));
+});
+
 test('a second install while one is active is refused', () => {
   setup();
   assert.throws(() => install({ counts: new Int32Array(16), maxGroups: 8, describeGroup() {}, warn() {} }), /already installed/);
