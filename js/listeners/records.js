@@ -1,17 +1,15 @@
 // Per-emitter records: how many listeners of each event type one emitter holds, as counted.
 //
 // An emitter's record is a short linked list of entries, one per counted event type; the first
-// entry (the head) hangs off the emitter in a non-enumerable property, __leakwatchListeners:
-// one property load per add, invisible to inspect(), eventNames(), Object.keys() and
-// deepStrictEqual. A string name, not a symbol: the add meets every emitter class, and there
-// the engine answers `target.name` from its (hidden class, name) cache while `target[symbol]`
-// walks the prototype chain on every miss, and a fresh emitter always misses (measured: ~110
-// instructions more per load, ~40 % of the counting's cost on an http server's requests).
-// Two kinds of emitter keep
-// their head in a WeakMap instead: those that cannot take a property (frozen, sealed, Proxies),
-// and the few chosen in a sampled class (emitter-sampling.js). A property on 1 in `keep`
-// sockets would give them a hidden class of their own, and Node's optimized stream and socket
-// code, meeting two shapes, deoptimizes (measured on a ws server: +20 % CPU per connection).
+// entry (the head) is kept in a WeakMap keyed by the emitter, never on the emitter itself: the
+// app sees no property, and no emitter's hidden class changes. That matters for speed as much
+// as for manners. A property changes the emitter's hidden class, and a class whose emitters
+// come both with and without it (the first ones counted exactly, later ones sampled, see
+// emitter-sampling.js) leaves Node's stream and http code that handles them polymorphic for
+// the rest of the process: measured on an http server, +1.5 % CPU per request against the
+// WeakMap, with twice the deoptimizations; on a ws server where 1 in `keep` sockets carried
+// one, +20 % CPU per connection. A lookup in the WeakMap costs a few ns more than a property
+// load on a recorded emitter, and the same on a fresh one (no hash yet: a miss at once).
 //
 // The head is what lets a collected emitter stop counting: a FinalizationRegistry registered
 // once per recorded emitter holds the head (never the emitter, never a listener: listeners often
@@ -23,9 +21,8 @@
 // record at all, so a short-lived one costs no allocation and no registry cell.
 //
 // Memory matters here (one record per live emitter, 100,000s of sockets): an emitter with one
-// event type costs one Entry plus the registry's cell, no arrays.
+// event type costs one Entry, the registry's cell and a WeakMap slot, no arrays.
 
-const { types } = require('node:util');
 const { createEmitterSampling } = require('./emitter-sampling');
 
 const SCAN_LIMIT = 16; // past this many event types on one emitter, look types up in a Map
@@ -45,7 +42,6 @@ class Entry {
     this.link = null; // the emitter's next entry
     this.index = null; // on the head of an emitter with many types: Map(type -> Entry)
     this.sampling = null; // on the head: its class's sampling state (emitter-sampling.js)
-    this.owner = null; // on the head: the install that made it (records from earlier ones are ignored)
   }
 }
 
@@ -60,46 +56,32 @@ function clock() {
  * @param {(entry: Entry) => void} dropSamples  forget an entry's sampled listeners
  */
 function createRecords(ctx, dropSamples) {
-  const weakRecords = new WeakMap(); // heads kept off their emitter (see above)
-  let anyWeak = false; // no WeakMap lookup per add until there is one
+  const records = new WeakMap(); // emitter -> head; one per install, so earlier installs' go unread
   const registry = new FinalizationRegistry(collected);
   const sampling = createEmitterSampling(clock, (target) => ctx.groups.classNameOf(target), ctx.fixedKeep);
 
   /** The head entry of `target` if it has a record; never creates one. */
   function peek(target) {
-    const head = ownHead(target);
-    return head !== undefined || !anyWeak ? head : weakRecords.get(target);
-  }
-
-  // The head in target's property, if this install put it there: one left by an earlier
-  // install (stop() then start()) counts into groups that are gone, and is replaced.
-  function ownHead(target) {
-    const head = target.__leakwatchListeners;
-    return head === undefined || head.owner === registry ? head : undefined;
+    return records.get(target);
   }
 
   /**
    * The entry counting `type` on `target` for an add, or null while that pair is not counted.
    * `before`: the pair's listener count before the add. An entry returned may hold a count
-   * other than `before` (listeners came or went unseen); the caller settles it.
+   * other than `before` (listeners came or went unseen); the caller settles it. A fresh emitter
+   * (no record, no listener of the type) goes straight to its class's draw: in a sampled class
+   * that is most adds, and they cost a WeakMap miss and a countdown.
    */
   function entryOf(target, type, before) {
-    const head = ownHead(target);
-    if (head === undefined) return anyWeak ? weakEntryOf(target, type, before) : choose(head, target, type, before);
-    const entry = head.type === type ? head : findEntry(head, type);
+    const head = records.get(target);
+    if (head === undefined && before === 0) return fresh(target, type);
+    const entry = find(head, type);
     return entry !== null && entry.weight !== 0 ? entry : choose(head, target, type, before);
   }
 
-  // entryOf for an emitter without a record property: its head may be in the WeakMap. A busy
-  // period that starts unchosen (most, in a sampled class) needs no lookup at all.
-  function weakEntryOf(target, type, before) {
-    if (before === 0) {
-      const weight = sampling.draw(sampling.stateOf(target));
-      return weight === 0 ? null : begin(weakRecords.get(target), target, type, weight);
-    }
-    const head = weakRecords.get(target);
-    const entry = find(head, type);
-    return entry !== null && entry.weight !== 0 ? entry : choose(head, target, type, before);
+  function fresh(target, type) {
+    const weight = sampling.draw(sampling.stateOf(target));
+    return weight === 0 ? null : newEntry(undefined, target, type, weight);
   }
 
   // A pair not counted so far (kept out of entryOf, which the engine inlines into every add).
@@ -128,12 +110,12 @@ function createRecords(ctx, dropSamples) {
   function emptied(target, entry) {
     if (entry.weight <= 1) return;
     entry.weight = 0;
-    const head = weakRecords.get(target);
+    const head = records.get(target);
     if (head === undefined) return;
     for (let e = head; e !== null; e = e.link) {
       if ((e.weight !== 0 && e.live !== 0) || e.samples !== null) return;
     }
-    weakRecords.delete(target);
+    records.delete(target);
     registry.unregister(head);
   }
 
@@ -174,14 +156,8 @@ function createRecords(ctx, dropSamples) {
   function attach(target, type, weight) {
     const head = new Entry(type, ctx.groups.groupFor(target, type));
     head.sampling = sampling.stateOf(target);
-    head.owner = registry;
     sampling.noteRecorded(head.sampling, weight);
-    if (head.sampling.keep === 1 && !types.isProxy(target) && Object.isExtensible(target)) {
-      Object.defineProperty(target, '__leakwatchListeners', { value: head, writable: true, configurable: true, enumerable: false });
-    } else {
-      weakRecords.set(target, head);
-      anyWeak = true;
-    }
+    records.set(target, head);
     registry.register(target, head, head); // the head is also the token to unregister with
     return head;
   }
