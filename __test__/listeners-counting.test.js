@@ -331,11 +331,21 @@ test('uninstall restores Node\'s methods and stops counting', () => {
   assert.equal(again.handle.stats().emitterMode, 'fast');
 });
 
-test('a record left on an emitter by an earlier install is not read by the next one', () => {
+test('a busy emitter carries its record in a property; an earlier install\'s is not read by the next one', () => {
   setup();
   const e = new Thing();
+  const quiet = new Thing();
+  quiet.on('kept', () => {});
   e.on('kept', () => {});
   e.on('kept', () => {});
+  const f = () => {};
+  for (let i = 0; i < 50; i++) e.on('busy', f).off('busy', f); // looked up 100 times
+  assert.equal(liveOf('Thing', 'kept'), 3);
+  assert.equal(group('Thing', 'busy').adds, 50);
+  assert.deepEqual(Object.getOwnPropertyNames(quiet).filter((k) => k.includes('leakwatch')), []);
+  const own = Object.getOwnPropertyDescriptor(e, '__leakwatchListeners');
+  assert.ok(own && !own.enumerable, 'a busy emitter gets a non-enumerable property');
+  assert.deepEqual(Object.keys(e), Object.keys(quiet));
   handle.uninstall();
   // The new install allocates its own slots; the old record's groups must not count into them.
   const { counts } = setup();

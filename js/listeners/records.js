@@ -1,15 +1,19 @@
 // Per-emitter records: how many listeners of each event type one emitter holds, as counted.
 //
 // An emitter's record is a short linked list of entries, one per counted event type; the first
-// entry (the head) is kept in a WeakMap keyed by the emitter, never on the emitter itself: the
-// app sees no property, and no emitter's hidden class changes. That matters for speed as much
-// as for manners. A property changes the emitter's hidden class, and a class whose emitters
-// come both with and without it (the first ones counted exactly, later ones sampled, see
-// emitter-sampling.js) leaves Node's stream and http code that handles them polymorphic for
-// the rest of the process: measured on an http server, +1.5 % CPU per request against the
-// WeakMap, with twice the deoptimizations; on a ws server where 1 in `keep` sockets carried
-// one, +20 % CPU per connection. A lookup in the WeakMap costs a few ns more than a property
-// load on a recorded emitter, and the same on a fresh one (no hash yet: a miss at once).
+// entry (the head) is kept in a WeakMap keyed by the emitter, not on the emitter: a property
+// changes the emitter's hidden class, and a class whose emitters come both with and without
+// one leaves Node's stream and http code that handles them polymorphic for the rest of the
+// process. Measured on an http server, where a request's IncomingMessage and ServerResponse
+// each get one or two listeners: +1.8 % CPU per request with a property on every recorded
+// emitter, against the WeakMap alone (12 alternating rounds); on a ws server where 1 in `keep`
+// sockets carried one, +20 % CPU per connection.
+//
+// A WeakMap lookup costs more than a property load, though (~5 ns per add and per remove: an
+// on/off pair on one emitter went from 1.09x to 1.25x of Node's), so an emitter whose record
+// is looked up HOT times, a long-lived busy one, also gets it in a non-enumerable property,
+// __leakwatchListeners: from then on one load finds it. A request's emitters never get there;
+// a keep-alive socket or an app's event bus does, once, early in its life.
 //
 // The head is what lets a collected emitter stop counting: a FinalizationRegistry registered
 // once per recorded emitter holds the head (never the emitter, never a listener: listeners often
@@ -23,10 +27,12 @@
 // Memory matters here (one record per live emitter, 100,000s of sockets): an emitter with one
 // event type costs one Entry, the registry's cell and a WeakMap slot, no arrays.
 
+const { types } = require('node:util');
 const { createEmitterSampling } = require('./emitter-sampling');
 
 const SCAN_LIMIT = 16; // past this many event types on one emitter, look types up in a Map
 const PRUNE_AT = 8; // an emitter with this many types drops the ones with no listeners left
+const HOT = 16; // lookups of a record before it goes into a property of its emitter too
 
 // One (emitter, event type). Field order fixed so all entries share one hidden class.
 class Entry {
@@ -42,6 +48,8 @@ class Entry {
     this.link = null; // the emitter's next entry
     this.index = null; // on the head of an emitter with many types: Map(type -> Entry)
     this.sampling = null; // on the head: its class's sampling state (emitter-sampling.js)
+    this.owner = null; // on the head: the install's registry (a property left by an earlier one is ignored)
+    this.lookups = 0; // on the head: WeakMap lookups so far, up to HOT
   }
 }
 
@@ -62,7 +70,26 @@ function createRecords(ctx, dropSamples) {
 
   /** The head entry of `target` if it has a record; never creates one. */
   function peek(target) {
-    return records.get(target);
+    const head = target.__leakwatchListeners;
+    return head !== undefined && head.owner === registry ? head : lookup(target);
+  }
+
+  function lookup(target) {
+    const head = records.get(target);
+    if (head !== undefined && ++head.lookups === HOT) pin(target, head);
+    return head;
+  }
+
+  // A busy emitter's head goes into a property as well (one that cannot take one, a frozen
+  // emitter or a Proxy, stays with the WeakMap).
+  function pin(target, head) {
+    if (types.isProxy(target) || !Object.isExtensible(target)) return;
+    Object.defineProperty(target, '__leakwatchListeners', { value: head, writable: true, configurable: true, enumerable: false });
+  }
+
+  // The record of `target` is dropped: its property, if it had one, no longer finds it.
+  function unpin(target, head) {
+    if (target.__leakwatchListeners === head) target.__leakwatchListeners = undefined;
   }
 
   /**
@@ -73,7 +100,7 @@ function createRecords(ctx, dropSamples) {
    * that is most adds, and they cost a WeakMap miss and a countdown.
    */
   function entryOf(target, type, before) {
-    const head = records.get(target);
+    const head = peek(target);
     if (head === undefined && before === 0) return fresh(target, type);
     const entry = find(head, type);
     return entry !== null && entry.weight !== 0 ? entry : choose(head, target, type, before);
@@ -116,6 +143,7 @@ function createRecords(ctx, dropSamples) {
       if ((e.weight !== 0 && e.live !== 0) || e.samples !== null) return;
     }
     records.delete(target);
+    unpin(target, head);
     registry.unregister(head);
   }
 
@@ -156,26 +184,27 @@ function createRecords(ctx, dropSamples) {
   function attach(target, type, weight) {
     const head = new Entry(type, ctx.groups.groupFor(target, type));
     head.sampling = sampling.stateOf(target);
+    head.owner = registry;
     sampling.noteRecorded(head.sampling, weight);
     records.set(target, head);
     registry.register(target, head, head); // the head is also the token to unregister with
     return head;
   }
 
-  // The entry for `type` among head's, or null. A type found further down moves up to just
-  // after the head: a long-lived emitter (a keep-alive socket) sees the same one or two types
-  // added and removed per request, and then finds them at once.
+  // The entry for `type` among head's, or null. One found further down moves up to just after
+  // the head: a keep-alive socket holds a dozen types and adds and removes the same one or two
+  // per request (measured: +10 ns per add/remove pair with 'close' at the end of the list).
   function findEntry(head, type) {
     if (head.index !== null) return head.index.get(type) ?? null;
-    let prev = head;
-    for (let e = head.link; e !== null; prev = e, e = e.link) {
-      if (e.type !== type) continue;
-      if (prev !== head) {
+    const first = head.link;
+    if (first === null || first.type === type) return first;
+    for (let prev = first, e = first.link; e !== null; prev = e, e = e.link) {
+      if (e.type === type) {
         prev.link = e.link;
-        e.link = head.link;
+        e.link = first;
         head.link = e;
+        return e;
       }
-      return e;
     }
     return null;
   }
