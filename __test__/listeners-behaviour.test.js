@@ -4,8 +4,9 @@
 // values, thrown errors, listener calls, newListener/removeListener events, listener lists,
 // inspect() output and Node's own warnings. The traces must be identical.
 //
-// What the patch does change, on purpose and visibly only this way: emitters gain no property
-// at all (leakwatch keeps its counts in WeakMaps), `process` has one more 'warning' listener (leakwatch records Node's own
+// What the patch does change, on purpose and visibly only this way: an emitter gains no
+// property until it is busy (then one non-enumerable one, __leakwatchListeners: see
+// listeners-counting.test.js), `process` has one more 'warning' listener (leakwatch records Node's own
 // MaxListenersExceededWarning), the patched methods' source text differs, and stack traces
 // show leakwatch's frames.
 
@@ -339,7 +340,7 @@ if (MODE !== undefined) {
     assert.deepEqual(trace('wrap'), trace('off'));
   });
 
-  test('the visible differences: no property on emitters, one process warning listener', () => {
+  test('the visible differences: no property on a quiet emitter, one process warning listener', () => {
     const r = spawnSync(process.execPath, ['-e', VISIBLE], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
