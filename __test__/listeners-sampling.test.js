@@ -170,3 +170,14 @@ for (const emitterMode of ['fast', 'wrap']) {
     );
   });
 }
+
+test('busy emitters of a sampled class never carry a record property', () => {
+  setup({ sampleKeep: 4 });
+  class Conn extends EventEmitter {}
+  const conns = Array.from({ length: 100 }, () => new Conn().on('keep', () => {}));
+  const f = () => {};
+  for (const c of conns) for (let i = 0; i < 50; i++) c.on('busy', f).off('busy', f);
+  assert.ok(liveOf('Conn', 'keep') > 0, 'some connections are counted (estimated)');
+  const withProperty = conns.filter((c) => Object.getOwnPropertyNames(c).includes('__leakwatchListeners'));
+  assert.equal(withProperty.length, 0);
+});

@@ -76,14 +76,16 @@ function createRecords(ctx, dropSamples) {
 
   function lookup(target) {
     const head = records.get(target);
-    if (head !== undefined && ++head.lookups === HOT) pin(target, head);
+    if (head !== undefined && head.lookups < HOT && ++head.lookups === HOT) pin(target, head);
     return head;
   }
 
-  // A busy emitter's head goes into a property as well (one that cannot take one, a frozen
-  // emitter or a Proxy, stays with the WeakMap).
+  // A busy emitter's head goes into a property as well, in a class counted exactly: in a
+  // sampled one only 1 emitter in `keep` has a record, and a property on those alone is the
+  // split that slows Node's code (above). An emitter that cannot take one (frozen, a Proxy)
+  // stays with the WeakMap.
   function pin(target, head) {
-    if (types.isProxy(target) || !Object.isExtensible(target)) return;
+    if (head.sampling.keep !== 1 || types.isProxy(target) || !Object.isExtensible(target)) return;
     Object.defineProperty(target, '__leakwatchListeners', { value: head, writable: true, configurable: true, enumerable: false });
   }
 
@@ -96,19 +98,13 @@ function createRecords(ctx, dropSamples) {
    * The entry counting `type` on `target` for an add, or null while that pair is not counted.
    * `before`: the pair's listener count before the add. An entry returned may hold a count
    * other than `before` (listeners came or went unseen); the caller settles it. A fresh emitter
-   * (no record, no listener of the type) goes straight to its class's draw: in a sampled class
-   * that is most adds, and they cost a WeakMap miss and a countdown.
+   * (no record) costs a property miss, a WeakMap miss and its class's countdown: in a sampled
+   * class that is most adds.
    */
   function entryOf(target, type, before) {
     const head = peek(target);
-    if (head === undefined && before === 0) return fresh(target, type);
     const entry = find(head, type);
     return entry !== null && entry.weight !== 0 ? entry : choose(head, target, type, before);
-  }
-
-  function fresh(target, type) {
-    const weight = sampling.draw(sampling.stateOf(target));
-    return weight === 0 ? null : newEntry(undefined, target, type, weight);
   }
 
   // A pair not counted so far (kept out of entryOf, which the engine inlines into every add).
