@@ -12,6 +12,7 @@
 
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
+const { alternate, median } = require('./harness');
 
 const N = 1_000_000;
 const OPS = {
@@ -78,22 +79,21 @@ function warmUp(EventEmitter) {
   }
 }
 
-function main() {
+async function main() {
   const i = process.argv.indexOf('--rounds');
   const rounds = i > 0 ? Number(process.argv[i + 1]) : 5;
-  const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
   for (const [op, what] of Object.entries(OPS)) {
-    const ns = { none: [], leakwatch: [] };
-    for (let r = 0; r < rounds; r++) {
-      for (const arm of ['none', 'leakwatch']) {
-        const out = execFileSync(process.execPath, [__filename, 'child', arm, op], { encoding: 'utf8' });
-        ns[arm].push(JSON.parse(out).ns);
-      }
-    }
+    const ns = await alternate(['none', 'leakwatch'], rounds, (arm) => {
+      const out = execFileSync(process.execPath, [__filename, 'child', arm, op], { encoding: 'utf8' });
+      return JSON.parse(out).ns;
+    });
     const added = ns.leakwatch.map((v, k) => v - ns.none[k]);
     console.log(`${what.padEnd(40)} none ${median(ns.none).toFixed(1)} ns, leakwatch adds ${median(added).toFixed(1)} ns (${added.map((d) => d.toFixed(0)).join(' ')})`);
   }
 }
 
 if (process.argv[2] === 'child') child(process.argv[3], process.argv[4]);
-else main();
+else main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
