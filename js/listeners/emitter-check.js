@@ -134,6 +134,7 @@ const SCENARIOS = [
     t.op(e, 'on', 'c', f0);
     t.op(e, 'on', 'c', f0);
     t.op(e, 'removeAllListeners', 'c');
+    t.op(e, 'removeAllListeners', 'c'); // none left: answered without Node's method
     t.op(e, 'on', 'd', f1);
     t.op(e, 'removeAllListeners');
   },
@@ -154,6 +155,7 @@ const SCENARIOS = [
     t.op(e, 'off', 'b', f3);
     t.op(e, 'on', 'c', f3);
     t.op(e, 'removeAllListeners', 'c');
+    t.op(e, 'removeAllListeners', 'c');
     t.op(e, 'removeAllListeners');
   },
   function shapeMode(t) {
@@ -170,6 +172,7 @@ const SCENARIOS = [
     t.op(e, 'on', 'close', f0);
     t.op(e, 'on', 'removeListener', f1);
     t.op(e, 'off', 'close', f0);
+    t.op(e, 'removeAllListeners', 'data'); // a preset key holding undefined
   },
   function nodeWarning(t) {
     const e = t.make();

@@ -270,17 +270,19 @@ function fastMethods(ctx, orig, flavour) {
     }
   }
 
-  const removeAllListeners = wrapRemoveAll(ctx, orig);
+  const removeAllListeners = wrapRemoveAll(ctx, orig, true);
   return { addListener, prependListener, removeListener, removeAllListeners };
 }
 
 // removeAllListeners: Node's own runs, then the counts are reconciled with what is left (it may
 // have called removeListener per listener, which counted already). Servers call it per request
-// for a type that has no listeners (IncomingMessage 'data'): that call costs no lookup.
-function wrapRemoveAll(ctx, orig) {
+// for a type that has no listeners (IncomingMessage 'data'): that call costs no lookup, and in
+// fast mode (`answerNone`: the methods are Node's own, checked) no second call either, as Node's
+// method then does nothing but return the emitter.
+function wrapRemoveAll(ctx, orig, answerNone) {
   return function removeAllListeners(type) {
     const all = arguments.length === 0;
-    if (!all && hasNone(this, type)) return orig.removeAllListeners.call(this, type);
+    if (!all && hasNone(this, type)) return answerNone ? this : orig.removeAllListeners.call(this, type);
     const before = heldCount(this, all, type);
     const viaRemoveListener = heldCount(this, false, 'removeListener') > 0;
     try {
@@ -382,7 +384,7 @@ function wrapMethods(ctx, orig) {
       reconcile(ctx, this, false, type);
     }
   }
-  return { addListener, prependListener, removeListener, removeAllListeners: wrapRemoveAll(ctx, orig) };
+  return { addListener, prependListener, removeListener, removeAllListeners: wrapRemoveAll(ctx, orig, false) };
 }
 
 // The key lib/events.js files a listener under, when it can be had without running app code.
