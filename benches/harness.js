@@ -103,4 +103,22 @@ function table(headers, rows) {
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-module.exports = { runArm, runServerArm, alternate, median, ratios, differences, fmtSpread, fmtRatio, table };
+/** Lines of a child's output, one per next() call, in order. */
+function readLines(stream) {
+  const pending = [];
+  const waiting = [];
+  let buffer = '';
+  stream.setEncoding('utf8').on('data', (chunk) => {
+    buffer += chunk;
+    let i;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      if (waiting.length) waiting.shift()(line);
+      else pending.push(line);
+    }
+  });
+  return { next: () => (pending.length ? Promise.resolve(pending.shift()) : new Promise((resolve) => waiting.push(resolve))) };
+}
+
+module.exports = { readLines, runArm, runServerArm, alternate, median, ratios, differences, fmtSpread, fmtRatio, table };

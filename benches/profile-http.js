@@ -18,6 +18,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { cannon } = require('./workloads/http');
+const { readLines } = require('./harness');
 
 const SECONDS = Number(process.env.SECONDS || 10);
 const ROOT = path.join(__dirname, '..');
@@ -69,23 +70,6 @@ function shares(data) {
     else if (m[2].includes('node:events')) events += samples;
   }
   return { total, own, events };
-}
-
-function readLines(stream) {
-  const pending = [];
-  const waiting = [];
-  let buffer = '';
-  stream.setEncoding('utf8').on('data', (chunk) => {
-    buffer += chunk;
-    let i;
-    while ((i = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      if (waiting.length) waiting.shift()(line);
-      else pending.push(line);
-    }
-  });
-  return { next: () => (pending.length ? Promise.resolve(pending.shift()) : new Promise((resolve) => waiting.push(resolve))) };
 }
 
 const pct = (part, whole) => `${((100 * part) / Math.max(1, whole)).toFixed(2)} %`;
