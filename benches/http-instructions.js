@@ -7,7 +7,7 @@
 // Each arm runs the bench's http server (benches/workloads/http.js) under callgrind twice, for
 // FEW and then MANY requests on one keep-alive connection, and the difference divided by
 // MANY − FEW is its instructions per request: start-up and warm-up cancel out.
-// What makes the counts repeat (none read 65,177 and 65,179 in two runs):
+// What makes the counts repeat:
 //   - one connection, so each request is handled alone (with ten, how many requests one read
 //     carries depends on timing, and with it the work per request);
 //   - V8 with --predictable and --single-threaded, and a fixed young generation (16 MB
