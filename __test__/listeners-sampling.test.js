@@ -181,3 +181,41 @@ test('busy emitters of a sampled class never carry a record property', () => {
   const withProperty = conns.filter((c) => Object.getOwnPropertyNames(c).includes('__leakwatchListeners'));
   assert.equal(withProperty.length, 0);
 });
+
+test('an emitter pinned while its class was exact lets go of its record once the class is sampled', async () => {
+  setup();
+  class Pool extends EventEmitter {}
+  const f = () => {};
+  let pooled = new Pool();
+  for (let i = 0; i < 20; i++) pooled.on('x', f).off('x', f); // looked up 40 times: pinned
+  const pinned = () => Object.getOwnPropertyDescriptor(pooled, '__leakwatchListeners')?.value;
+  assert.ok(pinned() !== undefined, 'a busy emitter of an exact class carries its record');
+
+  // The class starts making emitters fast: it is sampled from now on (bounded as above).
+  const start = Date.now();
+  for (let made = 0; (made < 30_000 || Date.now() - start < 300) && made < 3_000_000; made++) {
+    new Pool().on('end', () => {});
+  }
+  const keep = handle.stats().sampledClasses.find((c) => c.emitter === 'Pool')?.keep ?? 1;
+  assert.ok(keep > 1, 'Pool is sampled');
+
+  // Busy periods of 'y' on the pinned emitter: the first one chosen (1 in `keep`, at most
+  // 2 * keep - 1 periods apart) ends with nothing counted left, and the record goes, property too.
+  const g = () => {};
+  for (let i = 0; i < 4 * keep && pinned() !== undefined; i++) pooled.on('y', g).off('y', g);
+  assert.equal(pinned(), undefined, 'the dropped record is no longer found through the property');
+
+  // A period counted afterwards is on a fresh record, which the emitter's collection still
+  // takes off (a record found through a stale property would count for ever).
+  for (let i = 0; i < 4 * keep && liveOf('Pool', 'open') === 0; i++) {
+    pooled.on('open', g);
+    if (liveOf('Pool', 'open') === 0) pooled.off('open', g);
+  }
+  assert.ok(liveOf('Pool', 'open') > 0, 'one busy period counted');
+  pooled = null;
+  for (let i = 0; i < 10 && liveOf('Pool', 'open') > 0; i++) {
+    await forceGc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(liveOf('Pool', 'open'), 0, 'the collected emitter stops counting');
+});
