@@ -25,6 +25,9 @@
 //
 //   node benches/http-instructions.js      needs valgrind and libfaketime (apt: faketime)
 //   env: FEW (20000), MANY (100000), ARMS (none,listeners-off,leakwatch); ~4 minutes
+//   --by-function: also where each arm's extra instructions per request are spent, by function
+//   (JS functions named through V8's --perf-basic-prof; benches/callgrind-functions.js). Its
+//   figures are diagnostics: one window pair, compile and GC work included.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -32,6 +35,7 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const { cannon } = require('./workloads/http');
 const { readLines } = require('./harness');
+const { readProfile, perRequestDiff } = require('./callgrind-functions');
 
 const ROOT = path.join(__dirname, '..');
 const HTTP = path.join(__dirname, 'workloads', 'http.js');
@@ -43,13 +47,21 @@ const FAKETIME_LIBS = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', 
 // Where a self cost is counted: V8's heap (allocation, GC, its visitors) or its compilers.
 const GC_CODE = /v8::internal::(Scaveng|MarkCompact|Marking|MainMarking|IncrementalMarking|Sweeper|Evacuat|RecordMigratedSlot|LiveObjectRange|MemoryAllocator|RememberedSet|SlotSet|\w*Visitor|BodyDescriptor|\(anonymous namespace\)::IterateObjectCache|GlobalHandles|Heap\b|GCTracer|PagedSpace|SemiSpace|NewSpace|FreeList|MinorMarkCompact|EphemeronHashTable|MemoryChunk|Page::|LargeObjectSpace|ArrayBufferSweeper|Isolate::Iterate|Factory::NewFillerObject|HeapObject::SizeFromMap|WeakObjects|MarkingWorklist)|heap::base::|cppgc::/;
 const COMPILER_CODE = /v8::internal::(compiler::|maglev::|baseline::|interpreter::|Parser|Scanner|Compiler::|OptimizedCompilationJob|TurbofanCompilationJob|Pipeline|Ast\w*|DeclarationScope|Scope::|Zone::|CodeGenerator|Assembler|RegExpCompiler|RegExpParser)/;
+const BY_FUNCTION = process.argv.includes('--by-function');
 const NODE_FLAGS = ['--predictable', '--single-threaded', '--random-seed=7', '--hash-seed=7', '--min-semi-space-size=16', '--max-semi-space-size=16'];
 
 // The server: prints its port; on stdin, prints the sampled classes (leakwatch arms) and ends.
 const SERVER = `
 const { createServer } = require(${JSON.stringify(HTTP)});
 const { server, close } = createServer();
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+// leakwatch's listener tracking switches to its fast methods once their check has answered
+// (a second after start): the requests are driven after that, as on a server that has run.
+async function settled() {
+  if (!process.env.LW_ARM) return;
+  const lw = require(${JSON.stringify(ROOT)});
+  while (lw.internals().emitterMode === 'wrap') await new Promise((resolve) => setTimeout(resolve, 50));
+}
+server.listen(0, '127.0.0.1', () => settled().then(() => console.log(server.address().port)));
 process.stdin.once('data', () => {
   const lw = process.env.LW_ARM ? require(${JSON.stringify(ROOT)}) : null;
   const sampled = lw ? lw.listeners(20).filter((r) => r.sampleKeep > 1).map((r) => r.emitter + ' 1 in ' + r.sampleKeep) : [];
@@ -65,12 +77,16 @@ const ARM_SETUP = {
   leakwatch: { preload: ['-r', path.join(ROOT, 'js', 'register.js')], env: { LW_ARM: '1' } },
 };
 
-/** One server under callgrind for `requests`: {total, gc, compiler, sampled, realPerSecond}. */
+/**
+ * One server under callgrind for `requests`: {total, gc, compiler, sampled, realPerSecond},
+ * and with --by-function its {functions: {self, calls}} (callgrind-functions.js).
+ */
 async function count(arm, requests, faketime, dir) {
   const setup = ARM_SETUP[arm];
   if (!setup) throw new Error(`unknown arm ${arm}; arms: ${Object.keys(ARM_SETUP).join(', ')}`);
   const profile = path.join(dir, `${arm}-${requests}.out`);
-  const args = ['--tool=callgrind', `--callgrind-out-file=${profile}`, process.execPath, ...NODE_FLAGS, ...setup.preload, '-e', SERVER];
+  const detail = BY_FUNCTION ? { valgrind: ['--dump-instr=yes', '--dump-line=no'], node: ['--perf-basic-prof'] } : { valgrind: [], node: [] };
+  const args = ['--tool=callgrind', ...detail.valgrind, `--callgrind-out-file=${profile}`, process.execPath, ...NODE_FLAGS, ...detail.node, ...setup.preload, '-e', SERVER];
   const env = { ...process.env, ...setup.env, LEAKWATCH_LOG: 'off', LD_PRELOAD: faketime, FAKETIME: `+0 x${CLOCK_RATE}` };
   const child = spawn('valgrind', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -87,8 +103,18 @@ async function count(arm, requests, faketime, dir) {
   const status = await exited;
   if (status !== 0) throw new Error(`${arm}: callgrind run failed (${status}): ${stderr.slice(-1500)}`);
   const split = splitProfile(profile);
+  const functions = BY_FUNCTION ? byFunction(profile, child.pid) : null;
   fs.rmSync(profile, { force: true });
-  return { ...split, sampled, realPerSecond };
+  return { ...split, functions, sampled, realPerSecond };
+}
+
+function byFunction(profile, pid) {
+  const perfMap = `/tmp/perf-${pid}.map`; // where V8's --perf-basic-prof writes, always
+  try {
+    return readProfile(profile, perfMap, ROOT);
+  } finally {
+    fs.rmSync(perfMap, { force: true });
+  }
 }
 
 /** A profile's total instructions and the self costs of V8's heap code and of its compilers. */
@@ -116,10 +142,12 @@ async function main() {
   console.log(`http server, one keep-alive connection, instructions per request over requests ${FEW}..${MANY} (callgrind)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-http-instructions-'));
   const work = {};
+  const windows = {};
   try {
     for (const arm of ARMS) {
       const few = await count(arm, FEW, faketime, dir);
       const many = await count(arm, MANY, faketime, dir);
+      windows[arm] = { few: few.functions, many: many.functions };
       const per = (key) => (many[key] - few[key]) / (MANY - FEW);
       work[arm] = per('total') - per('gc') - per('compiler');
       const virtual = Math.round(many.realPerSecond / CLOCK_RATE);
@@ -133,7 +161,24 @@ async function main() {
   if (work.none === undefined) return;
   for (const arm of ARMS.filter((a) => a !== 'none')) {
     console.log(`${arm} vs none, request work: ${(work[arm] / work.none).toFixed(4)}x (+${Math.round(work[arm] - work.none)} instructions per request)`);
+    if (BY_FUNCTION) printByFunction(windows.none, windows[arm], arm);
   }
+}
+
+function printByFunction(none, other, arm) {
+  const show = (title, key, top) => {
+    console.log(`  ${title} (instructions per request: none, ${arm}, difference)`);
+    for (const [name, a, b] of perRequestDiff(none, other, MANY - FEW, key, top)) {
+      console.log(`  ${fmt(a)} ${fmt(b)} ${fmt(b - a, true)}  ${name}`);
+    }
+  };
+  show('self cost by function', 'self', 30);
+  show('IC builtins and runtime calls, by calling JS function', 'calls', 15);
+}
+
+function fmt(n, signed = false) {
+  const s = Math.round(n).toString();
+  return (signed && n >= 0.5 ? `+${s}` : s).padStart(7);
 }
 
 main().catch((err) => {
