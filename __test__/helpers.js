@@ -77,10 +77,6 @@ function installTracking(options = {}, maxGroups = 512) {
     describeGroup: (slot, info) => described.set(slot, info),
     warn: (code, message, details, eventName) => warnings.push({ code, message, details, eventName }),
     notify: () => {},
-    // The fast methods' check at once, in this thread: the tests get the methods a running app
-    // has (emitter-mode.js runs it off-thread a second after start; listeners-mode.test.js).
-    checkDelayMs: 0,
-    checkIn: 'process',
     ...options,
   });
   return { counts, described, warnings, handle };
