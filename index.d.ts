@@ -276,8 +276,12 @@ declare namespace leakwatch {
     /** With an event name, EventEmitter's own `listeners(eventName)`. */
     listeners(eventName: string | symbol): Function[];
     readonly running: boolean;
-    /** leakwatch's own bookkeeping, to check that it does not grow. */
-    internals(): { threadSessions: number; processSessions: number; gcDropped: number };
+    /**
+     * leakwatch's own bookkeeping, to check that it does not grow; `emitterMode`: how listener
+     * tracking patches EventEmitter ('wrap' until its start-up check settles about a second
+     * after start, then 'fast' where verified; null while tracking is off).
+     */
+    internals(): { threadSessions: number; processSessions: number; gcDropped: number; emitterMode: 'fast' | 'wrap' | null };
 
     /** Each interval's memory line. */
     on(event: 'stats', listener: (line: LeakwatchLine) => void): this;

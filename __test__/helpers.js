@@ -77,9 +77,26 @@ function installTracking(options = {}, maxGroups = 512) {
     describeGroup: (slot, info) => described.set(slot, info),
     warn: (code, message, details, eventName) => warnings.push({ code, message, details, eventName }),
     notify: () => {},
+    // The fast methods' check at once, in this thread: the tests get the methods a running app
+    // has (emitter-mode.js runs it off-thread a second after start; listeners-mode.test.js).
+    checkDelayMs: 0,
+    checkIn: 'process',
     ...options,
   });
   return { counts, described, warnings, handle };
 }
 
-module.exports = { ROOT, REGISTER, tempDir, runNode, logLines, memoryLines, installTracking };
+/**
+ * The emitter mode once listener tracking's check has answered. The check's timer and child
+ * process never keep a process alive, so a test that only waits for it holds the loop open.
+ */
+async function settledMode(handle) {
+  const hold = setInterval(() => {}, 1 << 30);
+  try {
+    return await handle.ready;
+  } finally {
+    clearInterval(hold);
+  }
+}
+
+module.exports = { ROOT, REGISTER, tempDir, runNode, logLines, memoryLines, installTracking, settledMode };

@@ -28,7 +28,7 @@ test('200 stop()/start() cycles: no hooks, sessions or listeners left behind', a
   assert.equal(r.same, true, "EventEmitter.prototype.on is Node's own again");
   assert.deepEqual(r.exit, [r.exit[0], r.exit[0]]);
   assert.deepEqual(r.term, [r.term[0], r.term[0]]);
-  assert.deepEqual(r.internals, { threadSessions: 0, processSessions: 0, gcDropped: 0 });
+  assert.deepEqual(r.internals, { threadSessions: 0, processSessions: 0, gcDropped: 0, emitterMode: null });
 });
 
 test('loaded by require() and import in one process: one leakwatch, one final line', async () => {

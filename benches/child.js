@@ -3,7 +3,7 @@
 // wall time), the GCs each loaded arm counted inside it, and the one JSON line it prints last.
 // Server workloads open and close their window when the bench process tells them to (IPC).
 
-const { gcCounts } = require('./arms');
+const { gcCounts, armsReady } = require('./arms');
 
 /** Lets batched GC observers (perf_hooks delivers entries two event-loop turns later) catch up. */
 async function settle() {
@@ -37,7 +37,8 @@ function printResult(result) {
  * with the window and how many requests or connections were `served()` inside it, then calls
  * `close()` and lets the process end.
  */
-function serveWindow({ port, served, close }) {
+async function serveWindow({ port, served, close }) {
+  await armsReady();
   let window = null;
   let served0 = 0;
   process.on('message', async (msg) => {
@@ -55,4 +56,4 @@ function serveWindow({ port, served, close }) {
   process.send({ port });
 }
 
-module.exports = { settle, openWindow, printResult, serveWindow };
+module.exports = { settle, openWindow, printResult, serveWindow, armsReady };

@@ -270,7 +270,12 @@ function createLeakwatch() {
   }
 
   /** leakwatch's own bookkeeping (live sessions, dropped GC records), for leak tests of itself. */
-  lw.internals = () => JSON.parse(binding.internals());
+  // emitterMode: how listener tracking patches EventEmitter ('wrap' until its check settles,
+  // then 'fast' where verified; null while it is off).
+  lw.internals = () => ({
+    ...JSON.parse(binding.internals()),
+    emitterMode: session && session.tracker ? session.tracker.stats().emitterMode : null,
+  });
   lw.listeners = listeners;
   lw.start = start;
   lw.stop = stop;

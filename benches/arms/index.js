@@ -22,6 +22,18 @@ function registerCounter(arm, gcCount) {
   counters.set(arm, gcCount);
 }
 
+// Filled the same way: arm → async () => resolves once the arm is in its steady state.
+const readiness = new Map();
+
+function registerReady(arm, ready) {
+  readiness.set(arm, ready);
+}
+
+/** Waits for every arm loaded here to be in the state a running app has it in. */
+async function armsReady() {
+  for (const ready of readiness.values()) await ready();
+}
+
 /** {arm: GCs counted since it started} for every arm loaded here (some tools answer async). */
 async function gcCounts() {
   const counts = {};
@@ -36,4 +48,4 @@ function every(fn) {
   return timer;
 }
 
-module.exports = { ARMS, preloadFlags, registerCounter, gcCounts, every };
+module.exports = { ARMS, preloadFlags, registerCounter, registerReady, armsReady, gcCounts, every };

@@ -5,7 +5,7 @@
 //
 //   EMITTER_OPS  operations per measured loop (a tenth of it warms up first)
 const EventEmitter = require('node:events');
-const { openWindow, printResult } = require('../child');
+const { openWindow, printResult, armsReady } = require('../child');
 
 const OPS = Number(process.env.EMITTER_OPS || 3_000_000);
 
@@ -39,6 +39,7 @@ async function perOp(loop) {
 }
 
 async function main() {
+  await armsReady();
   printResult({ onOff: await perOp(onOff), onceEmit: await perOp(onceEmit), ops: OPS });
 }
 

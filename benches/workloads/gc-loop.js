@@ -7,7 +7,7 @@
 //   GC_LOOP_ITERATIONS  iterations measured          GC_LOOP_WARMUP  iterations before the window
 //   GC_LOOP_MIN_WALL_MS idle after the loop until the window is this long (for instruction
 //                       counts: an idle run as long as the busy one, see benches/instructions.js)
-const { openWindow, printResult } = require('../child');
+const { openWindow, printResult, armsReady } = require('../child');
 
 const ITERATIONS = Number(process.env.GC_LOOP_ITERATIONS || 2_000_000);
 const WARMUP = Number(process.env.GC_LOOP_WARMUP || 100_000);
@@ -29,6 +29,7 @@ async function loop(iterations) {
 }
 
 async function main() {
+  await armsReady();
   await loop(WARMUP);
   const window = await openWindow();
   const t0 = Date.now();

@@ -4,7 +4,7 @@
 // listeners are held; the bench subtracts arm "none". A tool that tracks listeners pays here
 // for its bookkeeping.
 const EventEmitter = require('node:events');
-const { settle, printResult } = require('../child');
+const { settle, printResult, armsReady } = require('../child');
 
 const EMITTERS = 1000;
 const PER_EMITTER = 1000;
@@ -22,6 +22,7 @@ async function measure() {
 }
 
 async function main() {
+  await armsReady();
   const emitters = [];
   for (let i = 0; i < EMITTERS; i++) {
     const emitter = new EventEmitter();

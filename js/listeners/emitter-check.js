@@ -8,8 +8,62 @@
 // events, listener arrays (order, the `warned` flag, Node 24's emitting counter), _eventsCount
 // and Node's MaxListenersExceededWarning. Takes well under a millisecond; any difference means
 // this Node's lib/events.js is not one the fast methods know, and the patch uses wrap mode.
+// emitter-mode.js runs it in a child process (emitter-check-child.js) unless told otherwise.
 
 const EventEmitter = require('node:events');
+const { readFlavour, learnWarningTemplate, applyMethods } = require('./emitter');
+
+const METHOD_NAMES = ['addListener', 'prependListener', 'removeListener', 'removeAllListeners'];
+
+/**
+ * The whole check, on `orig` (the prototype's methods before install): {same, template,
+ * sources}. `template`: Node's warning text to build the fast methods' flavour from;
+ * `sources`: the methods' source text, so that a verdict reached in a child process (on its
+ * own, untouched methods) is used only where the methods are the same.
+ */
+function checkFast(orig) {
+  const template = learnWarningTemplate((name, type, max) => captureNodeWarning(orig, name, type, max));
+  const flavour = readFlavour(orig, template);
+  const same = flavour !== null && sameBehaviour(scratchFastMethods(orig, flavour), applyMethods);
+  return { same, template, sources: sourcesOf(orig) };
+}
+
+/** {name: source text} of the methods the patch replaces. */
+function sourcesOf(methods) {
+  return Object.fromEntries(METHOD_NAMES.map((name) => [name, Function.prototype.toString.call(methods[name])]));
+}
+
+// Fast methods for the check, built from fresh copies of the counting modules and thrown away
+// afterwards. Fresh copies, because running the real closures on the check's odd scenarios
+// would leave the engine's type feedback for them polymorphic before the app starts.
+function scratchFastMethods(orig, flavour) {
+  const copies = freshModules(['./groups', './emitter-sampling', './records', './sampler', './emitter-warning', './emitter']);
+  const [{ Groups: G }, , { createRecords: records }, { createSampler: sampler }, { createEmitterWarnings: leak }] = copies;
+  const counts = new Int32Array(64);
+  const ctx = { counts, warn() {}, notify() {}, warnIntervalMs: 0 };
+  ctx.groups = new G({ counts, maxGroups: 32, describeGroup() {} });
+  ctx.uncounted = ctx.groups.uncounted;
+  ctx.excess = ctx.groups.excess;
+  ctx.sampler = sampler(ctx);
+  ctx.records = records(ctx, ctx.sampler.dropSamples);
+  ctx.leak = leak(ctx);
+  return copies[5].fastMethods(ctx, orig, flavour);
+}
+
+// require() of new module instances, leaving the module cache as it was.
+function freshModules(ids) {
+  const files = ids.map((id) => require.resolve(id));
+  const saved = files.map((f) => require.cache[f]);
+  try {
+    for (const f of files) delete require.cache[f];
+    return files.map((f) => require(f));
+  } finally {
+    files.forEach((f, i) => {
+      if (saved[i]) require.cache[f] = saved[i];
+      else delete require.cache[f];
+    });
+  }
+}
 
 /** Node's MaxListenersExceededWarning for a class named `className`, caught, not printed. */
 function captureNodeWarning(orig, className, type, max) {
@@ -219,4 +273,4 @@ const SCENARIOS = [
   },
 ];
 
-module.exports = { captureNodeWarning, withWarningsCaught, sameBehaviour };
+module.exports = { checkFast, sourcesOf, captureNodeWarning, withWarningsCaught, sameBehaviour };

@@ -39,20 +39,21 @@ function originalMethods() {
 
 /**
  * Reads how this Node's lib/events.js behaves, from a fresh emitter and the source text of
- * removeListener. Returns null when something is not as any known version has it.
+ * removeListener. `warningTemplate`: Node's MaxListenersExceededWarning text with placeholders
+ * (learnWarningTemplate), learnt here or in the check's worker. Returns null when something is
+ * not as any known version has it.
  */
-function readFlavour(orig, captureNodeWarning) {
+function readFlavour(orig, warningTemplate) {
   try {
+    if (typeof warningTemplate !== 'string') return null;
     const probe = new EventEmitter();
     const shape = ownSymbol(probe, 'shapeMode');
-    probe.on('x', noop);
-    probe.on('x', noop);
+    orig.addListener.call(probe, 'x', noop); // Node's own: with a patch in place, still uncounted
+    orig.addListener.call(probe, 'x', noop);
     const emitting = ownSymbol(probe._events.x, 'events.emitting');
     const source = Function.prototype.toString.call(orig.removeListener);
     const legacyRemove = source.includes('hasEventListener(this, type)');
-    const nodeWarning = learnNodeWarning(captureNodeWarning);
-    if (nodeWarning === null) return null;
-    return { shape, emitting, legacyRemove, nodeWarning };
+    return { shape, emitting, legacyRemove, nodeWarning: warningRenderer(warningTemplate) };
   } catch {
     return null;
   }
@@ -66,26 +67,34 @@ function noop() {}
 
 // Node's MaxListenersExceededWarning text changed across versions ("MaxListeners is N." was
 // added), so the fast add learns it from Node: two probes with distinct values, warnings caught
-// before they reach process.emitWarning, and a template checked to rebuild both texts.
-function learnNodeWarning(captureNodeWarning) {
-  const a = captureNodeWarning('LwProbeAlpha', 'lwTypeAlpha', 7);
-  const b = captureNodeWarning('LwProbeBeta', 'lwTypeBeta', 3);
-  if (a === null || b === null) return null;
-  const template = a.message
-    .replace('[LwProbeAlpha]', () => '\u0001')
-    .replace('8 lwTypeAlpha', () => '\u0002 \u0003')
-    .replace('is 7.', () => 'is \u0004.');
-  const render = (count, type, target, max) =>
+// before they reach process.emitWarning, and a template checked to rebuild both texts. The
+// template marks the emitter \u0001, the count \u0002, the type \u0003 and the limit \u0004.
+function learnWarningTemplate(captureNodeWarning) {
+  try {
+    const a = captureNodeWarning('LwProbeAlpha', 'lwTypeAlpha', 7);
+    const b = captureNodeWarning('LwProbeBeta', 'lwTypeBeta', 3);
+    if (a === null || b === null) return null;
+    const template = a.message
+      .replace('[LwProbeAlpha]', () => '\u0001')
+      .replace('8 lwTypeAlpha', () => '\u0002 \u0003')
+      .replace('is 7.', () => 'is \u0004.');
+    const render = warningRenderer(template);
+    if (render(8, 'lwTypeAlpha', a.emitter, 7) !== a.message) return null;
+    if (render(4, 'lwTypeBeta', b.emitter, 3) !== b.message) return null;
+    if (Object.keys(a).join() !== 'name,emitter,type,count') return null;
+    return template;
+  } catch {
+    return null;
+  }
+}
+
+function warningRenderer(template) {
+  return (count, type, target, max) =>
     template
       .replace('\u0001', () => inspect(target, { depth: -1 }))
       .replace('\u0002', () => String(count))
       .replace('\u0003', () => String(type))
       .replace('\u0004', () => String(max));
-  if (render(8, 'lwTypeAlpha', a.emitter, 7) !== a.message) return null;
-  if (render(4, 'lwTypeBeta', b.emitter, 3) !== b.message) return null;
-  const keys = Object.keys(a).join();
-  if (keys !== 'name,emitter,type,count') return null;
-  return render;
 }
 
 /** The fast methods: lib/events.js's logic with counting inline. */
@@ -457,6 +466,11 @@ function refreshConstants(proto) {
   }
 }
 
+/** True while every method applyMethods(methods) put in place is still there. */
+function isApplied(methods) {
+  return [...ADD_NAMES, ...REMOVE_NAMES, 'prependListener', 'removeAllListeners'].every((name) => P[name] === methodFor(methods, name));
+}
+
 function methodFor(methods, name) {
   if (ADD_NAMES.includes(name)) return methods.addListener;
   if (REMOVE_NAMES.includes(name)) return methods.removeListener;
@@ -466,9 +480,11 @@ function methodFor(methods, name) {
 module.exports = {
   originalMethods,
   readFlavour,
+  learnWarningTemplate,
   fastMethods,
   wrapMethods,
   applyMethods,
+  isApplied,
   keyOf,
   countOf,
 };

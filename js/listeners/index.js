@@ -44,8 +44,7 @@ const { Groups } = require('./groups');
 const { createRecords } = require('./records');
 const { createSampler } = require('./sampler');
 const { createEmitterWarnings } = require('./emitter-warning');
-const emitter = require('./emitter');
-const { captureNodeWarning, sameBehaviour } = require('./emitter-check');
+const { patchEmitters } = require('./emitter-mode');
 const { patchTarget } = require('./target');
 const { watchNodeWarnings } = require('./node-warnings');
 const warnings = require('../warnings');
@@ -62,12 +61,14 @@ let installed = null;
  * @param {number} [o.warnIntervalMs]  least time between two warnings for one emitter (10 s)
  * @param {'auto'|'fast'|'wrap'} [o.emitterMode]  'auto': fast when verified, else wrap
  * @param {number} [o.sampleKeep]  count one busy period in this many, for every class (tests)
+ * @param {number} [o.checkDelayMs]  'auto': when the fast methods' check starts (emitter-mode.js)
+ * @param {'child'|'process'} [o.checkIn]  'auto': where it runs (tests)
  */
 function install(o) {
   if (installed !== null) throw new Error('leakwatch: listener tracking is already installed');
   const ctx = makeContext(o);
   const mode = o.emitterMode ?? 'auto';
-  const emitterPatch = patchEmitters(ctx, mode);
+  const emitterPatch = patchEmitters(ctx, mode, { checkDelayMs: o.checkDelayMs, checkIn: o.checkIn });
   const unpatchTarget = patchTarget(ctx);
   const unwatch = watchNodeWarnings(ctx);
 
@@ -76,6 +77,7 @@ function install(o) {
     installed = null;
     unwatch();
     if (unpatchTarget !== null) unpatchTarget();
+    emitterPatch.stop();
     emitterPatch.restore();
     ctx.records.uninstall();
     // Late callers (a method captured while installed, a finalizer) write to a private buffer.
@@ -84,6 +86,7 @@ function install(o) {
 
   const handle = {
     uninstall,
+    ready: emitterPatch.ready, // resolves to the emitter mode once settled
     snapshot: () => ctx.groups.snapshot(),
     stats: () => ({
       emitterMode: emitterPatch.mode,
@@ -129,57 +132,6 @@ function safe(fn) {
       // a sink's failure must not reach the app's add
     }
   };
-}
-
-// Fast methods when this Node's lib/events.js is one they reproduce (checked on scratch
-// emitters against Node's own), wrappers otherwise.
-function patchEmitters(ctx, mode) {
-  const orig = emitter.originalMethods();
-  let methods = null;
-  let used = 'wrap';
-  if (mode !== 'wrap') {
-    const flavour = emitter.readFlavour(orig, (name, type, max) => captureNodeWarning(orig, name, type, max));
-    if (flavour !== null && sameBehaviour(scratchFastMethods(orig, flavour), emitter.applyMethods)) {
-      methods = emitter.fastMethods(ctx, orig, flavour);
-      used = 'fast';
-    } else if (mode === 'fast') {
-      throw new Error('leakwatch: fast EventEmitter methods do not match this Node version');
-    }
-  }
-  if (methods === null) methods = emitter.wrapMethods(ctx, orig);
-  return { mode: used, restore: emitter.applyMethods(methods) };
-}
-
-// Fast methods for the install-time check, built from fresh copies of the counting modules and
-// thrown away afterwards. Fresh copies, because running the real closures on the check's odd
-// scenarios would leave the engine's type feedback for them polymorphic before the app starts.
-function scratchFastMethods(orig, flavour) {
-  const copies = freshModules(['./groups', './emitter-sampling', './records', './sampler', './emitter-warning', './emitter']);
-  const [{ Groups: G }, , { createRecords: records }, { createSampler: sampler }, { createEmitterWarnings: leak }] = copies;
-  const counts = new Int32Array(64);
-  const ctx = { counts, warn() {}, notify() {}, warnIntervalMs: 0 };
-  ctx.groups = new G({ counts, maxGroups: 32, describeGroup() {} });
-  ctx.uncounted = ctx.groups.uncounted;
-  ctx.excess = ctx.groups.excess;
-  ctx.sampler = sampler(ctx);
-  ctx.records = records(ctx, ctx.sampler.dropSamples);
-  ctx.leak = leak(ctx);
-  return copies[5].fastMethods(ctx, orig, flavour);
-}
-
-// require() of new module instances, leaving the module cache as it was.
-function freshModules(ids) {
-  const files = ids.map((id) => require.resolve(id));
-  const saved = files.map((f) => require.cache[f]);
-  try {
-    for (const f of files) delete require.cache[f];
-    return files.map((f) => require(f));
-  } finally {
-    files.forEach((f, i) => {
-      if (saved[i]) require.cache[f] = saved[i];
-      else delete require.cache[f];
-    });
-  }
 }
 
 module.exports = { install };
