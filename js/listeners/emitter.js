@@ -40,8 +40,8 @@ function originalMethods() {
 /**
  * Reads how this Node's lib/events.js behaves, from a fresh emitter and the source text of
  * removeListener. `warningTemplate`: Node's MaxListenersExceededWarning text with placeholders
- * (learnWarningTemplate), learnt here or in the check's worker. Returns null when something is
- * not as any known version has it.
+ * (learnWarningTemplate), learnt here or in the check's child process. Returns null when
+ * something is not as any known version has it.
  */
 function readFlavour(orig, warningTemplate) {
   try {

@@ -12,6 +12,8 @@
 //   - emitter-sampling.js: which (emitter, event) pairs get a record: all of them, unless
 //     their class makes emitters by the thousand; then 1 in `keep`, counted as `keep`.
 //   - emitter.js / target.js: the patches that count, inline, on every registration path.
+//   - emitter-mode.js / emitter-check.js: which EventEmitter methods (fast or wrap), checked
+//     against Node's own in a child process a second after start.
 //   - emitter-warning.js: LEAKWATCH_LISTENER_LEAK when one emitter passes its max listeners.
 //   - node-warnings.js: Node's own MaxListenersExceededWarning, recorded.
 //
