@@ -115,3 +115,32 @@ test('without a child process the check runs in this process, against Node\'s ow
   handle = null;
   assert.equal(EventEmitter.prototype.on, nodeOn);
 });
+
+test('in a worker thread the check runs in that thread: the fast methods, no child process', async () => {
+  // A preload in every thread notes each spawn() by the thread that made it.
+  const dir = tempDir();
+  const spy = path.join(dir, 'spy.js');
+  const spawns = path.join(dir, 'spawns.txt');
+  fs.writeFileSync(
+    spy,
+    `const cp = require('node:child_process'); const spawn = cp.spawn;
+    cp.spawn = function (...args) {
+      require('node:fs').appendFileSync(${JSON.stringify(spawns)}, require('node:worker_threads').threadId + '\\n');
+      return spawn.apply(this, args);
+    };`,
+  );
+  const inWorker = `require(${JSON.stringify(REGISTER)});
+    const lw = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const poll = setInterval(() => {
+      const mode = lw.internals().emitterMode;
+      if (mode === 'wrap') return;
+      clearInterval(poll);
+      require('node:worker_threads').parentPort.postMessage(mode);
+    }, 50);`;
+  const code = `const w = new (require('node:worker_threads').Worker)(${JSON.stringify(inWorker)}, { eval: true });
+    w.once('message', (mode) => { console.log(mode); w.terminate(); });`;
+  const r = await runNode(['-e', code], { env: { LEAKWATCH_LOG: 'off', NODE_OPTIONS: `-r ${spy}` } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'fast');
+  assert.equal(fs.existsSync(spawns), false, 'no thread spawned a process');
+});

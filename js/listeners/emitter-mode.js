@@ -19,8 +19,8 @@
 // The child's verdict is used only where the methods it checked have the same source text as
 // the ones the patch replaced (someone may have patched them before leakwatch loaded). Where
 // no child can be had (an executable that is not plain node: Electron, a single-executable
-// app; a permission model without child processes; a failed or silent child), the check runs
-// here, as it must.
+// app; a permission model without child processes; a failed or silent child), and in worker
+// threads, the check runs here, as it must.
 
 const path = require('node:path');
 const emitter = require('./emitter');
@@ -62,7 +62,7 @@ function fastIfSame(ctx, orig, verdict) {
   return flavour === null ? null : emitter.fastMethods(ctx, orig, flavour);
 }
 
-function checkLater(ctx, orig, wrap, patch, { checkDelayMs = CHECK_DELAY_MS, checkIn = 'child' }) {
+function checkLater(ctx, orig, wrap, patch, { checkDelayMs = CHECK_DELAY_MS, checkIn = defaultPlace() }) {
   let done = false;
   let child = null;
   let resolveReady;
@@ -116,6 +116,12 @@ function checkLater(ctx, orig, wrap, patch, { checkDelayMs = CHECK_DELAY_MS, che
   if (checkDelayMs > 0) later(start, checkDelayMs);
   else start();
   return patch;
+}
+
+// A child process from the main thread; in a worker thread (an app may run dozens, each with
+// leakwatch) the check runs in that thread, as one process per worker would be too many.
+function defaultPlace() {
+  return require('node:worker_threads').isMainThread ? 'child' : 'process';
 }
 
 /** Starts the check in a child process; `answer(verdict or null)` once. Null: no child. */
