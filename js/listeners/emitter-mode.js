@@ -174,4 +174,4 @@ function sameSources(sources, orig) {
   return Object.keys(here).every((name) => sources[name] === here[name]);
 }
 
-module.exports = { patchEmitters, CHECK_DELAY_MS };
+module.exports = { patchEmitters };
