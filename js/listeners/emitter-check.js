@@ -13,8 +13,6 @@
 const EventEmitter = require('node:events');
 const { readFlavour, learnWarningTemplate, applyMethods } = require('./emitter');
 
-const METHOD_NAMES = ['addListener', 'prependListener', 'removeListener', 'removeAllListeners'];
-
 /**
  * The whole check, on `orig` (the prototype's methods before install): {same, template,
  * sources}. `template`: Node's warning text to build the fast methods' flavour from;
@@ -28,9 +26,9 @@ function checkFast(orig) {
   return { same, template, sources: sourcesOf(orig) };
 }
 
-/** {name: source text} of the methods the patch replaces. */
+/** {name: source text} of the methods the patch replaces (emitter.originalMethods()). */
 function sourcesOf(methods) {
-  return Object.fromEntries(METHOD_NAMES.map((name) => [name, Function.prototype.toString.call(methods[name])]));
+  return Object.fromEntries(Object.entries(methods).map(([name, fn]) => [name, Function.prototype.toString.call(fn)]));
 }
 
 // Fast methods for the check, built from fresh copies of the counting modules and thrown away

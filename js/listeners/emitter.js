@@ -25,6 +25,7 @@ const { pastMax } = require('./emitter-warning');
 const P = EventEmitter.prototype;
 const ADD_NAMES = ['addListener', 'on'];
 const REMOVE_NAMES = ['removeListener', 'off'];
+const PATCHED_NAMES = [...ADD_NAMES, ...REMOVE_NAMES, 'prependListener', 'removeAllListeners'];
 const arraySlice = Array.prototype.slice;
 
 /** The methods as they are now (Node's own, or whatever was there before install). */
@@ -427,10 +428,7 @@ function applyMethods(methods) {
     saved[name] = Object.getOwnPropertyDescriptor(P, name);
     Object.defineProperty(P, name, { ...saved[name], value: fn });
   };
-  for (const name of ADD_NAMES) put(name, methods.addListener);
-  for (const name of REMOVE_NAMES) put(name, methods.removeListener);
-  put('prependListener', methods.prependListener);
-  put('removeAllListeners', methods.removeAllListeners);
+  for (const name of PATCHED_NAMES) put(name, methodFor(methods, name));
   refreshConstants(P);
   return function restore() {
     for (const name of Object.keys(saved)) {
@@ -468,7 +466,7 @@ function refreshConstants(proto) {
 
 /** True while every method applyMethods(methods) put in place is still there. */
 function isApplied(methods) {
-  return [...ADD_NAMES, ...REMOVE_NAMES, 'prependListener', 'removeAllListeners'].every((name) => P[name] === methodFor(methods, name));
+  return PATCHED_NAMES.every((name) => P[name] === methodFor(methods, name));
 }
 
 function methodFor(methods, name) {
