@@ -86,6 +86,12 @@ function installTracking(options = {}, maxGroups = 512) {
   return { counts, described, warnings, handle };
 }
 
+/** Live/adds/removes of the (emitter class, event) group of an installed tracker, from its snapshot. */
+function groupCounts(handle, emitter, event) {
+  const row = handle.snapshot().find((r) => r.emitter === emitter && r.event === event);
+  return row ? { live: row.live, adds: row.adds, removes: row.removes } : { live: 0, adds: 0, removes: 0 };
+}
+
 /**
  * The emitter mode once listener tracking's check has answered. The check's timer and child
  * process never keep a process alive, so a test that only waits for it holds the loop open.
@@ -99,4 +105,4 @@ async function settledMode(handle) {
   }
 }
 
-module.exports = { ROOT, REGISTER, tempDir, runNode, logLines, memoryLines, installTracking, settledMode };
+module.exports = { ROOT, REGISTER, tempDir, runNode, logLines, memoryLines, installTracking, groupCounts, settledMode };

@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const EventEmitter = require('node:events');
 const { PassThrough } = require('node:stream');
 const { install } = require('../js/listeners');
-const { installTracking } = require('./helpers');
+const { installTracking, groupCounts } = require('./helpers');
 
 const MAX_GROUPS = 512;
 let handle = null;
@@ -25,11 +25,7 @@ afterEach(() => {
   handle = null;
 });
 
-/** Live/adds/removes of the (emitter, event) group, from the counters. */
-function group(emitter, event) {
-  const row = handle.snapshot().find((r) => r.emitter === emitter && r.event === event);
-  return row ? { live: row.live, adds: row.adds, removes: row.removes } : { live: 0, adds: 0, removes: 0 };
-}
+const group = (emitter, event) => groupCounts(handle, emitter, event);
 
 function liveOf(emitter, event) {
   return group(emitter, event).live;

@@ -7,7 +7,7 @@
 const { test, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const EventEmitter = require('node:events');
-const { installTracking } = require('./helpers');
+const { installTracking, groupCounts } = require('./helpers');
 const { forceGc } = require('../js/force-gc');
 
 const MAX_GROUPS = 512;
@@ -35,10 +35,7 @@ afterEach(() => {
   handle = null;
 });
 
-function liveOf(emitter, event) {
-  const row = handle.snapshot().find((r) => r.emitter === emitter && r.event === event);
-  return row ? row.live : 0;
-}
+const liveOf = (emitter, event) => groupCounts(handle, emitter, event).live;
 
 const within = (actual, expected, share) => Math.abs(actual - expected) <= expected * share;
 
