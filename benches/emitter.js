@@ -7,6 +7,7 @@
 //   node benches/emitter.js [--rounds 7] [--only on-off,once-emit,…]
 
 const { execFileSync } = require('node:child_process');
+const { installFastTracking, median } = require('./harness');
 
 const WORKLOADS = {
   // One listener added and removed on an emitter that keeps other listeners (the usual case).
@@ -119,24 +120,7 @@ function memory({ emitters, perEmitter }) {
 function noop() {}
 
 async function child(arm, name) {
-  if (arm === 'B') {
-    const { install } = require('../js/listeners');
-    const maxGroups = 4096;
-    // The fast methods, as a running app has them once their check (in a child process) has
-    // answered; the check never keeps a process alive, so this one is held open meanwhile.
-    const handle = install({
-      counts: new Int32Array(new ArrayBuffer(8 * maxGroups)),
-      maxGroups,
-      describeGroup() {},
-      warn() {},
-      notify() {},
-      checkDelayMs: 0,
-    });
-    const hold = setInterval(() => {}, 1 << 30);
-    const mode = await handle.ready;
-    clearInterval(hold);
-    if (mode !== 'fast') throw new Error('listener tracking stayed in wrap mode');
-  }
+  if (arm === 'B') await installFastTracking();
   const result = name in MEMORY ? memory(MEMORY[name]) : WORKLOADS[name].run(WORKLOADS[name].ops);
   process.stdout.write(JSON.stringify({ result }));
 }
@@ -147,12 +131,6 @@ function runArm(arm, name) {
     maxBuffer: 1 << 20,
   });
   return JSON.parse(out).result;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function main(argv) {

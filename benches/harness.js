@@ -70,6 +70,22 @@ async function alternate(arms, rounds, run) {
   return results;
 }
 
+/**
+ * Installs listener tracking alone (js/listeners, scratch counters) and resolves once it runs
+ * the fast methods, as a running app has them after their check (in a child process) has
+ * answered. The check never keeps a process alive, so this one is held open meanwhile.
+ */
+async function installFastTracking() {
+  const { install } = require('../js/listeners');
+  const maxGroups = 4096;
+  const handle = install({ counts: new Int32Array(2 * maxGroups), maxGroups, describeGroup() {}, warn() {}, notify() {}, checkDelayMs: 0 });
+  const hold = setInterval(() => {}, 1 << 30);
+  const mode = await handle.ready;
+  clearInterval(hold);
+  if (mode !== 'fast') throw new Error('listener tracking stayed in wrap mode');
+  return handle;
+}
+
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -121,4 +137,4 @@ function readLines(stream) {
   return { next: () => (pending.length ? Promise.resolve(pending.shift()) : new Promise((resolve) => waiting.push(resolve))) };
 }
 
-module.exports = { readLines, runArm, runServerArm, alternate, median, ratios, differences, fmtSpread, fmtRatio, table };
+module.exports = { readLines, installFastTracking, runArm, runServerArm, alternate, median, ratios, differences, fmtSpread, fmtRatio, table };

@@ -11,8 +11,7 @@
 // code has met many classes, as in an app, rather than the two or three of the loop.
 
 const { execFileSync } = require('node:child_process');
-const path = require('node:path');
-const { alternate, median } = require('./harness');
+const { alternate, median, installFastTracking } = require('./harness');
 
 const N = 1_000_000;
 const OPS = {
@@ -22,15 +21,7 @@ const OPS = {
 };
 
 async function child(arm, op) {
-  if (arm === 'leakwatch') {
-    const { install } = require(path.join(__dirname, '..', 'js', 'listeners'));
-    // The fast methods, as a running app has them once their check (in a child process) has answered.
-    const handle = install({ counts: new Int32Array(2 * 4096), maxGroups: 4096, describeGroup() {}, warn() {}, checkDelayMs: 0 });
-    const hold = setInterval(() => {}, 1 << 30); // the check's child never keeps a process alive
-    const mode = await handle.ready;
-    clearInterval(hold);
-    if (mode !== 'fast') throw new Error('listener tracking stayed in wrap mode');
-  }
+  if (arm === 'leakwatch') await installFastTracking();
   const EventEmitter = require('node:events');
   warmUp(EventEmitter);
   class Response extends EventEmitter {}
