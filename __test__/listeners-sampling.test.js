@@ -216,3 +216,19 @@ test('an emitter pinned while its class was exact lets go of its record once the
   }
   assert.equal(liveOf('Pool', 'open'), 0, 'the collected emitter stops counting');
 });
+
+test('sampled: listeners dropped unseen still leave the group at 0 once their emitters are emptied', () => {
+  const { totals } = setup({ sampleKeep: 4 });
+  class Peer extends EventEmitter {}
+  const peers = Array.from({ length: 2000 }, () => new Peer().on('data', () => {}).on('data', () => {}));
+  assert.ok(liveOf('Peer', 'data') > 0, 'some busy periods counted');
+  const t0 = totals();
+  const f = () => {};
+  for (const p of peers) {
+    p._events = { __proto__: null }; // the listeners go behind the methods' back
+    p._eventsCount = 0;
+    p.on('data', f).off('data', f); // a new busy period, drawn afresh
+  }
+  assert.equal(liveOf('Peer', 'data'), 0, 'no counted period outlives its emitter being emptied');
+  assert.deepEqual({ adds: totals().adds - t0.adds, removes: totals().removes - t0.removes }, { adds: 2000, removes: 2000 });
+});
