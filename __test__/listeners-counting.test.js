@@ -7,9 +7,11 @@
 const { test, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const EventEmitter = require('node:events');
+const v8 = require('node:v8');
 const { PassThrough } = require('node:stream');
 const { install } = require('../js/listeners');
 const { installTracking, groupCounts } = require('./helpers');
+const { forceGc } = require('../js/force-gc');
 
 const MAX_GROUPS = 512;
 let handle = null;
@@ -246,6 +248,25 @@ test('1,000,000 listeners on one emitter', () => {
   assert.equal(liveOf('Thing', 'many'), 999_990);
   e.removeAllListeners('many');
   assert.equal(liveOf('Thing', 'many'), 0);
+});
+
+test('counted emitters dropped young die young: their objects are not promoted to the old generation', () => {
+  setup();
+  class Conn extends EventEmitter {}
+  const oldSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size;
+  forceGc();
+  const before = oldSpace();
+  const n = 10_000;
+  for (let i = 0; i < n; i++) {
+    const c = new Conn();
+    c.payload = Array.from({ length: 256 }, (_, j) => ({ j })); // ~8 KB each, 80 MB in all
+    c.on('close', () => {});
+  }
+  assert.equal(liveOf('Conn', 'close') > 0, true, 'the emitters were counted');
+  const grew = oldSpace() - before;
+  // Counting costs ~200 bytes of old space per emitter; the payloads, had they been kept
+  // through young GCs, would be several times more than this bound.
+  assert.ok(grew < 8e6, `old space grew ${(grew / 1e6).toFixed(1)} MB`);
 });
 
 test('EventTarget: once, capture, signal and duplicate listener+capture pairs', () => {
