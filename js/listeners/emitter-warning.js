@@ -26,6 +26,7 @@ function createEmitterWarnings(ctx) {
   /** entry.live just passed entry.next on `target`. `kind`: 'emitter' or 'target'. */
   function check(target, entry, kind, below) {
     const live = entry.live;
+    if (entry.born < 0) entry.born = clock(); // the count just passed 1 (entry.next starts at 1)
     const max = maxListenersOf(target, kind);
     if (!(max > 0) || max === Infinity) {
       entry.next = live * 2; // unlimited: look again later in case the limit changes
@@ -64,6 +65,8 @@ function createEmitterWarnings(ctx) {
     const group = entry.group;
     const { site, appSite } = captureSite(below);
     const last = entry.warned;
+    // The first warning's window starts when the count passed 1, not at the first listener:
+    // timing it from there spares every new entry a clock read, and one listener is no leak.
     const growth = live - (last === null ? 0 : last.count);
     const windowMs = (now - (last === null ? entry.born : last.time)) * 100;
     const details = {

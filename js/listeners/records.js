@@ -47,7 +47,7 @@ class Entry {
     this.live = 0; // listeners of this type on this emitter, as last counted
     this.weight = 0; // what one of them counts for; 0 while this busy period is not counted
     this.next = 1; // re-check for a leak once live exceeds this (emitter-warning.js)
-    this.born = clock(); // when counting began, for the growth in the first warning
+    this.born = -1; // clock() when the count first passed 1, for the growth in the first warning
     this.samples = null; // sampled listeners on this entry (sampler.js)
     this.warned = null; // {count, time} of the last warning (emitter-warning.js)
     this.link = null; // the emitter's next entry
