@@ -356,9 +356,11 @@ test('a busy emitter carries its record in a property; an earlier install\'s is 
   e.on('kept', () => {});
   e.on('kept', () => {});
   const f = () => {};
-  for (let i = 0; i < 50; i++) e.on('busy', f).off('busy', f); // looked up 100 times
+  for (let i = 0; i < 20; i++) e.on('busy', f).off('busy', f); // a connection's worth of lookups
+  assert.equal(Object.getOwnPropertyDescriptor(e, '__leakwatchListeners'), undefined, 'not yet: a short life is spared the property');
+  for (let i = 20; i < 200; i++) e.on('busy', f).off('busy', f); // looked up 400 times
   assert.equal(liveOf('Thing', 'kept'), 3);
-  assert.equal(group('Thing', 'busy').adds, 50);
+  assert.equal(group('Thing', 'busy').adds, 200);
   assert.deepEqual(Object.getOwnPropertyNames(quiet).filter((k) => k.includes('leakwatch')), []);
   const own = Object.getOwnPropertyDescriptor(e, '__leakwatchListeners');
   assert.ok(own && !own.enumerable, 'a busy emitter gets a non-enumerable property');

@@ -12,8 +12,9 @@
 // A WeakMap lookup costs more than a property load, though (~5 ns per add and per remove: an
 // on/off pair on one emitter went from 1.09x to 1.25x of Node's), so an emitter whose record
 // is looked up HOT times, a long-lived busy one, also gets it in a non-enumerable property,
-// __leakwatchListeners: from then on one load finds it. A request's emitters never get there;
-// a keep-alive socket or an app's event bus does, once, early in its life.
+// __leakwatchListeners: from then on one load finds it. A request's emitters never get there,
+// nor a short-lived connection's socket (a WebSocket's does a few dozen lookups in its life);
+// a keep-alive socket after a hundred-odd requests, or an app's event bus early in its life.
 //
 // The head is what lets a collected emitter stop counting: a FinalizationRegistry holds it
 // (never the emitter, never a listener: listeners often close over their emitter, which would
@@ -37,7 +38,7 @@ const { createEmitterSampling } = require('./emitter-sampling');
 
 const SCAN_LIMIT = 16; // past this many event types on one emitter, look types up in a Map
 const PRUNE_AT = 8; // an emitter with this many types drops the ones with no listeners left
-const HOT = 16; // lookups of a record before it goes into a property of its emitter too
+const HOT = 256; // lookups of a record before it goes into a property of its emitter too
 
 // One (emitter, event type). Field order fixed so all entries share one hidden class.
 class Entry {
@@ -54,7 +55,6 @@ class Entry {
     this.index = null; // on the head of an emitter with many types: Map(type -> Entry)
     this.sampling = null; // on the head: its class's sampling state (emitter-sampling.js)
     this.owner = null; // on the head: the install's registry (a property left by an earlier one is ignored)
-    this.lookups = 0; // on the head: WeakMap lookups so far, up to HOT
   }
 }
 
@@ -62,6 +62,7 @@ class Entry {
 class Marker {
   constructor(head) {
     this.head = head;
+    this.lookups = 0; // WeakMap lookups so far, up to HOT
   }
 }
 
@@ -89,9 +90,8 @@ function createRecords(ctx, dropSamples) {
   function lookup(target) {
     const marker = records.get(target);
     if (marker === undefined) return undefined;
-    const head = marker.head;
-    if (head.lookups < HOT && ++head.lookups === HOT) pin(target, head);
-    return head;
+    if (marker.lookups < HOT && ++marker.lookups === HOT) pin(target, marker.head);
+    return marker.head;
   }
 
   // A busy emitter's head goes into a property as well, in a class counted exactly: in a
