@@ -55,6 +55,16 @@ class Groups {
     return group;
   }
 
+  /**
+   * The group for listeners of `type` on `target`, which is of `known`'s class: its other event
+   * types skip finding the class again (a prototype read and a WeakMap lookup per new entry).
+   */
+  groupBeside(known, target, type) {
+    const byType = known.slot === 0 ? undefined : this.byName.get(known.emitter);
+    const group = byType === undefined ? undefined : byType.get(type);
+    return group !== undefined ? group : this.groupFor(target, type);
+  }
+
   /** The site entry of `group` for a call site; null when no slot is left for it. */
   siteFor(group, site, appSite) {
     if (group.slot === 0 || site === null) return null;

@@ -239,7 +239,7 @@ function createRecords(ctx, dropSamples) {
   }
 
   function addEntry(head, target, type) {
-    const entry = new Entry(type, ctx.groups.groupFor(target, type));
+    const entry = new Entry(type, ctx.groups.groupBeside(head.group, target, type));
     let n = 1;
     for (let e = head.link; e !== null; e = e.link) n++;
     if (n >= PRUNE_AT) n = prune(head);
