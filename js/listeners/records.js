@@ -172,7 +172,8 @@ function createRecords(ctx, dropSamples) {
     }
     records.delete(target);
     unpin(target, head);
-    registry.unregister(head);
+    // Left registered: once its marker dies the finalizer finds nothing counted to take off.
+    // Registering with a token to unregister by costs ~400 ns more per record (~70 without).
   }
 
   function find(head, type) {
@@ -216,7 +217,7 @@ function createRecords(ctx, dropSamples) {
     sampling.noteRecorded(head.sampling, weight);
     const marker = new Marker(head);
     records.set(target, marker);
-    registry.register(marker, head, head); // the head is also the token to unregister with
+    registry.register(marker, head);
     return head;
   }
 
