@@ -88,7 +88,8 @@ async function count(arm, requests, faketime, dir) {
   const detail = BY_FUNCTION ? { valgrind: ['--dump-instr=yes', '--dump-line=no'], node: ['--perf-basic-prof'] } : { valgrind: [], node: [] };
   const args = ['--tool=callgrind', ...detail.valgrind, `--callgrind-out-file=${profile}`, process.execPath, ...NODE_FLAGS, ...detail.node, ...setup.preload, '-e', SERVER];
   const env = { ...process.env, ...setup.env, LEAKWATCH_LOG: 'off', LD_PRELOAD: faketime, FAKETIME: `+0 x${CLOCK_RATE}` };
-  const child = spawn('valgrind', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // In the run's temp dir: --perf-basic-prof also has V8 write an isolate-*.log into the cwd.
+  const child = spawn('valgrind', args, { env, cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => child.once('exit', resolve));
