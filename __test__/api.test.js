@@ -40,6 +40,24 @@ test('stats() reflects real GCs at once, including a forced full GC', () => {
   assert.equal(lw.running, false);
 });
 
+test('stats() and listeners() count listeners at once, not as of the last sample', () => {
+  lw.start({ log: 'off' });
+  try {
+    const EventEmitter = require('node:events');
+    const before = lw.stats().listeners;
+    const buses = Array.from({ length: 100 }, () => new EventEmitter());
+    for (const bus of buses) bus.on('tick', () => {});
+    buses[0].removeAllListeners('tick');
+    const after = lw.stats().listeners;
+    assert.equal(after.adds - before.adds, 100);
+    assert.equal(after.removes - before.removes, 1);
+    assert.equal(after.top.find((t) => t.emitter === 'EventEmitter' && t.event === 'tick')?.live, 99);
+    assert.equal(lw.listeners(100).find((t) => t.emitter === 'EventEmitter' && t.event === 'tick')?.live, 99);
+  } finally {
+    lw.stop();
+  }
+});
+
 test("on('stats') and a log function get every interval's line", async () => {
   const lines = [];
   lw.start({ interval: 150, log: (line) => lines.push(line) });

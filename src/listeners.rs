@@ -346,16 +346,9 @@ impl ListenerTable {
         if settled {
             self.full_gc_ms = None;
         }
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            if slot.kind == Kind::Unused {
-                continue;
-            }
-            let adds = counts.get(2 * i).copied().unwrap_or(slot.raw_adds);
-            let removes = counts.get(2 * i + 1).copied().unwrap_or(slot.raw_removes);
-            slot.read(adds, removes);
-            if slot.kind == Kind::Group {
-                record(&mut slot.history, now_ms, slot.live, span);
-            }
+        self.read(counts);
+        for slot in self.slots.iter_mut().filter(|s| s.kind == Kind::Group) {
+            record(&mut slot.history, now_ms, slot.live, span);
         }
         for i in 0..self.slots.len() {
             if self.slots[i].kind == Kind::Site {
@@ -369,6 +362,19 @@ impl ListenerTable {
         }
         self.last_sample_ms = Some(now_ms);
         (0..self.slots.len()).filter_map(|i| self.site_verdict(i, now_ms)).collect()
+    }
+
+    /// Brings every slot's adds, removes and live count up to `counts`, judging nothing: what
+    /// `stats()` shows between two samples. Growth and verdicts move only with `sample`.
+    pub fn read(&mut self, counts: &[i32]) {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.kind == Kind::Unused {
+                continue;
+            }
+            let adds = counts.get(2 * i).copied().unwrap_or(slot.raw_adds);
+            let removes = counts.get(2 * i + 1).copied().unwrap_or(slot.raw_removes);
+            slot.read(adds, removes);
+        }
     }
 
     /// The `n` groups with the most live listeners (at most 100), largest first.
@@ -623,6 +629,18 @@ mod tests {
         t.sample(SECOND, &counts((15, 14), (0, 0), (0, 0)));
         assert_eq!(t.totals().live, 1);
         assert_eq!(t.totals().adds, 15);
+    }
+
+    #[test]
+    fn a_read_between_samples_moves_the_counts_but_not_the_growth() {
+        let mut t = socket_table();
+        t.sample(0, &counts((10, 4), (0, 0), (0, 0)));
+        t.read(&counts((30, 4), (0, 0), (0, 0)));
+        assert_eq!(t.totals(), Totals { live: 26, adds: 30, removes: 4 });
+        assert_eq!(t.top(1)[0].growth, 0, "growth is judged at samples only");
+        t.sample(SECOND, &counts((30, 4), (0, 0), (0, 0)));
+        assert_eq!(t.totals(), Totals { live: 26, adds: 30, removes: 4 }, "the sample after it counts nothing twice");
+        assert_eq!(t.top(1)[0].growth, 20);
     }
 
     #[test]

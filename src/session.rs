@@ -135,6 +135,13 @@ impl Shared {
         Value::Object(m)
     }
 
+    /// Reads the listener counters into the totals without judging anything (`stats()`,
+    /// `listeners()`: figures of this moment rather than of the last once-a-second sample).
+    pub fn read_listeners(&mut self) {
+        self.counters.snapshot(&mut self.counts_copy);
+        self.listeners.read(&self.counts_copy);
+    }
+
     /// Reads the listener counters and judges the call sites; returns site-leak warnings.
     pub fn sample_listeners(&mut self, now_ms: f64) -> Vec<SiteWarning> {
         self.counters.snapshot(&mut self.counts_copy);
@@ -211,6 +218,7 @@ impl Shared {
 
     /// `lw.stats()`: the memory line's figures plus what a program may want beyond the log.
     pub fn stats(&mut self) -> Value {
+        self.read_listeners();
         let mut stats = self.memory_line(false, false);
         let obj = stats.as_object_mut().expect("memory_line is an object");
         for key in ["lw", "event"] {
