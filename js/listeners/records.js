@@ -178,7 +178,9 @@ function createRecords(ctx, dropSamples) {
 
   function find(head, type) {
     if (head === undefined) return null;
-    return head.type === type ? head : findEntry(head, type);
+    if (head.type === type) return head;
+    const first = head.link; // the entry found last (findEntry moves it up there)
+    return first !== null && first.type === type ? first : findEntry(head, type);
   }
 
   /** The entry counting `type` on `target` for a remove, or null if the pair is not counted. */
