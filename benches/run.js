@@ -42,6 +42,8 @@ const CONFIG = QUICK
     };
 // BENCH_WS_CONNECTIONS=20000: a ws server past its first connections (see README, Cost).
 if (process.env.BENCH_WS_CONNECTIONS) CONFIG.wsConnections = Number(process.env.BENCH_WS_CONNECTIONS);
+// BENCH_ROUNDS=15: more alternating rounds, for a median that moves less.
+if (process.env.BENCH_ROUNDS) CONFIG.rounds = Number(process.env.BENCH_ROUNDS);
 const PEERS = ARMS.filter((a) => a !== 'none' && a !== 'leakwatch');
 const REGISTER = path.join(__dirname, '..', 'js', 'register.js');
 const workload = (name) => path.join(__dirname, 'workloads', name);

@@ -7,7 +7,12 @@
 
 const path = require('node:path');
 
-const ARMS = ['none', 'leakwatch', 'datadog', 'newrelic', 'prom-client', 'perf-hooks'];
+const ALL_ARMS = ['none', 'leakwatch', 'datadog', 'newrelic', 'prom-client', 'perf-hooks'];
+// BENCH_ARMS=none,leakwatch runs only the arms named (none and leakwatch always): with fewer
+// arms a round is shorter, so the two arms being compared run closer together in time.
+const ARMS = process.env.BENCH_ARMS
+  ? ALL_ARMS.filter((a) => a === 'none' || a === 'leakwatch' || process.env.BENCH_ARMS.split(',').includes(a))
+  : ALL_ARMS;
 
 /** The node flags that load `arm` before the workload. */
 function preloadFlags(arm) {
