@@ -182,7 +182,12 @@ function fastMethods(ctx, orig, flavour) {
     try {
       const key = keyOf(type);
       let entry = key === null ? null : entryOf(target, key, before);
-      if (entry === null && (entry = notCounted(target, key, before)) === null) return;
+      if (entry === null && (before === 0 || key === null || (entry = promoted(target, key, before)) === null)) {
+        // No group counts this pair (emitter-sampling.js; most adds in a sampled class): the
+        // totals still count the add. Kept inline: this is a request's most common path.
+        ctx.counts[ctx.uncounted]++;
+        return;
+      }
       if (entry.live !== before) heal(target, entry, before, key);
       const live = ++entry.live;
       const group = entry.group;
@@ -194,14 +199,10 @@ function fastMethods(ctx, orig, flavour) {
     }
   }
 
-  // An add to a pair no group counts (emitter-sampling.js): the totals still count it, and a
-  // pair past its emitter's max listeners is counted from now on (returned).
-  function notCounted(target, key, before) {
-    if (key === null || before === 0 || !pastMax(target, 'emitter', before + 1)) {
-      ctx.counts[ctx.uncounted]++;
-      return null;
-    }
-    return promote(target, key);
+  // A pair no group counted so far, mid-period, that has passed its emitter's max listeners:
+  // counted from now on (its entry), so the per-emitter warning has its exact count. Else null.
+  function promoted(target, key, before) {
+    return pastMax(target, 'emitter', before + 1) ? promote(target, key) : null;
   }
 
   function heal(target, entry, actual, key) {
