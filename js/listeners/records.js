@@ -178,7 +178,7 @@ function createRecords(ctx, dropSamples) {
     records.delete(target);
     unpin(target, head);
     // Left registered: once its marker dies the finalizer finds nothing counted to take off.
-    // Registering with a token to unregister by costs ~400 ns more per record (~70 without).
+    // Registering with a token to unregister by costs ~2.8x a plain registration (README).
   }
 
   function find(head, type) {
