@@ -114,6 +114,26 @@ test('a class that makes emitters by the thousand is sampled; a burst of 1,000 s
   assert.equal(liveOf('Few', 'ready'), 1100, 'a class that does not churn stays exact');
 });
 
+test('more churning classes than the class cache holds, met in turn, are each judged on their own', () => {
+  setup();
+  // 12 classes made in rotation miss the cache of 8 every time; a quiet class met between them
+  // must keep its own (exact) state, and each churning class its own rate.
+  const churning = Array.from({ length: 12 }, (_, i) => ({ [`Churn${i}`]: class extends EventEmitter {} })[`Churn${i}`]);
+  class Quiet extends EventEmitter {}
+  const quiet = [];
+  const start = Date.now();
+  let rounds = 0;
+  while ((rounds < 5_000 || Date.now() - start < 300) && rounds < 300_000) {
+    for (const C of churning) new C().on('end', () => {});
+    if (rounds % 25 === 0 && quiet.length < 200) quiet.push(new Quiet().on('ready', () => {}));
+    rounds++;
+  }
+  const sampled = handle.stats().sampledClasses;
+  for (const C of churning) assert.ok(sampled.some((c) => c.emitter === C.name && c.keep > 1), `${C.name}: ${JSON.stringify(sampled)}`);
+  assert.ok(!sampled.some((c) => c.emitter === 'Quiet'), JSON.stringify(sampled));
+  assert.equal(liveOf('Quiet', 'ready'), quiet.length, 'the quiet class stays exact');
+});
+
 test('uninstall leaves no state on the emitter classes', () => {
   setup({ sampleKeep: 4 });
   class Thing extends EventEmitter {}
