@@ -53,6 +53,7 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
   const byKey = new WeakMap(); // constructor (or prototype) -> ClassSampling
   const nullProto = new ClassSampling('Object: null prototype', fixedKeep || 1, clock());
   const sampledClasses = []; // states that have been sampled, for stats (bounded)
+  const status = { anySampled: fixedKeep > 1 }; // has any class been sampled yet (records.js)
   const cacheKeys = new Array(CACHE).fill(NO_KEY);
   const cacheStates = new Array(CACHE).fill(nullProto);
 
@@ -87,6 +88,7 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     let keep = 1;
     while (keep < MAX_KEEP && perSecond / keep > RECORDS_PER_SECOND) keep *= 2;
     if (keep > s.keep && s.recorded < MIN_BURST) keep = s.keep;
+    if (keep > 1) status.anySampled = true;
     if (keep > 1 && !sampledClasses.includes(s) && sampledClasses.length < MAX_LISTED) sampledClasses.push(s);
     if (keep !== s.keep) {
       s.keep = keep;
@@ -166,7 +168,7 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     cacheKeys.fill(NO_KEY);
   }
 
-  return { weigh, draw, noteRecorded, stateOf, sampled, uninstall };
+  return { weigh, draw, noteRecorded, stateOf, sampled, uninstall, status };
 }
 
 // Uniform on 1 .. 2*keep-1: mean `keep`, never a fixed stride that could fall in step with an

@@ -80,6 +80,7 @@ function createRecords(ctx, dropSamples) {
   const records = new WeakMap(); // emitter -> Marker; one per install, so earlier installs' go unread
   const registry = new FinalizationRegistry(collected);
   const sampling = createEmitterSampling(clock, (target) => ctx.groups.classNameOf(target), ctx.fixedKeep);
+  const status = sampling.status;
 
   /** The head entry of `target` if it has a record; never creates one. */
   function peek(target) {
@@ -119,21 +120,28 @@ function createRecords(ctx, dropSamples) {
    * other than `before` (listeners came or went unseen); the caller settles it.
    *
    * A busy period that starts on an emitter of a sampled class is drawn before its record is
-   * looked up: most are not chosen, and then the add costs a property miss, its class and a
-   * countdown, no WeakMap lookup (benches/http-instructions.js: 2,334 -> 1,696 instructions
-   * added per request, as V8 then also inlines the add into Node's callers). What that skips:
+   * looked up: most are not chosen, and then the add costs its class and a countdown, no
+   * WeakMap lookup (benches/http-instructions.js: 2,334 -> 1,696 instructions added per
+   * request, as V8 then also inlines the add into Node's callers). What that skips:
    * healing an entry whose listeners went unseen (its next remove or its emitter's collection
    * settles it), and an entry of that emitter still counted exactly from before its class was
    * sampled, whose next remove settles the add it did not see.
+   *
+   * Once some class is sampled, an add that finds no listeners reads the class before the
+   * record property: in code that meets every emitter class each is a megamorphic load (~50
+   * instructions), and a sampled class's emitters have no property to find (http: 368 -> 224
+   * instructions per request in those loads). Until some class is sampled the property comes
+   * first, and a busy emitter's on/off pair costs that one load, no class read.
    */
   function entryOf(target, type, before) {
-    const pinned = pinnedHead(target);
-    if (pinned !== undefined) return counting(pinned, target, type, before);
-    if (before !== 0) return counting(lookup(target), target, type, before);
-    const s = sampling.stateOf(target);
-    if (s.keep === 1) return counting(lookup(target), target, type, 0);
-    const weight = sampling.draw(s);
-    return weight === 0 ? null : begin(lookup(target), target, type, weight);
+    if (before === 0 && status.anySampled) {
+      const s = sampling.stateOf(target);
+      if (s.keep !== 1) {
+        const weight = sampling.draw(s);
+        return weight === 0 ? null : begin(peek(target), target, type, weight);
+      }
+    }
+    return counting(peek(target), target, type, before);
   }
 
   // The entry of `head` (undefined: no record) counting `type`, or the one a pair not counted
