@@ -324,7 +324,7 @@ function heldCount(target, all, type) {
 // True when `target` holds no listener of `type` (the same reads Node's own method makes).
 function hasNone(target, type) {
   try {
-    const key = keyOf(type);
+    const key = typeof type === 'string' ? type : keyOf(type); // a string: no call (servers, per request)
     const events = target._events;
     return key !== null && events !== undefined && events !== null && events[key] === undefined;
   } catch {

@@ -134,7 +134,7 @@ function createRecords(ctx, dropSamples) {
    * first, and a busy emitter's on/off pair costs that one load, no class read.
    */
   function entryOf(target, type, before) {
-    if (before === 0 && status.anySampled) {
+    if (before === 0 && status.anySampled === true) {
       const s = sampling.stateOf(target);
       if (s.keep !== 1) {
         const weight = sampling.draw(s);
