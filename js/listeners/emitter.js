@@ -290,19 +290,26 @@ function fastMethods(ctx, orig, flavour) {
 // for a type that has no listeners (IncomingMessage 'data'): that call costs no lookup, and in
 // fast mode (`answerNone`: the methods are Node's own, checked) no second call either, as Node's
 // method then does nothing but return the emitter.
+//
+// Node tells "no argument" (every type) from an undefined type by arguments.length; the method
+// passes Node's exactly that, never the arguments object itself, which the engine would then
+// allocate on every call.
 function wrapRemoveAll(ctx, orig, answerNone) {
-  return function removeAllListeners(type) {
-    const all = arguments.length === 0;
-    if (!all && hasNone(this, type)) return answerNone ? this : orig.removeAllListeners.call(this, type);
-    const before = heldCount(this, all, type);
-    const viaRemoveListener = heldCount(this, false, 'removeListener') > 0;
+  function removeAll(target, all, type) {
+    const before = heldCount(target, all, type);
+    const viaRemoveListener = heldCount(target, false, 'removeListener') > 0;
     try {
-      return Reflect.apply(orig.removeAllListeners, this, arguments);
+      return all ? orig.removeAllListeners.call(target) : orig.removeAllListeners.call(target, type);
     } finally {
       // Node calls removeListener per listener (counted there) only when some listen for it.
-      if (!viaRemoveListener) ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(this, all, type));
-      reconcile(ctx, this, all, type);
+      if (!viaRemoveListener) ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(target, all, type));
+      reconcile(ctx, target, all, type);
     }
+  }
+  return function removeAllListeners(type) {
+    if (arguments.length === 0) return removeAll(this, true, undefined);
+    if (hasNone(this, type)) return answerNone ? this : orig.removeAllListeners.call(this, type);
+    return removeAll(this, false, type);
   };
 }
 
