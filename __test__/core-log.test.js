@@ -79,6 +79,17 @@ test('ESM: node --import leakwatch/register', async () => {
   assert.ok(final.gc.sinceStart.count > 0);
 });
 
+test('the final line of a process shorter than a second counts its listeners', async () => {
+  const code = "const E = require('node:events'); const e = new E(); for (let i = 0; i < 5; i++) e.on('tick', () => {}); e.off('tick', e.listeners('tick')[0]);";
+  const run = await runNode(['-r', REGISTER, '-e', code], { env: { LEAKWATCH_LOG: 'stderr' } });
+  assert.equal(run.code, 0, run.stderr);
+  const final = memoryLines(run.stderr).at(-1);
+  assert.equal(final.final, true);
+  assert.ok(final.listeners.adds >= 5 && final.listeners.removes >= 1, JSON.stringify(final.listeners));
+  const tick = final.listeners.top.find((t) => t.emitter === 'EventEmitter' && t.event === 'tick');
+  assert.equal(tick?.live, 4, JSON.stringify(final.listeners.top));
+});
+
 test('never keeps the process alive', async () => {
   const zero = await runNode(['-r', REGISTER, '-e', '0']);
   assert.equal(zero.code, 0);
