@@ -217,11 +217,7 @@ pub fn describe_group(id: u32, slot: u32, info_json: String) {
 /// The top live listener groups: `[{emitter, event, site, live, growth}]`.
 #[napi(catch_unwind)]
 pub fn listeners(id: u32, n: u32) -> Option<String> {
-    with_shared(id, |shared| {
-        let mut s = lock(shared);
-        s.read_listeners();
-        s.listeners_json(n as usize).to_string()
-    })
+    with_shared(id, |shared| lock(shared).listeners_json(n as usize).to_string())
 }
 
 /// A warning raised in JS, written to the session's log as an `event: "warning"` line.

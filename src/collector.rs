@@ -235,13 +235,10 @@ impl Collector {
         }
     }
 
-    /// Composes a memory line and, when JS wants it, sends it back as a `memory` event. The
-    /// listener totals are read now: a process shorter than the once-a-second sample (a script,
-    /// a test run) would otherwise end on a final line with none.
+    /// Composes a memory line and, when JS wants it, sends it back as a `memory` event.
     fn compose(&self, entry: &Entry, final_line: bool) -> String {
         let (line, deliver) = {
             let mut s = lock(&entry.shared);
-            s.read_listeners();
             (s.memory_line(final_line, true), s.deliver_memory && !final_line)
         };
         let text = line.to_string();

@@ -135,13 +135,6 @@ impl Shared {
         Value::Object(m)
     }
 
-    /// Reads the listener counters into the totals without judging anything (`stats()`,
-    /// `listeners()`: figures of this moment rather than of the last once-a-second sample).
-    pub fn read_listeners(&mut self) {
-        self.counters.snapshot(&mut self.counts_copy);
-        self.listeners.read(&self.counts_copy);
-    }
-
     /// Reads the listener counters and judges the call sites; returns site-leak warnings.
     pub fn sample_listeners(&mut self, now_ms: f64) -> Vec<SiteWarning> {
         self.counters.snapshot(&mut self.counts_copy);
@@ -163,8 +156,13 @@ impl Shared {
         (now_ms - at <= LISTENER_LEAK_LIVE_MS).then(|| format!("A listener leak is live at the same time: {message}"))
     }
 
-    /// `{live, adds, removes, top: [{emitter, event, site, live, growth}]}` (top `n`).
-    pub fn listeners_json(&self, n: usize) -> Value {
+    /// `{live, adds, removes, top: [{emitter, event, site, live, growth}]}` (top `n`), with the
+    /// counters read now, judging nothing: every log line, `stats()` and `listeners()` show this
+    /// moment's counts (a process shorter than the once-a-second sample would otherwise end on
+    /// a final line with none). Growth and verdicts move only with `sample_listeners`.
+    pub fn listeners_json(&mut self, n: usize) -> Value {
+        self.counters.snapshot(&mut self.counts_copy);
+        self.listeners.read(&self.counts_copy);
         let totals = self.listeners.totals();
         let top: Vec<Value> = self
             .listeners
@@ -218,7 +216,6 @@ impl Shared {
 
     /// `lw.stats()`: the memory line's figures plus what a program may want beyond the log.
     pub fn stats(&mut self) -> Value {
-        self.read_listeners();
         let mut stats = self.memory_line(false, false);
         let obj = stats.as_object_mut().expect("memory_line is an object");
         for key in ["lw", "event"] {
