@@ -108,9 +108,10 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
   //
   // The busiest classes are kept in the first HOT_SLOTS slots: filled in the order classes were
   // first met, an http server's request classes sat in slots 6 and 7 behind the ones met at
-  // start-up, ~60 instructions of scan per add (callgrind). A class found further down moves
-  // to the front; one found up there stays where it is, as every move is a few stores with
-  // the engine's write barrier (a server alternating two classes would pay them per add).
+  // start-up, ~60 instructions of scan per add (a per-instruction callgrind profile). A class
+  // found further down moves to the front; one found up there stays where it is, as every
+  // move is a few stores with the engine's write barrier (a server alternating two classes
+  // would pay them per add).
   function stateOf(target) {
     const key = target.constructor;
     for (let i = 0; i < CACHE; i++) {
