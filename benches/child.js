@@ -33,22 +33,25 @@ function printResult(result) {
 }
 
 /**
- * For servers: tells the bench process `{port}`, opens the window on "start", answers "stop"
- * with the window and how many requests or connections were `served()` inside it, then calls
- * `close()` and lets the process end.
+ * For servers: tells the bench process `{port}`, opens the window on "start", answers "lap"
+ * and "stop" with the window and how many requests or connections were `served()` inside it;
+ * after "lap" the server goes on serving (the next "start" opens a new window), after "stop"
+ * it calls `close()` and lets the process end.
  */
 async function serveWindow({ port, served, close }) {
   await armsReady();
   let window = null;
   let served0 = 0;
+  const report = async () => ({ result: { ...(await window.close()), served: served() - served0 } });
   process.on('message', async (msg) => {
     if (msg === 'start') {
       window = await openWindow();
       served0 = served();
       process.send({ started: true });
+    } else if (msg === 'lap') {
+      process.send(await report());
     } else if (msg === 'stop') {
-      const result = await window.close();
-      process.send({ result: { ...result, served: served() - served0 } });
+      process.send(await report());
       close();
       process.disconnect();
     }

@@ -61,6 +61,38 @@ async function runServerArm(script, arm, options) {
   }
 }
 
+/**
+ * Starts one server of `script` per entry of `arms` (an arm may appear twice: an A/A check),
+ * all at once, and calls the script's driveBursts(servers, options) with [{arm, window}], where
+ * window.start() and window.lap() open and close one measured window of a server that stays
+ * up. Resolves to what driveBursts returns; every server is ended in any case.
+ */
+async function runServersTogether(script, arms, options) {
+  const children = arms.map((arm) => fork(script, [arm], { execArgv: preloadFlags(arm), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  try {
+    const servers = [];
+    for (const [i, child] of children.entries()) {
+      const { port } = await nextMessage(child);
+      const window = {
+        async start() {
+          child.send('start');
+          await nextMessage(child);
+        },
+        async lap() {
+          child.send('lap');
+          return (await nextMessage(child)).result;
+        },
+      };
+      servers.push({ arm: arms[i], port, window });
+    }
+    return await require(script).driveBursts(servers, options);
+  } finally {
+    for (const child of children) child.kill();
+    await Promise.all(exits);
+  }
+}
+
 /** `rounds` alternating runs of every arm; returns {arm: [result, …]}. */
 async function alternate(arms, rounds, run) {
   const results = Object.fromEntries(arms.map((a) => [a, []]));
@@ -137,4 +169,4 @@ function readLines(stream) {
   return { next: () => (pending.length ? Promise.resolve(pending.shift()) : new Promise((resolve) => waiting.push(resolve))) };
 }
 
-module.exports = { readLines, installFastTracking, runArm, runServerArm, alternate, median, ratios, differences, fmtSpread, fmtRatio, table };
+module.exports = { readLines, installFastTracking, runArm, runServerArm, runServersTogether, alternate, median, ratios, differences, fmtSpread, fmtRatio, table };

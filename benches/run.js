@@ -11,7 +11,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { ARMS, preloadFlags } = require('./arms');
-const { runArm, runServerArm, alternate, median, ratios, differences, fmtSpread, fmtRatio, table } = require('./harness');
+const { runArm, runServerArm, runServersTogether, alternate, median, ratios, differences, fmtSpread, fmtRatio, table } = require('./harness');
 const { hasValgrind, instructionsPerGc } = require('./instructions');
 
 const QUICK = process.env.QUICK === '1';
@@ -21,6 +21,7 @@ const CONFIG = QUICK
       gcIterations: 2_000_000,
       emitterOps: 1_500_000,
       httpSeconds: 1,
+      pairedRounds: 8,
       wsConnections: 600,
       startRounds: 12,
       memoryArms: ['none', 'leakwatch'],
@@ -33,6 +34,7 @@ const CONFIG = QUICK
       gcIterations: 5_000_000,
       emitterOps: 3_000_000,
       httpSeconds: 2,
+      pairedRounds: 30,
       wsConnections: 2500,
       startRounds: 21,
       memoryArms: ARMS,
@@ -156,8 +158,45 @@ async function httpServer() {
   console.log(`none: ${med(results, 'none', perReq).toFixed(1)} µs CPU per request, ${Math.round(med(results, 'none', rps))} req/s, p99 ${med(results, 'none', p99).toFixed(2)} ms`);
   const rows = ARMS.slice(1).map((arm) => ratioRow(results, arm, [perReq, rps, p99]));
   console.log(table(['arm', 'CPU per request vs none', 'throughput vs none', 'p99 vs none'], rows));
-  addSummary('HTTP, CPU per request', '≤ 1.01×', (v) => v <= 1.01, againstNone(ratios, results, perReq), fmtRatio);
+  // Not judged here: two identical servers in fresh processes differ by ±1.5 % (httpPaired).
+  addSummary('HTTP, CPU per request (fresh processes)', '—', null, againstNone(ratios, results, perReq), fmtRatio);
   addSummary('HTTP, p99 latency', '—', null, againstNone(ratios, results, p99), fmtRatio);
+}
+
+// (c2) The HTTP budget's measure: CPU per request of two servers up at once, none and
+// leakwatch, in alternating bursts of 10,000 requests (harness.runServersTogether), 10 bursts
+// each per round, a fresh pair of processes per round. Load drifts over seconds on a shared
+// machine, and one process runs a few % faster or slower than another of the same code (V8's
+// compile decisions, memory placement): bursts side by side cancel the first, many rounds
+// average out the second. A round's figure is the ratio of the two servers' median bursts.
+// BENCH_PAIRED_ARMS=none,none runs the same for two servers without a tool: the method's own
+// spread, with no cost to find.
+async function httpPaired() {
+  const arms = (process.env.BENCH_PAIRED_ARMS || 'none,leakwatch').split(',');
+  if (arms.length !== 2) throw new Error('BENCH_PAIRED_ARMS: two arms, e.g. none,leakwatch or none,none');
+  const bursts = 10;
+  const amount = 10_000;
+  const perReq = (w) => w.cpuUs / w.served;
+  const perRound = [];
+  for (let r = 0; r < CONFIG.pairedRounds; r++) {
+    const [a, b] = await runServersTogether(workload('http.js'), arms, { bursts, amount });
+    perRound.push({ a: median(a.map(perReq)), b: median(b.map(perReq)) });
+  }
+  const roundRatios = perRound.map(({ a, b }) => b / a);
+  const q = quartiles(roundRatios);
+  console.log(`\n(c2) http server, ${arms[1]} against ${arms[0]} up at once: ${CONFIG.pairedRounds} rounds of ${bursts} alternating bursts of ${amount.toLocaleString('en')} requests each`);
+  console.log(`${arms[0]}: ${median(perRound.map((p) => p.a)).toFixed(2)} µs CPU per request; ${arms[1]}: ${median(perRound.map((p) => p.b)).toFixed(2)} µs`);
+  const [min, max] = [Math.min(...roundRatios), Math.max(...roundRatios)];
+  console.log(`${arms[1]} vs ${arms[0]}, per round: median ${q[1].toFixed(3)}×, quartiles ${q[0].toFixed(3)}–${q[2].toFixed(3)}×, min–max ${min.toFixed(3)}–${max.toFixed(3)}×`);
+  if (arms[0] === 'none' && arms[1] === 'leakwatch') {
+    addSummary('HTTP, CPU per request (paired bursts)', '≤ 1.01×', (v) => v <= 1.01, { lw: roundRatios, peers: {} }, fmtRatio);
+  }
+}
+
+/** [first quartile, median, third quartile] of `values`. */
+function quartiles(values) {
+  const s = [...values].sort((x, y) => x - y);
+  return [median(s.slice(0, s.length >> 1)), median(s), median(s.slice((s.length + 1) >> 1))];
 }
 
 // (d) ws server, many short-lived connections: CPU per connection.
@@ -289,6 +328,7 @@ async function main() {
   const nsPerIteration = await timed(gcLoop);
   await timed(emitter);
   await timed(httpServer);
+  await timed(httpPaired);
   await timed(wsServer);
   await timed(startup);
   await timed(listenersMemory);

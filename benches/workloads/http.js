@@ -60,5 +60,28 @@ async function drive(port, window, { seconds }) {
   return { ...measured, reqPerSec: measured.served / seconds, p99Ms };
 }
 
+/**
+ * Paired bursts against servers that are all up at once (harness.runServersTogether): each is
+ * warmed up (5,000 requests), then in each of `bursts` rotations every server serves `amount`
+ * requests inside its own window, the order reversed every other rotation so that neither
+ * always goes first. Returns, per server in order, its windows: [{cpuUs, served, …}, …].
+ */
+async function driveBursts(servers, { bursts, amount }) {
+  for (const { port } of servers) await cannon(port, { amount: 5000 });
+  const windows = servers.map(() => []);
+  for (let b = 0; b < bursts; b++) {
+    const order = servers.map((_, i) => (b % 2 === 0 ? i : servers.length - 1 - i));
+    for (const i of order) {
+      const { port, window } = servers[i];
+      await window.start();
+      const { result } = await cannon(port, { amount });
+      const measured = await window.lap();
+      if (result.errors + result.non2xx > 0) throw new Error(`http: ${result.errors} errors, ${result.non2xx} non-2xx`);
+      windows[i].push(measured);
+    }
+  }
+  return windows;
+}
+
 if (require.main === module) serve();
-module.exports = { drive, createServer, cannon };
+module.exports = { drive, driveBursts, createServer, cannon };
