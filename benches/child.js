@@ -10,7 +10,7 @@ async function settle() {
   for (let i = 0; i < 3; i++) await new Promise(setImmediate);
 }
 
-/** Opens a window; `close()` resolves to {cpuUs, wallMs, gcs: {arm: GCs in the window}}. */
+/** Opens a window; `close()` resolves to {cpuUs, userUs, wallMs, gcs: {arm: GCs in the window}}. */
 async function openWindow() {
   await settle();
   const before = await gcCounts();
@@ -23,7 +23,7 @@ async function openWindow() {
       const cpu = process.cpuUsage(cpu0);
       const after = await gcCounts();
       const gcs = Object.fromEntries(Object.keys(after).map((arm) => [arm, after[arm] - before[arm]]));
-      return { cpuUs: cpu.user + cpu.system, wallMs, gcs };
+      return { cpuUs: cpu.user + cpu.system, userUs: cpu.user, wallMs, gcs };
     },
   };
 }

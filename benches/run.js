@@ -177,15 +177,17 @@ async function httpPaired() {
   const bursts = 10;
   const amount = 10_000;
   const perReq = (w) => w.cpuUs / w.served;
+  const userShare = (w) => w.userUs / w.cpuUs;
   const perRound = [];
   for (let r = 0; r < CONFIG.pairedRounds; r++) {
     const [a, b] = await runServersTogether(workload('http.js'), arms, { bursts, amount });
-    perRound.push({ a: median(a.map(perReq)), b: median(b.map(perReq)) });
+    perRound.push({ a: median(a.map(perReq)), b: median(b.map(perReq)), userA: median(a.map(userShare)) });
   }
   const roundRatios = perRound.map(({ a, b }) => b / a);
   const q = quartiles(roundRatios);
   console.log(`\n(c2) http server, ${arms[1]} against ${arms[0]} up at once: ${CONFIG.pairedRounds} rounds of ${bursts} alternating bursts of ${amount.toLocaleString('en')} requests each`);
-  console.log(`${arms[0]}: ${median(perRound.map((p) => p.a)).toFixed(2)} µs CPU per request; ${arms[1]}: ${median(perRound.map((p) => p.b)).toFixed(2)} µs`);
+  const userPct = (median(perRound.map((p) => p.userA)) * 100).toFixed(0);
+  console.log(`${arms[0]}: ${median(perRound.map((p) => p.a)).toFixed(2)} µs CPU per request (${userPct} % of it in user space, the rest in the kernel); ${arms[1]}: ${median(perRound.map((p) => p.b)).toFixed(2)} µs`);
   const [min, max] = [Math.min(...roundRatios), Math.max(...roundRatios)];
   console.log(`${arms[1]} vs ${arms[0]}, per round: median ${q[1].toFixed(3)}×, quartiles ${q[0].toFixed(3)}–${q[2].toFixed(3)}×, min–max ${min.toFixed(3)}–${max.toFixed(3)}×`);
   if (arms[0] === 'none' && arms[1] === 'leakwatch') {
