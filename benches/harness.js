@@ -39,21 +39,11 @@ function nextMessage(child) {
  * measured window; drive() returns the result. The server process is ended in any case.
  */
 async function runServerArm(script, arm, options) {
-  const child = fork(script, [arm], { execArgv: preloadFlags(arm), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = forkServer(script, arm);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     const { port } = await nextMessage(child);
-    const window = {
-      async start() {
-        child.send('start');
-        await nextMessage(child);
-      },
-      async stop() {
-        child.send('stop');
-        return (await nextMessage(child)).result;
-      },
-    };
-    return await require(script).drive(port, window, options);
+    return await require(script).drive(port, serverWindow(child), options);
   } finally {
     const timer = setTimeout(() => child.kill(), 5000);
     await exited;
@@ -63,34 +53,48 @@ async function runServerArm(script, arm, options) {
 
 /**
  * Starts one server of `script` per entry of `arms` (an arm may appear twice: an A/A check),
- * all at once, and calls the script's driveBursts(servers, options) with [{arm, window}], where
- * window.start() and window.lap() open and close one measured window of a server that stays
- * up. Resolves to what driveBursts returns; every server is ended in any case.
+ * all at once, and calls the script's driveBursts(servers, options) with [{arm, port, window}]
+ * (serverWindow: window.lap() closes one window, the server stays up). Resolves to what
+ * driveBursts returns; every server is ended in any case.
  */
 async function runServersTogether(script, arms, options) {
-  const children = arms.map((arm) => fork(script, [arm], { execArgv: preloadFlags(arm), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  const children = arms.map((arm) => forkServer(script, arm));
   const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
   try {
     const servers = [];
     for (const [i, child] of children.entries()) {
       const { port } = await nextMessage(child);
-      const window = {
-        async start() {
-          child.send('start');
-          await nextMessage(child);
-        },
-        async lap() {
-          child.send('lap');
-          return (await nextMessage(child)).result;
-        },
-      };
-      servers.push({ arm: arms[i], port, window });
+      servers.push({ arm: arms[i], port, window: serverWindow(child) });
     }
     return await require(script).driveBursts(servers, options);
   } finally {
     for (const child of children) child.kill();
     await Promise.all(exits);
   }
+}
+
+/** A server workload's process with `arm` preloaded, talking to us over IPC (child.js). */
+function forkServer(script, arm) {
+  return fork(script, [arm], { execArgv: preloadFlags(arm), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+}
+
+/**
+ * The measured window of a server process (child.js serveWindow): start() opens it, lap()
+ * and stop() close it and resolve to its result; after stop() the server ends.
+ */
+function serverWindow(child) {
+  const close = async (msg) => {
+    child.send(msg);
+    return (await nextMessage(child)).result;
+  };
+  return {
+    async start() {
+      child.send('start');
+      await nextMessage(child);
+    },
+    lap: () => close('lap'),
+    stop: () => close('stop'),
+  };
 }
 
 /** `rounds` alternating runs of every arm; returns {arm: [result, …]}. */
