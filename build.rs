@@ -1,16 +1,20 @@
 //! Builds two things:
 //! 1. the napi glue (`napi_build::setup`) for the Rust addon itself;
-//! 2. the V8 GC shim, a small C++ shared object compiled against the headers of the Node
-//!    that runs the build. It is a separate file that the addon `dlopen`s at run time, so a
-//!    shim that does not match the running Node (missing V8 symbols under BIND_NOW) fails
-//!    alone and leakwatch falls back to perf_hooks, instead of the whole addon failing to load.
+//! 2. the V8 GC shim, a small C++ shared object compiled against one Node's headers: by default
+//!    those of the Node that runs the build, or one shim per folder listed in
+//!    `LEAKWATCH_NODE_INCLUDE` (the prebuilt package carries one per supported Node ABI). It is
+//!    a separate file, `leakwatch_gc_shim.abi<NODE_MODULE_VERSION>.so`, that the addon
+//!    `dlopen`s at run time, so a shim that does not match the running Node (missing V8 symbols
+//!    under BIND_NOW) fails alone and leakwatch falls back to perf_hooks, instead of the whole
+//!    addon failing to load.
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const SHIM_SOURCE: &str = "src/gc_shim.cc";
-const SHIM_FILE: &str = "leakwatch_gc_shim.so";
+/// `leakwatch_gc_shim.abi<N>.so`: js/platform.js builds the same name to find the shim.
+const SHIM_PREFIX: &str = "leakwatch_gc_shim.abi";
 
 fn main() {
     // Every path must print these, or cargo silently reuses a stale shim.
@@ -20,50 +24,86 @@ fn main() {
     println!("cargo:rerun-if-changed={SHIM_SOURCE}");
     println!("cargo:rerun-if-changed=src/gc_shim.h");
     println!("cargo:rerun-if-changed=build.rs");
-    let out = shim_output_path();
-    // Rebuild the shim when it was deleted (a clean `native/`), not only when its source changed.
-    println!("cargo:rerun-if-changed={}", out.display());
-
-    if env::var_os("CARGO_FEATURE_NODE").is_some() {
-        napi_build::setup();
+    // `cargo test` builds the logic without Node: no addon, so no shim either (and native/'s
+    // shims, perhaps built for several Nodes, stay as they are).
+    if env::var_os("CARGO_FEATURE_NODE").is_none() {
+        return;
     }
+    napi_build::setup();
 
-    // A stale shim from another Node must never be picked up by mistake.
-    let _ = std::fs::remove_file(&out);
+    let dir = shim_output_dir();
+    // A stale shim (older source, another Node) must never be picked up by mistake.
+    remove_old_shims(&dir);
     if env::var_os("LEAKWATCH_NO_SHIM").is_some() {
         println!("cargo:warning=LEAKWATCH_NO_SHIM set: building without the V8 GC shim (perf_hooks fallback)");
         return;
     }
-    match find_node_include() {
-        Some(include) => build_shim(&include, &out),
-        None => println!(
+    let includes = node_includes();
+    if includes.is_empty() {
+        println!(
             "cargo:warning=Node headers not found (set LEAKWATCH_NODE_INCLUDE to the folder holding v8.h): \
              leakwatch will use perf_hooks for GC events"
-        ),
+        );
+    }
+    for include in includes {
+        match header_abi(&include) {
+            Some((modules, _)) => {
+                let out = dir.join(format!("{SHIM_PREFIX}{modules}.so"));
+                build_shim(&include, &out);
+                // Rebuild when a shim was deleted (a clean `native/`), not only when its source changed.
+                println!("cargo:rerun-if-changed={}", out.display());
+            }
+            None => println!("cargo:warning=no NODE_MODULE_VERSION in {}: no shim built from it", include.display()),
+        }
     }
 }
 
-/// The shim sits in `native/`, beside the addon that `napi build --output-dir native` writes,
-/// so the package finds it wherever cargo's target dir is. `LEAKWATCH_NATIVE_DIR` builds into
-/// another folder (the per-Node test builds), which leakwatch then loads from the same variable.
-fn shim_output_path() -> PathBuf {
+/// The shims sit in `native/`, beside the addon that `napi build --output-dir native` writes,
+/// so the package finds them wherever cargo's target dir is. `LEAKWATCH_NATIVE_DIR` builds into
+/// another folder (`npx leakwatch build`, the tests), which leakwatch then loads from the same
+/// variable.
+fn shim_output_dir() -> PathBuf {
     let dir = match env::var_os("LEAKWATCH_NATIVE_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("native"),
     };
     let _ = std::fs::create_dir_all(&dir);
-    dir.join(SHIM_FILE)
+    dir
 }
 
-/// Headers of the Node that runs the build (`NODE`, as npm sets it, or the `node` on PATH).
-/// `LEAKWATCH_NODE_INCLUDE` is taken as given. Otherwise npm's `nodedir` and
+fn remove_old_shims(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("leakwatch_gc_shim") && name.ends_with(".so") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The header folders to build shims from: every folder listed in `LEAKWATCH_NODE_INCLUDE`
+/// (separated as PATH is), taken as given, or else the running Node's.
+fn node_includes() -> Vec<PathBuf> {
+    match env::var_os("LEAKWATCH_NODE_INCLUDE") {
+        Some(list) => env::split_paths(&list)
+            .filter(|dir| {
+                let found = dir.join("v8.h").is_file();
+                if !found {
+                    println!("cargo:warning=LEAKWATCH_NODE_INCLUDE: no v8.h in {}", dir.display());
+                }
+                found
+            })
+            .collect(),
+        None => find_node_include().into_iter().collect(),
+    }
+}
+
+/// Headers of the Node that runs the build (`NODE`, as npm sets it, or the `node` on PATH):
+/// npm's `nodedir` and
 /// `<execPath>/../include/node` are candidates, and the one whose NODE_MODULE_VERSION and V8
 /// version match the running Node wins: a `nodedir` from a global npm config can name another
 /// Node than the one doing the install, and a shim built from it would only be refused later.
 fn find_node_include() -> Option<PathBuf> {
-    if let Some(dir) = env::var_os("LEAKWATCH_NODE_INCLUDE") {
-        return Some(PathBuf::from(dir)).filter(|dir| dir.join("v8.h").is_file());
-    }
     let running = running_node();
     let mut candidates = Vec::new();
     if let Some(dir) = env::var_os("npm_config_nodedir") {
@@ -152,7 +192,12 @@ fn build_shim(include: &Path, out: &Path) {
         }
     };
     let compiler = cc::Build::new().cpp(true).get_compiler();
-    let status = compiler.to_command().args(["-shared", "-o"]).arg(out).args(&objects).status();
+    let mut link = compiler.to_command();
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("macos") {
+        // macOS links shared objects with every symbol resolved unless told otherwise.
+        link.args(["-undefined", "dynamic_lookup"]);
+    }
+    let status = link.args(["-shared", "-o"]).arg(out).args(&objects).status();
     match status {
         Ok(s) if s.success() => {}
         other => {

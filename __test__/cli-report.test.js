@@ -1,7 +1,7 @@
 'use strict';
 
 // `leakwatch report` as a person uses it: run the CLI on generated logs and
-// read what it prints. Also the 1,000,000-line case (bounded time and memory)
+// read what it prints. Also the 1,000,000-line case (bounded memory)
 // and, when the recorder is built, logs written by real processes.
 
 const { test, describe, before, after } = require('node:test');
@@ -248,7 +248,7 @@ describe('a 1,000,000-line log', () => {
     });
   }
 
-  test('is read in bounded time and memory', { timeout: 120_000 }, async () => {
+  test('is read in bounded memory', { timeout: 120_000 }, async () => {
     const file = path.join(dir, 'million.log');
     const started = Date.now();
     writeLog(file, {
@@ -289,7 +289,7 @@ describe('a 1,000,000-line log', () => {
     assert.equal(plot.stderr, '', 'no progress bar when piped');
     assert.ok(fs.statSync(svg).size < 2 * MiB, 'the drawing is downsampled');
 
-    assert.ok(readMs < 30_000 && plotMs < 30_000, `read ${readMs} ms, plot ${plotMs} ms`);
+    // No time bound here: a loaded machine would fail it. Speed is `npm run bench`'s reportRead.
     const mb = (n) => `${Math.round(n / MiB)} MiB`;
     console.log(`# 1M lines, ${mb(size)}: generated in ${generateMs} ms, summarized in ${readMs} ms (peak heap ${mb(result.peak)}), plotted in ${plotMs} ms`);
     fs.rmSync(file);
@@ -300,7 +300,7 @@ describe('a 1,000,000-line log', () => {
 // small script with a steady working set, once leaking and once not.
 describe('logs from the live recorder', () => {
   const register = path.join(ROOT, 'js', 'register.js');
-  const addon = path.join(ROOT, 'native', 'leakwatch.node');
+  const addon = path.join(ROOT, 'native', require('../js/platform').ADDON_FILE);
   const missing = [register, addon].filter((f) => !fs.existsSync(f));
   const skip = missing.length > 0 && `recorder not built (missing ${missing.map((f) => path.relative(ROOT, f)).join(', ')}; run npm install)`;
 

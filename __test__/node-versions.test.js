@@ -1,22 +1,26 @@
 'use strict';
-// Across Node majors, for real: the build this suite runs with (the addon and the V8 shim,
-// built against the running Node's headers) is loaded by every other Node listed in
-// LEAKWATCH_TEST_NODES. The addon (Node-API) loads; the shim must be refused, never loaded
-// against the wrong V8, with a reason naming both versions; perf_hooks counts the GCs; the
-// fallback is announced once per process; nothing crashes.
+// Across Node majors, for real, with every Node listed in LEAKWATCH_TEST_NODES: one build (the
+// Node-API addon and a V8 shim per Node ABI, as the prebuilt package carries them) loads under
+// each, and each picks the shim built against its own headers. A shim built for this Node,
+// handed to another, must be refused, never loaded against the wrong V8, with a reason naming
+// both versions; perf_hooks counts the GCs; the fallback is announced once per process;
+// nothing crashes.
 //
-// scripts/test-all-nodes.js runs this whole suite under Node 20, 22 and 24 (each with its own
-// build), so each build is tried by the two others: 20's under 22 and 24, 24's under 20 and 22.
+// scripts/test-all-nodes.js runs this whole suite under Node 20, 22 and 24, so each Node's
+// shim is tried by the two others: 20's under 22 and 24, 24's under 20 and 22.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
+const path = require('node:path');
 const { ROOT } = require('./helpers');
+const { shimFile } = require('../js/platform');
+const { nativeDir } = require('../js/native');
 
 const nodes = (process.env.LEAKWATCH_TEST_NODES || '').split(':').filter(Boolean);
 
-function run(node, args) {
-  return spawnSync(node, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8', timeout: 60_000 });
+function run(node, args, env = {}) {
+  return spawnSync(node, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, encoding: 'utf8', timeout: 60_000 });
 }
 
 // Starts leakwatch twice (and once more in a worker), forces full GCs, prints what it says.
@@ -46,8 +50,18 @@ for (const node of nodes) {
   const version = run(node, ['-v']).stdout.trim();
   if (version === process.version) continue;
 
-  test(`a build for ${process.version} loaded by ${version}: the shim is refused with both versions named, perf_hooks counts`, () => {
+  test(`the build loaded by ${version}: it picks the shim built for ${version}, V8 callbacks count`, () => {
     const child = run(node, ['-e', CHILD]);
+    assert.equal(child.status, 0, child.stderr);
+    const out = JSON.parse(child.stdout);
+    assert.equal(out.gcSource, 'v8', out.reason);
+    assert.equal(out.shim.node, version.slice(1));
+    assert.ok(out.full >= 1, child.stdout);
+    assert.doesNotMatch(child.stderr, /LEAKWATCH_GC_FALLBACK/);
+  });
+
+  test(`the shim for ${process.version} handed to ${version}: refused with both versions named, perf_hooks counts`, () => {
+    const child = run(node, ['-e', CHILD], { LEAKWATCH_SHIM_PATH: path.join(nativeDir, shimFile()) });
     assert.equal(child.status, 0, child.stderr);
     assert.equal(child.signal, null);
     const out = JSON.parse(child.stdout);
@@ -55,7 +69,7 @@ for (const node of nodes) {
     assert.equal(out.shim, null);
     const built = `Node ${process.versions.node} \\(NODE_MODULE_VERSION ${process.versions.modules}, V8 \\d+\\.\\d+\\)`;
     const running = `Node ${escape(version.slice(1))} \\(NODE_MODULE_VERSION \\d+, V8 \\d+\\.\\d+\\)`;
-    assert.match(out.reason, new RegExp(`^the V8 GC shim was built for ${built} but this is ${running}; rebuild leakwatch`));
+    assert.match(out.reason, new RegExp(`^the V8 GC shim was built for ${built} but this is ${running}; build leakwatch under this Node`));
     assert.ok(out.full >= 1, child.stdout);
     // Said once, in one line, though leakwatch started three times in two isolates.
     const notes = child.stderr.split('\n').filter((line) => line.includes('LEAKWATCH_GC_FALLBACK'));

@@ -301,9 +301,10 @@ function instructions(nsPerIteration, ghz) {
  */
 function pinShim() {
   if (process.env.LEAKWATCH_SHIM_PATH) return;
+  const { shimFile } = require('../js/platform');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-bench-'));
-  const shim = path.join(dir, 'leakwatch_gc_shim.so');
-  fs.copyFileSync(path.join(__dirname, '..', 'native', 'leakwatch_gc_shim.so'), shim);
+  const shim = path.join(dir, shimFile());
+  fs.copyFileSync(path.join(__dirname, '..', 'native', shimFile()), shim);
   process.env.LEAKWATCH_SHIM_PATH = shim;
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 }

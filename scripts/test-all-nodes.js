@@ -1,19 +1,18 @@
 'use strict';
-// The JS half of `npm test`: every __test__/*.test.js under each Node version to support, each
-// with leakwatch built against that Node's own headers.
+// The JS half of `npm test`: builds leakwatch from source as the prebuilt package carries it,
+// then runs every __test__/*.test.js under each Node version to support.
 //
 //   node scripts/test-all-nodes.js
 //
-// The versions: the Node running this script (its build is native/, made by `npm run build`
-// just before), then each node binary in LEAKWATCH_TEST_NODES (colon-separated, with its
-// headers in <bin>/../include/node; .ci/run fetches Node 22 and 24 from the npm registry).
-// Another version is built the way `npm install` under it would build: napi's CLI run by that
-// node, with it first on PATH and as NODE, so build.rs finds its headers. Each build goes to
-// its own folder (target/leakwatch-nodes/<version>), which its suite loads through
-// LEAKWATCH_NATIVE_DIR: no build ever replaces another, and native/ stays this Node's.
+// The versions: the Node running this script, then each node binary in LEAKWATCH_TEST_NODES
+// (colon-separated, with its headers in <bin>/../include/node; .ci/run fetches Node 22 and 24
+// from the npm registry). One build goes to native/: the Node-API addon, which loads under
+// every Node, and one V8 GC shim per version, each compiled against that Node's headers
+// (build.rs, through LEAKWATCH_NODE_INCLUDE). Every suite loads that one build, and each Node
+// picks its own shim, as from the platform package.
 //
 // Per version it prints which GC source leakwatch uses there, the suite's counts and its time;
-// it exits non-zero if a build or a test failed.
+// it exits non-zero if the build or a test failed.
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -21,7 +20,6 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const TESTS = path.join(ROOT, '__test__');
-const NAPI_CLI = path.join(ROOT, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
 
 /** The nodes to test, this one first, one per version. */
 function nodesToTest() {
@@ -43,12 +41,11 @@ function baseEnv(nodes) {
   return env;
 }
 
-/** Builds the addon and the shim under `node` into `dir`; true when it worked. */
-function build(node, dir, env) {
-  const bin = path.dirname(node.bin);
-  const buildEnv = { ...env, NODE: node.bin, PATH: `${bin}${path.delimiter}${env.PATH}`, LEAKWATCH_NATIVE_DIR: dir };
-  const args = [NAPI_CLI, 'build', '--release', '--output-dir', dir];
-  return spawnSync(node.bin, args, { cwd: ROOT, env: buildEnv, stdio: 'inherit' }).status === 0;
+/** `npm run build` with a shim for every node in `nodes`; true when it worked. */
+function build(nodes, env) {
+  const includes = nodes.map((n) => path.join(path.dirname(n.bin), '..', 'include', 'node'));
+  const buildEnv = { ...env, LEAKWATCH_NODE_INCLUDE: includes.join(path.delimiter) };
+  return spawnSync('npm', ['run', 'build'], { cwd: ROOT, env: buildEnv, stdio: 'inherit' }).status === 0;
 }
 
 /** What leakwatch says about its GC source under `node` with the build in `env`. */
@@ -89,21 +86,18 @@ function runSuite(node, env) {
 async function main() {
   const nodes = nodesToTest();
   const env = baseEnv(nodes);
+  console.log(`== build: the addon, and a V8 GC shim for ${nodes.map((n) => n.version).join(', ')}`);
+  if (!build(nodes, env)) {
+    console.log('total: 0 passed, 1 failed (the build failed)');
+    process.exitCode = 1;
+    return;
+  }
   const results = [];
-  for (const [i, node] of nodes.entries()) {
-    console.log(`\n== Node ${node.version}: build and test`);
-    const suiteEnv = { ...env };
-    if (i > 0) {
-      const dir = path.join(ROOT, 'target', 'leakwatch-nodes', node.version);
-      if (!build(node, dir, env)) {
-        results.push({ node, line: 'the build failed', pass: 0, fail: 1, skipped: 0, seconds: 0 });
-        continue;
-      }
-      suiteEnv.LEAKWATCH_NATIVE_DIR = dir;
-    }
-    const source = gcSource(node, suiteEnv);
+  for (const node of nodes) {
+    console.log(`\n== Node ${node.version}: test`);
+    const source = gcSource(node, env);
     console.log(`Node ${node.version}: ${source}`);
-    results.push({ node, line: source, ...(await runSuite(node, suiteEnv)) });
+    results.push({ node, line: source, ...(await runSuite(node, env)) });
   }
   report(results);
 }

@@ -104,13 +104,13 @@ pub fn loaded() -> Option<&'static Shim> {
 
 fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     if !std::path::Path::new(path).is_file() {
-        return Err(format!("the V8 GC shim was not built ({path} is missing)"));
+        return Err(missing(path, runtime));
     }
     // RTLD_NOW: a V8 symbol that this Node lacks fails here, cleanly, not at the first GC.
     let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| {
         format!(
-            "the V8 GC shim does not load in {}: {e}; rebuild leakwatch under this Node (npm rebuild leakwatch) \
-             for V8 GC callbacks",
+            "the V8 GC shim does not load in {}: {e}; build leakwatch under this Node \
+             (`npx leakwatch build`) for V8 GC callbacks",
             NodeVersions::running(runtime).describe()
         )
     })?;
@@ -119,7 +119,7 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     unsafe { info_fn(&mut info) };
     if info.abi != SHIM_ABI {
         return Err(format!(
-            "the V8 GC shim has ABI {}, expected {SHIM_ABI}; rebuild leakwatch (npm rebuild leakwatch)",
+            "the V8 GC shim has ABI {}, expected {SHIM_ABI}; rebuild leakwatch (`npx leakwatch build`)",
             info.abi
         ));
     }
@@ -135,13 +135,44 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     Ok(Shim { built_for, install, uninstall, heap_limit, _library: library })
 }
 
+/// Why there is no shim at `path`: the usual case is a Node newer than the prebuilt shims, so
+/// the reason says which Nodes the folder has shims for and how to build one for this Node.
+fn missing(path: &str, runtime: &RuntimeVersions) -> String {
+    let path = std::path::Path::new(path);
+    let mut abis: Vec<u32> = std::fs::read_dir(path.parent().unwrap_or(path))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| shim_abi(&entry.file_name().to_string_lossy()))
+        .collect();
+    abis.sort_unstable();
+    let built = match &abis[..] {
+        [] => "there are none in that folder".to_string(),
+        abis => format!(
+            "shims there are for NODE_MODULE_VERSION {}",
+            abis.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    format!(
+        "no V8 GC shim for {} ({} is missing; {built}); build one under this Node with `npx leakwatch build` \
+         (needs Rust's cargo and a C++ compiler) for V8 GC callbacks",
+        NodeVersions::running(runtime).describe(),
+        path.display()
+    )
+}
+
+/// `leakwatch_gc_shim.abi115.so` → 115 (build.rs names the shims so).
+fn shim_abi(file_name: &str) -> Option<u32> {
+    file_name.strip_prefix("leakwatch_gc_shim.abi")?.strip_suffix(".so")?.parse().ok()
+}
+
 /// The shim's V8 C++ calls are only safe under the V8 it was compiled for.
 fn check_versions(built: &NodeVersions, runtime: &RuntimeVersions) -> Result<(), String> {
     let running = NodeVersions::running(runtime);
     if built.node_module_version != running.node_module_version || built.v8 != running.v8 {
         return Err(format!(
-            "the V8 GC shim was built for {} but this is {}; rebuild leakwatch under this Node \
-             (npm rebuild leakwatch) for V8 GC callbacks",
+            "the V8 GC shim was built for {} but this is {}; build leakwatch under this Node \
+             (`npx leakwatch build`) for V8 GC callbacks",
             built.describe(),
             running.describe()
         ));
@@ -193,8 +224,8 @@ mod tests {
         assert_eq!(
             err,
             "the V8 GC shim was built for Node 20.20.2 (NODE_MODULE_VERSION 115, V8 11.3) but this is \
-             Node 24.21.0 (NODE_MODULE_VERSION 137, V8 13.6); rebuild leakwatch under this Node \
-             (npm rebuild leakwatch) for V8 GC callbacks"
+             Node 24.21.0 (NODE_MODULE_VERSION 137, V8 13.6); build leakwatch under this Node \
+             (`npx leakwatch build`) for V8 GC callbacks"
         );
     }
 
@@ -208,6 +239,21 @@ mod tests {
     fn a_missing_file_is_an_error_not_a_crash() {
         let rt = runtime("20.20.2", 115, "11.3");
         let err = open("/nonexistent/shim.so", &rt).err().expect("an error");
-        assert!(err.contains("missing"), "{err}");
+        assert!(err.contains("missing") && err.contains("there are none"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_shim_names_the_nodes_the_folder_has_shims_for() {
+        let dir = std::env::temp_dir().join(format!("leakwatch-shim-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["leakwatch_gc_shim.abi137.so", "leakwatch_gc_shim.abi115.so", "leakwatch.linux-x64-gnu.node"] {
+            std::fs::write(dir.join(name), b"").unwrap();
+        }
+        let path = dir.join("leakwatch_gc_shim.abi141.so");
+        let err = open(path.to_str().unwrap(), &runtime("25.2.0", 141, "14.1.146.11-node.14")).err().expect("an error");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(err.starts_with("no V8 GC shim for Node 25.2.0 (NODE_MODULE_VERSION 141, V8 14.1)"), "{err}");
+        assert!(err.contains("shims there are for NODE_MODULE_VERSION 115, 137"), "{err}");
+        assert!(err.contains("npx leakwatch build"), "{err}");
     }
 }
