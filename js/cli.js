@@ -11,6 +11,7 @@ const { UserError } = require('./report/errors');
 const USAGE = `Usage:
   leakwatch report <log> [--json] [--no-progress]
   leakwatch plot <log> [-o memory.html|memory.svg] [--no-progress]
+  leakwatch build [--keep]
 
 Reads a leakwatch log (JSON lines; other lines mixed in are skipped).
 Use - as <log> to read standard input.
@@ -20,12 +21,17 @@ Commands:
             trend verdicts, GC pauses, listener growth, warnings
   plot      draw memory, GC pauses, listeners and warnings over time into a
             self-contained HTML page, or a bare SVG if the name ends in .svg
+  build     build leakwatch's native addon and V8 GC shim from source, for
+            this platform and the Node running the command (needs Rust's
+            cargo and a C++ compiler): for a platform with no prebuilt
+            package, or a Node newer than the prebuilt shims
 
 Options:
   --json            (report) print the summary as JSON
   -o, --output F    (plot) file to write; default memory.html
   --no-progress     never draw the progress bar (it is only drawn when
                     stderr is a terminal)
+  --keep            (build) keep cargo's build folder (in the temp dir)
   -h, --help        show this help
   -v, --version     show the version
 `;
@@ -34,6 +40,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
   'no-progress': { type: 'boolean' },
+  keep: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 };
@@ -41,6 +48,7 @@ const OPTIONS = {
 const COMMAND_OPTIONS = {
   report: ['json', 'no-progress'],
   plot: ['output', 'no-progress'],
+  build: ['keep'],
 };
 
 function parse(argv) {
@@ -56,6 +64,7 @@ function parse(argv) {
   const [command, log, ...extra] = positionals;
   if (!command) throw new UserError('missing command: report or plot (see leakwatch --help)', 2);
   if (!COMMAND_OPTIONS[command]) throw new UserError(`unknown command '${command}' (see leakwatch --help)`, 2);
+  if (command === 'build') return parseBuild(values, [log, ...extra]);
   if (!log) throw new UserError(`missing <log>: leakwatch ${command} <log> (use - for stdin)`, 2);
   if (extra.length) throw new UserError(`unexpected argument '${extra[0]}' (see leakwatch --help)`, 2);
   for (const name of Object.keys(values)) {
@@ -70,10 +79,20 @@ function parse(argv) {
   };
 }
 
+function parseBuild(values, rest) {
+  const extra = rest.filter((a) => a !== undefined);
+  if (extra.length) throw new UserError(`unexpected argument '${extra[0]}' (see leakwatch --help)`, 2);
+  for (const name of Object.keys(values)) {
+    if (!COMMAND_OPTIONS.build.includes(name)) throw new UserError(`--${name} does not apply to build`, 2);
+  }
+  return { command: 'build', keep: Boolean(values.keep) };
+}
+
 async function main(argv) {
   const args = parse(argv);
   if (args.command === 'help') return USAGE;
   if (args.command === 'version') return `${require('../package.json').version}\n`;
+  if (args.command === 'build') return `${require('./build-from-source').buildFromSource(args).join('\n')}\n`;
   const commands = require('./report/commands');
   return args.command === 'report' ? commands.runReport(args) : commands.runPlot(args);
 }
