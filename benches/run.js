@@ -13,6 +13,7 @@ const { spawnSync } = require('node:child_process');
 const { ARMS, preloadFlags } = require('./arms');
 const { runArm, runServerArm, runServersTogether, alternate, median, ratios, differences, fmtSpread, fmtRatio, table } = require('./harness');
 const { hasValgrind, instructionsPerGc } = require('./instructions');
+const { reportRead } = require('./report-read');
 
 const QUICK = process.env.QUICK === '1';
 const CONFIG = QUICK
@@ -28,6 +29,8 @@ const CONFIG = QUICK
       callgrindArms: ['none', 'leakwatch'],
       callgrindIterations: 150_000,
       callgrindWholeProcess: false,
+      reportPoints: 100_000,
+      reportRounds: 3,
     }
   : {
       rounds: 7,
@@ -41,6 +44,8 @@ const CONFIG = QUICK
       callgrindArms: ARMS,
       callgrindIterations: 300_000,
       callgrindWholeProcess: true,
+      reportPoints: 500_000,
+      reportRounds: 3,
     };
 // BENCH_WS_CONNECTIONS=20000: a ws server past its first connections (see README, Cost).
 if (process.env.BENCH_WS_CONNECTIONS) CONFIG.wsConnections = Number(process.env.BENCH_WS_CONNECTIONS);
@@ -335,6 +340,9 @@ async function main() {
   await timed(wsServer);
   await timed(startup);
   await timed(listenersMemory);
+  await timed(function reportReading() {
+    return reportRead({ points: CONFIG.reportPoints, rounds: CONFIG.reportRounds });
+  });
   await timed(function instructionsPerGc() {
     return instructions(nsPerIteration ?? 1, m.ghz);
   });

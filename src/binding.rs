@@ -255,8 +255,12 @@ pub fn heap_limit() -> Option<f64> {
 /// `node:worker_threads` (~1.6 MB of RSS) in the main thread just to ask.
 #[napi(catch_unwind)]
 pub fn is_main_thread() -> bool {
+    #[cfg(target_os = "linux")]
     // SAFETY: gettid and getpid have no preconditions.
-    unsafe { libc::gettid() == libc::getpid() }
+    return unsafe { libc::gettid() == libc::getpid() };
+    #[cfg(target_os = "macos")]
+    // SAFETY: no preconditions; macOS has no gettid, but says which thread is the main one.
+    return unsafe { libc::pthread_main_np() != 0 };
 }
 
 fn with_shared<T>(id: u32, f: impl FnOnce(&SharedRef) -> T) -> Option<T> {
