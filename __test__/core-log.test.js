@@ -93,10 +93,11 @@ test('the final line of a process shorter than a second counts its listeners', a
 test('never keeps the process alive', async () => {
   const zero = await runNode(['-r', REGISTER, '-e', '0']);
   assert.equal(zero.code, 0);
-  // A 60 s interval and a short app: the app's end is the process's end.
-  const short = await runNode(['-r', REGISTER, '-e', 'setTimeout(() => {}, 200)'], { env: { LEAKWATCH_INTERVAL: '60s' } });
+  // A 1 h interval and a short app: the app's end is the process's end. Held alive, the child
+  // would outlive runNode's 60 s limit, which fails the test; no tighter bound (a loaded
+  // machine is slow, not wrong).
+  const short = await runNode(['-r', REGISTER, '-e', 'setTimeout(() => {}, 200)'], { env: { LEAKWATCH_INTERVAL: '1h' }, timeoutMs: 60_000 });
   assert.equal(short.code, 0);
-  assert.ok(short.ms < 10_000, `exited after ${short.ms} ms, not after the interval`);
   assert.equal(memoryLines(short.stderr).at(-1).final, true);
 });
 
