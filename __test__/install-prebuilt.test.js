@@ -135,26 +135,3 @@ test(`npm install of the packed leakwatch and ${PLATFORM_PACKAGE}, with no compi
   assert.equal(build.status, 1, build.stderr);
   assert.match(build.stderr, /cannot build leakwatch from source here:\n {2}- Rust's cargo is not on PATH: install Rust from https:\/\/rustup\.rs.*\n {2}- no C\+\+ compiler \(c\+\+\) on PATH/);
 });
-
-// Once per `npm test` (under its first Node): cargo's build takes ~30 s on two cores.
-const firstNode = (process.env.LEAKWATCH_TEST_NODES || process.execPath).split(':')[0] === process.execPath;
-
-test('npx leakwatch build: an installed copy builds from source, keeps nothing of cargo, and its build is the one loaded', { skip: !firstNode && 'run under the first Node only', timeout: 600_000 }, () => {
-  const dir = tempDir('lw-build-');
-  const tarball = path.join(dir, sh('npm', ['pack', '--silent', '--pack-destination', dir, ROOT], { cwd: dir }).stdout.trim().split('\n').pop());
-  const pkg = path.join(dir, 'app', 'node_modules', 'leakwatch');
-  fs.mkdirSync(pkg, { recursive: true });
-  sh('tar', ['xzf', tarball, '-C', pkg, '--strip-components=1']);
-  const tmp = path.join(dir, 'tmp');
-  fs.mkdirSync(tmp);
-  const env = { ...process.env, TMPDIR: tmp, LEAKWATCH_NATIVE_DIR: '', LEAKWATCH_SHIM_PATH: '', LEAKWATCH_NODE_INCLUDE: '' };
-  for (const name of ['LEAKWATCH_NATIVE_DIR', 'LEAKWATCH_SHIM_PATH', 'LEAKWATCH_NODE_INCLUDE']) delete env[name];
-
-  const build = sh(process.execPath, [path.join(pkg, 'js', 'cli.js'), 'build'], { cwd: path.join(dir, 'app'), env });
-  assert.match(build.stdout, new RegExp(`^built .*native/leakwatch\\.${TRIPLE}\\.node\\nbuilt .*native/${shimFile().replace(/\./g, '\\.')} \\(V8 GC shim for Node ${process.versions.node}\\)\\n$`));
-  assert.deepEqual(fs.readdirSync(tmp), [], "cargo's build folder is removed");
-
-  const code = "const lw = require('leakwatch'); lw.start({ log: 'off' }); console.log(JSON.stringify([lw.stats().gcSource, require.resolve('leakwatch'), Object.keys(require.cache).filter((f) => f.endsWith('.node'))])); lw.stop();";
-  const run = sh(process.execPath, ['-e', code], { cwd: path.join(dir, 'app'), env });
-  assert.deepEqual(JSON.parse(run.stdout), ['v8', path.join(pkg, 'js', 'index.js'), [path.join(pkg, 'native', `leakwatch.${TRIPLE}.node`)]]);
-});

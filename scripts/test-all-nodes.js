@@ -58,9 +58,21 @@ function gcSource(node, env) {
   return `gcSource ${s.gcSource} (${s.gcFallbackReason})`;
 }
 
-/** Runs every test file under `node`, echoing TAP; resolves {pass, fail, skipped, seconds}. */
-function runSuite(node, env) {
-  const files = fs.readdirSync(TESTS).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join(TESTS, f));
+// Files that keep both cores busy (cargo): run alone, after the others and under the first Node
+// only, so that they do not slow the timing-sensitive files (trend verdicts) beside them.
+const ALONE = ['build-from-source.test.js'];
+
+/** The test files of a run: the ones run side by side, or those run `alone`. */
+function testFiles(alone) {
+  return fs
+    .readdirSync(TESTS)
+    .filter((f) => f.endsWith('.test.js') && ALONE.includes(f) === alone)
+    .sort()
+    .map((f) => path.join(TESTS, f));
+}
+
+/** Runs test files under `node`, echoing TAP; resolves {pass, fail, skipped, seconds}. */
+function runSuite(node, env, files) {
   const started = Date.now();
   const child = spawn(node.bin, ['--test', '--test-reporter=tap', ...files], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const counts = { pass: 0, fail: 0, skipped: 0, cancelled: 0 };
@@ -97,7 +109,13 @@ async function main() {
     console.log(`\n== Node ${node.version}: test`);
     const source = gcSource(node, env);
     console.log(`Node ${node.version}: ${source}`);
-    results.push({ node, line: source, ...(await runSuite(node, env)) });
+    const suite = await runSuite(node, env, testFiles(false));
+    if (node === nodes[0]) {
+      console.log(`\n== Node ${node.version}: ${ALONE.join(', ')}, alone`);
+      const alone = await runSuite(node, env, testFiles(true));
+      for (const key of ['pass', 'fail', 'skipped', 'seconds']) suite[key] += alone[key];
+    }
+    results.push({ node, line: source, ...suite });
   }
   report(results);
 }
