@@ -86,6 +86,16 @@ test('mocha: the leaky test fails with the readable message, the clean one passe
   assertQuiet(stderr);
 });
 
+test('mocha: a later tracker counts only its own adds, not what an earlier test left or what came before tracking', { timeout: TIMEOUT_MS }, async () => {
+  const dir = path.join(RUNNERS, 'mocha');
+  const out = path.join(tempDir('lw-mocha-'), 'report.json');
+  const { stderr } = await run(dir, process.execPath, [MOCHA, '--reporter', 'json', '--reporter-option', `output=${out}`, 'baseline.spec.js']);
+  const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.deepEqual(report.failures.map((t) => `${t.title}: ${t.err.message}`), []);
+  assert.equal(report.passes.length, 2);
+  assertQuiet(stderr);
+});
+
 test('jest: the leaky test fails with the readable message, the clean one passes, listeners are counted', { timeout: TIMEOUT_MS }, async () => {
   const dir = path.join(RUNNERS, 'jest');
   const out = path.join(tempDir('lw-jest-'), 'report.json');
@@ -97,6 +107,10 @@ test('jest: the leaky test fails with the readable message, the clean one passes
   }
   assert.equal(results.get('clean.test.js: fixed: unsubscribes and forgets').status, 'passed');
   assert.equal(results.get('counted.test.js: listeners added under jest are counted, with their call site').status, 'passed');
+  for (const title of ['an earlier check passes and leaves listeners attached', 'a later tracker counts only what was added under it, at its own line']) {
+    const t = results.get(`baseline.test.js: ${title}`);
+    assert.equal(t?.status, 'passed', t?.failureMessages.join('\n'));
+  }
   const leaky = results.get('leaky.test.js: leaky: subscribes and caches per request');
   assert.equal(leaky.status, 'failed');
   assertReadable(leaky.failureMessages.join('\n'));

@@ -54,6 +54,9 @@ const HISTORY_POINTS: usize = 48;
 const SETTLE_MS: u64 = 1000;
 const MAX_TEXT: usize = 512;
 const MAX_TOP: usize = 100;
+/// The site of listeners already attached when their emitter was first counted (js/listeners/
+/// groups.js FOUND_SITE): not added by a call site, so never judged as a leaking one.
+const FOUND_SITE: &str = "(attached before tracking began)";
 
 /// Tunables of the per-site verdict. `Default` is what leakwatch runs with.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -416,16 +419,25 @@ impl ListenerTable {
     }
 
     /// The exact live count of the site's group, times the site's share of the sampled weight.
+    /// Listeners found attached (FOUND_SITE) are counted one by one, not sampled: that site
+    /// keeps its own weight, and the call sites share the rest of the group.
     fn site_estimate(&self, site: usize) -> i64 {
         let weight = self.slots[site].live.max(0);
         let Some(group) = self.slots[site].group else {
             return weight;
         };
-        let total: i64 = self.slots[group].sites.iter().map(|&i| self.slots[i].live.max(0)).sum();
+        let group_live = self.slots[group].live.max(0);
+        let (found, sampled): (Vec<usize>, Vec<usize>) =
+            self.slots[group].sites.iter().partition(|&&i| self.slots[i].site.as_deref() == Some(FOUND_SITE));
+        if found.contains(&site) {
+            return weight.min(group_live);
+        }
+        let found_live: i64 = found.iter().map(|&i| self.slots[i].live.max(0)).sum();
+        let total: i64 = sampled.iter().map(|&i| self.slots[i].live.max(0)).sum();
         if total == 0 {
             return 0;
         }
-        scale(self.slots[group].live.max(0), weight, total)
+        scale((group_live - found_live).max(0), weight, total)
     }
 
     /// Emitters holding the site's listeners: the emitters slot's weight, scaled like the site.
@@ -453,7 +465,7 @@ impl ListenerTable {
     }
 
     fn site_verdict(&mut self, site: usize, now_ms: u64) -> Option<SiteWarning> {
-        if self.slots[site].kind != Kind::Site {
+        if self.slots[site].kind != Kind::Site || self.slots[site].site.as_deref() == Some(FOUND_SITE) {
             return None;
         }
         let cfg = self.config;
@@ -706,6 +718,41 @@ mod tests {
     /// Per-request emitters that nobody references any more, with a full GC every 12 minutes:
     /// between GCs their listeners pile up (1,000 a minute), after each GC the count is back at
     /// 200. Judged by every sample, that climb is a leak; judged after full GCs, it is flat.
+    #[test]
+    fn listeners_found_attached_are_never_a_leaking_site() {
+        // The found site climbs as more emitters that predate tracking are first counted: the
+        // same climb that makes a call site a leak (the control, with a real site) is no leak.
+        let warnings = |site: &str| {
+            let mut t = ListenerTable::new(16);
+            t.describe(1, "Socket", "close", None, None);
+            t.describe(2, "Socket", "close", Some(site), None);
+            t.describe_emitters(3, 2);
+            let mut out = Vec::new();
+            for step in 0..=32u64 {
+                let live = (step * 25) as i32;
+                out.extend(settled_sample(&mut t, step * 15 * SECOND, &counts((live, 0), (live, 0), (live, 0))));
+            }
+            out
+        };
+        assert_eq!(warnings("src/db.js:42:7").len(), 1);
+        assert!(warnings(FOUND_SITE).is_empty());
+    }
+
+    #[test]
+    fn listeners_found_attached_keep_their_count_and_call_sites_share_the_rest() {
+        // 100 found attached, then 2 adds of which 1 was sampled: the call site holds the 2.
+        let mut t = ListenerTable::new(16);
+        t.describe(1, "EventEmitter", "tick", None, None);
+        t.describe(2, "EventEmitter", "tick", Some(FOUND_SITE), None);
+        t.describe_emitters(3, 2);
+        t.describe(4, "EventEmitter", "tick", Some("test.js:7:7"), None);
+        t.describe_emitters(5, 4);
+        let mut c = vec![0; 16];
+        (c[2], c[4], c[6], c[8], c[10]) = (102, 100, 1, 1, 1);
+        t.sample(SECOND, &c);
+        assert_eq!((t.site_estimate(2), t.site_estimate(4)), (100, 2));
+    }
+
     #[test]
     fn listeners_of_garbage_awaiting_a_full_gc_are_not_a_leak() {
         let mut t = socket_table();

@@ -67,7 +67,8 @@ function createEmitterWarnings(ctx) {
     const last = entry.warned;
     // The first warning's window starts when the count passed 1, not at the first listener:
     // timing it from there spares every new entry a clock read, and one listener is no leak.
-    const growth = live - (last === null ? 0 : last.count);
+    // Listeners found attached when the pair was first counted are not growth.
+    const growth = live - (last === null ? entry.base : last.count);
     const windowMs = (now - (last === null ? entry.born : last.time)) * 100;
     const details = {
       kind,

@@ -188,7 +188,7 @@ function fastMethods(ctx, orig, flavour) {
         ctx.counts[ctx.uncounted]++;
         return;
       }
-      if (entry.live !== before) heal(target, entry, before, key);
+      if (entry.live !== before) heal(target, entry, before, key, listener);
       const live = ++entry.live;
       const group = entry.group;
       count(entry, 0);
@@ -202,13 +202,17 @@ function fastMethods(ctx, orig, flavour) {
   // A pair no group counted so far, mid-period, that has passed its emitter's max listeners:
   // counted from now on (its entry), so the per-emitter warning has its exact count. Else null.
   function promoted(target, key, before) {
-    return pastMax(target, 'emitter', before + 1) ? promote(target, key) : null;
+    return pastMax(target, 'emitter', before + 1) ? promote(target, key, before) : null;
   }
 
-  function heal(target, entry, actual, key) {
-    const lost = entry.live > actual;
+  // The pair's count is not `actual`, the count before this add of `listener`: listeners came
+  // or went unseen. Those that came were attached before the pair was first counted, or behind
+  // leakwatch's back: found, not added (sampler.js adopt).
+  function heal(target, entry, actual, key, listener) {
+    const from = entry.live;
     settle(entry, actual);
-    if (lost && entry.samples !== null) {
+    if (actual > from) ctx.sampler.adopt(target, entry, actual - from, unseen(target._events[key], listener, from, actual));
+    else if (entry.samples !== null) {
       const list = target._events[key];
       ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
     }
@@ -272,7 +276,11 @@ function fastMethods(ctx, orig, flavour) {
         ctx.counts[ctx.uncounted + 1]++;
         return;
       }
-      if (entry.live !== before) settle(entry, before);
+      if (entry.live !== before) {
+        const from = entry.live;
+        settle(entry, before);
+        if (before > from) ctx.sampler.adopt(target, entry, before - from, []);
+      }
       count(entry, 1);
       if (entry.samples !== null) ctx.sampler.forget(target, entry, stored);
       if (--entry.live === 0) emptied(target, entry);
@@ -339,6 +347,16 @@ function hasNone(target, type) {
   }
 }
 
+/**
+ * The listeners that came unseen: those at [from, to) of `list` as it was before `listener` was
+ * just appended or prepended to it (unseen ones are most often the last: attached before
+ * counting began, from 0, or added straight into _events).
+ */
+function unseen(list, listener, from, to) {
+  if (!Array.isArray(list)) return [];
+  return list[0] === listener && list[to] !== listener ? list.slice(from + 1, to + 1) : list.slice(from, to);
+}
+
 /** Brings the records of `target` in line with its _events (one type, or all). */
 function reconcile(ctx, target, all, type) {
   try {
@@ -350,9 +368,11 @@ function reconcile(ctx, target, all, type) {
       if ((!all && entry.type !== key) || entry.weight === 0) continue;
       const list = events == null ? undefined : events[entry.type];
       const actual = countOf(list);
-      if (actual === entry.live) continue;
+      const from = entry.live;
+      if (actual === from) continue;
       ctx.records.settle(entry, actual);
-      if (entry.samples !== null) ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
+      if (actual > from) ctx.sampler.adopt(target, entry, actual - from, []);
+      else if (entry.samples !== null) ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
       if (actual === 0) ctx.records.emptied(target, entry);
     }
   } catch {
@@ -381,9 +401,11 @@ function wrapMethods(ctx, orig) {
       let entry = ctx.records.entryOf(target, key, actual - 1);
       if (entry === null) {
         if (actual <= 1 || !pastMax(target, 'emitter', actual)) return;
-        entry = ctx.records.promote(target, key);
+        entry = ctx.records.promote(target, key, actual - 1);
       }
-      if (entry.live !== actual - 1) ctx.records.settle(entry, actual - 1);
+      const from = entry.live;
+      if (from !== actual - 1) ctx.records.settle(entry, actual - 1);
+      if (from < actual - 1) ctx.sampler.adopt(target, entry, actual - 1 - from, unseen(target._events[key], listener, from, actual - 1));
       ctx.records.settle(entry, actual);
       const group = entry.group;
       if (--group.skip <= 0) ctx.sampler.sample(target, group, entry, listener, below);

@@ -13,6 +13,10 @@
 
 const SITES_PER_GROUP = 8;
 const OTHER = '(other)';
+// The site of listeners that were already attached when leakwatch first counted their emitter
+// (sampler.js adopt()): attached before tracking began, or behind its back. The native side
+// never judges it as a leaking site (src/listeners.rs FOUND_SITE).
+const FOUND_SITE = '(attached before tracking began)';
 
 class Groups {
   constructor({ counts, maxGroups, describeGroup }) {
@@ -137,19 +141,30 @@ class Groups {
   }
 
   // Sites of a group with their share of its live count. Samples are weighted, so the exact
-  // group count is split in proportion to the sampled weight still attached per site.
+  // group count is split in proportion to the sampled weight still attached per site; the
+  // listeners found attached (FOUND_SITE) are counted one by one and keep their own weight, as
+  // in src/listeners.rs.
   siteRows(group, groupLive) {
     const rows = [];
     let total = 0;
+    let found = 0;
     for (const s of group.sites.values()) {
       const weight = (this.counts[2 * s.slot] - this.counts[2 * s.slot + 1]) | 0;
       const emitters = (this.counts[2 * s.emSlot] - this.counts[2 * s.emSlot + 1]) | 0;
-      total += Math.max(0, weight);
-      rows.push({ site: s.site, appSite: s.appSite, weight, emitters, live: 0 });
+      if (s.site === FOUND_SITE) found += Math.max(0, weight);
+      else total += Math.max(0, weight);
+      // added: the weight ever attached (for FOUND_SITE, every listener ever found).
+      rows.push({ site: s.site, appSite: s.appSite, weight, emitters, live: 0, added: this.counts[2 * s.slot] });
     }
+    const rest = Math.max(0, groupLive - found);
     for (const r of rows) {
+      if (r.site === FOUND_SITE) {
+        r.live = Math.min(Math.max(0, r.weight), Math.max(0, groupLive));
+        r.emitters = Math.max(0, r.emitters);
+        continue;
+      }
       const share = total > 0 ? Math.max(0, r.weight) / total : 0;
-      r.live = Math.round(Math.max(0, groupLive) * share);
+      r.live = Math.round(rest * share);
       r.emitters = r.weight > 0 ? Math.round((r.live * Math.max(0, r.emitters)) / r.weight) : 0;
     }
     return rows.sort((a, b) => b.live - a.live);
@@ -200,4 +215,4 @@ function constructorName(proto) {
   return 'Object';
 }
 
-module.exports = { Groups, Group, Site, eventName };
+module.exports = { Groups, Group, Site, eventName, FOUND_SITE };

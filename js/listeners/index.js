@@ -90,6 +90,11 @@ function install(o) {
     uninstall,
     ready: emitterPatch.ready, // resolves to the emitter mode once settled
     snapshot: () => ctx.groups.snapshot(),
+    /** leakwatch/testing: sample every add while a tracker runs, for exact sites (sampler.js). */
+    sampleEveryAdd(on) {
+      ctx.sampleEveryAdd = on;
+      if (on) for (const group of ctx.groups.all) group.skip = 1; // not after a countdown drawn at a high rate
+    },
     stats: () => ({
       emitterMode: emitterPatch.mode,
       eventTarget: unpatchTarget !== null,
@@ -117,6 +122,7 @@ function makeContext(o) {
     notify: safe(o.notify ?? warnings.notify),
     warnIntervalMs: o.warnIntervalMs ?? 10_000,
     fixedKeep: o.sampleKeep ?? 0, // tests: count 1 in this many busy periods of every class
+    sampleEveryAdd: false, // leakwatch/testing, while a tracker runs
   };
   ctx.uncounted = ctx.groups.uncounted;
   ctx.excess = ctx.groups.excess;
@@ -136,4 +142,9 @@ function safe(fn) {
   };
 }
 
-module.exports = { install };
+/** The installed tracker's handle (leakwatch/testing reaches it here), or null. */
+function installedTracker() {
+  return installed;
+}
+
+module.exports = { install, installedTracker };

@@ -49,6 +49,7 @@ class Entry {
     this.weight = 0; // what one of them counts for; 0 while this busy period is not counted
     this.next = 1; // re-check for a leak once live exceeds this (emitter-warning.js)
     this.born = -1; // clock() when the count first passed 1, for the growth in the first warning
+    this.base = 0; // listeners found attached, not seen being added (sampler.js adopt())
     this.samples = null; // sampled listeners on this entry (sampler.js)
     this.warned = null; // {count, time} of the last warning (emitter-warning.js)
     this.link = null; // the emitter's next entry
@@ -204,10 +205,13 @@ function createRecords(ctx, dropSamples) {
 
   /**
    * Counts a pair that was not chosen, because it passed its emitter's max listeners: a leak on
-   * one emitter is reported with its exact count whatever its class's sampling.
+   * one emitter is reported with its exact count whatever its class's sampling. Its `before`
+   * listeners were seen being added (uncounted), so they are settled here, not adopted.
    */
-  function promote(target, type) {
-    return begin(peek(target), target, type, 1);
+  function promote(target, type, before) {
+    const entry = begin(peek(target), target, type, 1);
+    if (entry.live !== before) settle(entry, before);
+    return entry;
   }
 
   // A new busy period of a recorded pair, counted with `weight` (0: not counted). What the old
@@ -216,6 +220,7 @@ function createRecords(ctx, dropSamples) {
     if (entry.weight !== 0 && entry.live !== 0) settle(entry, 0);
     if (entry.samples !== null) dropSamples(entry); // listeners that went unseen
     entry.live = 0;
+    entry.base = 0;
     entry.weight = weight;
   }
 

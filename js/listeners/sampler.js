@@ -12,6 +12,7 @@
 
 const { captureSite } = require('./sites');
 const { clock } = require('./records');
+const { FOUND_SITE } = require('./groups');
 
 const MIN_GAP_MS = 100; // clock() ticks are 100 ms: "faster" means within the same tick
 const MAX_RATE = 1 << 16;
@@ -62,14 +63,58 @@ function createSampler(ctx) {
     if (group.slot === 0 || !withinBudget(now)) return;
     if (listener === null || (typeof listener !== 'object' && typeof listener !== 'function')) return;
     const pairs = pairsOf(target);
-    if (pairs !== undefined && pairs.length >= 2 * MAX_SAMPLES_PER_EMITTER) return;
+    const full = pairs !== undefined && pairs.length >= 2 * MAX_SAMPLES_PER_EMITTER;
+    if (full && !ctx.sampleEveryAdd) return;
     const { site, appSite } = captureSite(below);
     const siteEntry = ctx.groups.siteFor(group, site, appSite);
-    if (siteEntry !== null) attach(target, new Sample(entry, siteEntry, weight), listener);
+    if (siteEntry === null) return;
+    if (full) merge(entry, siteEntry, weight);
+    else attach(target, new Sample(entry, siteEntry, weight), listener);
   }
 
-  // `now` in clock() ticks of 100 ms.
+  // An emitter with all its samples taken, while a check samples every add: the add joins a
+  // sample of its site on that pair, which then stands for it too (as a sampled add stands for
+  // `rate` adds). Sites stay exact; removing that sample's listener takes them all off.
+  function merge(entry, siteEntry, weight) {
+    const s = entry.samples === null ? undefined : entry.samples.find((o) => o.site === siteEntry);
+    if (s === undefined) return;
+    s.weight += weight;
+    ctx.counts[2 * siteEntry.slot] += weight;
+  }
+
+  /**
+   * `found` listeners of `entry`'s pair came unseen: attached before leakwatch first counted
+   * the pair (before tracking began), or straight into _events. They are the group's
+   * FOUND_SITE, not any call site's: each of `listeners` (those known) becomes a sample of it,
+   * so a later add's site is never handed them and their removal is matched like any sample's;
+   * past the per-emitter cap, or with none known, one sample stands for the rest (a placeholder
+   * that no removal matches, dropped when the emitter's samples are reconciled or collected).
+   */
+  function adopt(target, entry, found, listeners) {
+    entry.base += found;
+    if (entry.group.slot === 0) return;
+    const siteEntry = ctx.groups.siteFor(entry.group, FOUND_SITE, null);
+    if (siteEntry === null) return;
+    // Half the emitter's samples at most: the other half is for the adds to come.
+    const pairs = pairsOf(target);
+    const room = (MAX_SAMPLES_PER_EMITTER >> 1) - (pairs === undefined ? 0 : pairs.length >> 1);
+    if (room <= 0) return;
+    const kept = Math.max(1, Math.min(found, listeners.length, room));
+    for (let i = 0; i < kept; i++) {
+      const weight = (i === kept - 1 ? found - i : 1) * entry.weight;
+      attach(target, new Sample(entry, siteEntry, weight), i < listeners.length ? listeners[i] : {}, entry.weight);
+    }
+  }
+
+  // `now` in clock() ticks of 100 ms. While a test's tracker runs (ctx.sampleEveryAdd), every
+  // add is sampled, whatever the rate and the budget: its sites are then exact, not estimates.
   function adapt(group, now) {
+    if (ctx.sampleEveryAdd) {
+      group.rate = 1;
+      group.skip = 1;
+      group.lastSampleAt = now;
+      return;
+    }
     const gap = (now - group.lastSampleAt) * 100;
     if (group.slot === 0) group.rate = MAX_RATE;
     else if (gap < MIN_GAP_MS) group.rate = Math.min(group.rate * 2, MAX_RATE);
@@ -85,6 +130,7 @@ function createSampler(ctx) {
   }
 
   function withinBudget(now) {
+    if (ctx.sampleEveryAdd) return true;
     if ((now - windowStart) * 100 >= 1000) {
       windowStart = now;
       taken = 0;
@@ -92,12 +138,14 @@ function createSampler(ctx) {
     return ++taken <= BUDGET_PER_SECOND;
   }
 
-  function attach(target, s, listener) {
+  // `em`: what this emitter counts for among the site's emitters if it is the first sample of
+  // that site on it (a sampled add stands for `weight` emitters; found listeners, for one).
+  function attach(target, s, listener, em = s.weight) {
     const counts = ctx.counts;
     const entry = s.entry;
     if (entry.samples === null) entry.samples = [];
     if (!entry.samples.some((o) => o.site === s.site)) {
-      s.em = s.weight;
+      s.em = em;
       counts[2 * s.site.emSlot] += s.em;
     }
     entry.samples.push(s);
@@ -152,7 +200,7 @@ function createSampler(ctx) {
     while (entry.samples !== null) release(entry.samples[0]);
   }
 
-  return { sample, forget, reconcile, dropSamples };
+  return { sample, adopt, forget, reconcile, dropSamples };
 }
 
 module.exports = { createSampler, MIN_GAP_MS, MAX_RATE };

@@ -39,9 +39,11 @@ function patchTarget(ctx) {
           ctx.counts[ctx.uncounted]++; // not counted in a group (emitter-sampling.js)
           return Reflect.apply(origNew, this, arguments);
         }
-        entry = promote(this, type);
+        entry = promote(this, type, size - 1);
       }
-      if (entry.live !== size - 1) settle(entry, size - 1);
+      const from = entry.live;
+      if (from !== size - 1) settle(entry, size - 1);
+      if (from < size - 1) ctx.sampler.adopt(this, entry, size - 1 - from, unseen(this, type, from, size - 1));
       entry.live = size;
       const group = entry.group;
       count(entry, 0);
@@ -60,7 +62,9 @@ function patchTarget(ctx) {
       const entry = countedEntry(this, type);
       if (entry === null) ctx.counts[ctx.uncounted + 1]++;
       else {
-        if (entry.live !== size + 1) settle(entry, size + 1);
+        const from = entry.live;
+        if (from !== size + 1) settle(entry, size + 1);
+        if (from < size + 1) ctx.sampler.adopt(this, entry, size + 1 - from, []);
         entry.live = size;
         count(entry, 1);
         if (entry.samples !== null) ctx.sampler.forget(this, entry, listener);
@@ -83,6 +87,25 @@ function patchTarget(ctx) {
     if (proto[kNew] === newListener) Object.defineProperty(proto, kNew, saved[kNew]);
     if (proto[kRemove] === removeListener) Object.defineProperty(proto, kRemove, saved[kRemove]);
   };
+}
+
+/**
+ * The listeners at [from, to) of `type`'s list in Node's kEvents on `target` (a Map of type to
+ * a linked list of {listener, next}, the same in Node 20, 22 and 24; the one just added is
+ * last), which came unseen. Weak ones are left out: remembering them would keep them alive.
+ */
+function unseen(target, type, from, to) {
+  const found = [];
+  try {
+    const kEvents = Object.getOwnPropertySymbols(target).find((s) => s.description === 'kEvents');
+    let l = kEvents === undefined ? undefined : target[kEvents].get(type)?.next;
+    for (let i = 0; l != null && i < to; i++, l = l.next) {
+      if (i >= from && !(l.listener instanceof WeakRef)) found.push(l.listener);
+    }
+  } catch {
+    // another Node's layout: the found count is kept without their identities
+  }
+  return found;
 }
 
 module.exports = { patchTarget };

@@ -3,14 +3,24 @@
 // (emitter class, event) and per call site that added the listeners.
 
 const session = require('./session');
+const { FOUND_SITE } = require('../listeners/groups');
 
-/** Live listeners now: Map("Class\0event" -> {emitter, event, live, sites: Map(label -> live)}). */
+/**
+ * Live listeners now: Map("Class\0event" -> {emitter, event, live, found, sites: Map(label -> weight)}),
+ * `found` counting every listener ever found already attached (FOUND_SITE), not added, and each
+ * site's weight the adds it holds as sampled: exact for the adds made while a check runs, as
+ * every one is sampled then (session.js).
+ */
 function takeListeners() {
   const groups = new Map();
   for (const row of session.listenerRows()) {
     const sites = new Map();
-    for (const s of row.sites || []) sites.set(siteLabel(s), s.live);
-    groups.set(`${row.emitter}\0${row.event}`, { emitter: row.emitter, event: row.event, live: row.live, sites });
+    let found = 0;
+    for (const s of row.sites || []) {
+      if (s.site === FOUND_SITE) found = s.added;
+      else sites.set(siteLabel(s), s.weight);
+    }
+    groups.set(`${row.emitter}\0${row.event}`, { emitter: row.emitter, event: row.event, live: row.live, found, sites });
   }
   return groups;
 }
@@ -24,30 +34,47 @@ function siteLabel({ site, appSite }) {
 /**
  * What changed from `before` to `after` (two takeListeners() results), largest growth first:
  * [{emitter, event, before, after, delta, sites: [{site, delta}]}]; unchanged groups left out.
+ * Listeners that were already attached when leakwatch first counted their emitter (FOUND_SITE)
+ * are the baseline, never growth, whenever they were found: before tracking began, they were
+ * not counted yet, and finding them later is not adding them. Removing one is a decrease.
  */
 function diffListeners(before, after) {
   const rows = [];
   for (const [key, now] of after) {
     const then = before.get(key);
-    const delta = now.live - (then ? then.live : 0);
+    const delta = added(now) - (then ? added(then) : 0);
     if (delta === 0) continue;
-    const sites = diffSites(then ? then.sites : new Map(), now.sites);
+    const sites = diffSites(then ? then.sites : new Map(), now.sites, delta);
     rows.push({ emitter: now.emitter, event: now.event, before: now.live - delta, after: now.live, delta, sites });
   }
   for (const [key, then] of before) {
-    if (!after.has(key) && then.live !== 0) rows.push({ emitter: then.emitter, event: then.event, before: then.live, after: 0, delta: -then.live, sites: [] });
+    if (!after.has(key) && added(then) !== 0) rows.push({ emitter: then.emitter, event: then.event, before: then.live, after: 0, delta: -added(then), sites: [] });
   }
   return rows.sort((a, b) => b.delta - a.delta);
 }
 
-// Per-site counts are estimates (leakwatch samples call sites); the group's count is exact.
-function diffSites(before, after) {
+// A group's live listeners less every one found attached: what adds and removes made of it.
+function added(group) {
+  return group.live - group.found;
+}
+
+// A site's growth is the weight its samples gained: exact for adds made while a check runs (a
+// sample each), estimated for a class leakwatch samples (one counted emitter standing for many).
+// Estimates can overshoot the group's exact growth: they are scaled to it.
+function diffSites(before, after, groupDelta) {
   const sites = [];
-  for (const [site, live] of after) {
-    const delta = live - (before.get(site) ?? 0);
-    if (site !== null && delta > 0) sites.push({ site, delta });
+  let sum = 0;
+  for (const [site, weight] of after) {
+    const delta = weight - (before.get(site) ?? 0);
+    if (site !== null && delta > 0) {
+      sites.push({ site, delta });
+      sum += delta;
+    }
   }
-  return sites.sort((a, b) => b.delta - a.delta);
+  if (sum > groupDelta) {
+    for (const s of sites) s.delta = Math.round((s.delta * Math.max(0, groupDelta)) / sum);
+  }
+  return sites.filter((s) => s.delta > 0).sort((a, b) => b.delta - a.delta);
 }
 
 /**

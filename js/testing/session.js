@@ -36,6 +36,12 @@ function begin() {
   }
   // A tracking session always has at least its "(other)" row: none means tracking is off.
   if (lw.listeners(1).length === 0) privateTracker = installPrivateTracker();
+  tracker()?.sampleEveryAdd(true);
+}
+
+// Whichever tracker counts for this check: its sites are exact while the check runs.
+function tracker() {
+  return privateTracker ?? require('../listeners').installedTracker();
 }
 
 // leakwatch's tracker counts into an Int32Array the addon makes in the process's main realm.
@@ -47,6 +53,7 @@ function sameRealm() {
 }
 
 function end() {
+  tracker()?.sampleEveryAdd(false);
   if (privateTracker !== null) privateTracker.uninstall();
   privateTracker = null;
   if (startedHere && lw.running) lw.stop();
