@@ -207,12 +207,13 @@ function fastMethods(ctx, orig, flavour) {
 
   // The pair's count is not `actual`, the count before this add of `listener`: listeners came
   // or went unseen. Those that came were attached before the pair was first counted, or behind
-  // leakwatch's back: found, not added (sampler.js adopt).
+  // leakwatch's back: found, not added (sampler.js adopt), in a class counted exactly.
   function heal(target, entry, actual, key, listener) {
     const from = entry.live;
     settle(entry, actual);
-    if (actual > from) ctx.sampler.adopt(target, entry, actual - from, unseen(target._events[key], listener, from, actual));
-    else if (entry.samples !== null) {
+    if (actual > from) {
+      if (ctx.records.exact(target)) ctx.sampler.adopt(target, entry, actual - from, unseen(target._events[key], listener, from, actual));
+    } else if (entry.samples !== null) {
       const list = target._events[key];
       ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
     }
@@ -276,11 +277,7 @@ function fastMethods(ctx, orig, flavour) {
         ctx.counts[ctx.uncounted + 1]++;
         return;
       }
-      if (entry.live !== before) {
-        const from = entry.live;
-        settle(entry, before);
-        if (before > from) ctx.sampler.adopt(target, entry, before - from, []);
-      }
+      if (entry.live !== before) settle(entry, before);
       count(entry, 1);
       if (entry.samples !== null) ctx.sampler.forget(target, entry, stored);
       if (--entry.live === 0) emptied(target, entry);
@@ -368,11 +365,9 @@ function reconcile(ctx, target, all, type) {
       if ((!all && entry.type !== key) || entry.weight === 0) continue;
       const list = events == null ? undefined : events[entry.type];
       const actual = countOf(list);
-      const from = entry.live;
-      if (actual === from) continue;
+      if (actual === entry.live) continue;
       ctx.records.settle(entry, actual);
-      if (actual > from) ctx.sampler.adopt(target, entry, actual - from, []);
-      else if (entry.samples !== null) ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
+      if (entry.samples !== null) ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
       if (actual === 0) ctx.records.emptied(target, entry);
     }
   } catch {
@@ -405,7 +400,9 @@ function wrapMethods(ctx, orig) {
       }
       const from = entry.live;
       if (from !== actual - 1) ctx.records.settle(entry, actual - 1);
-      if (from < actual - 1) ctx.sampler.adopt(target, entry, actual - 1 - from, unseen(target._events[key], listener, from, actual - 1));
+      if (from < actual - 1 && ctx.records.exact(target)) {
+        ctx.sampler.adopt(target, entry, actual - 1 - from, unseen(target._events[key], listener, from, actual - 1));
+      }
       ctx.records.settle(entry, actual);
       const group = entry.group;
       if (--group.skip <= 0) ctx.sampler.sample(target, group, entry, listener, below);

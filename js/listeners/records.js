@@ -328,7 +328,16 @@ function createRecords(ctx, dropSamples) {
     }
   }
 
-  return { entryOf, countedEntry, promote, emptied, peek, count, settle, entriesOf, collected, sampled: sampling.sampled, uninstall: sampling.uninstall };
+  /**
+   * Whether listeners of `target` that came unseen can be told from seen ones: only in a class
+   * counted exactly. In a sampled class an uncounted pair's adds are seen but not counted, and
+   * a stale entry would take them for found ones.
+   */
+  function exact(target) {
+    return sampling.weigh(target) === 1;
+  }
+
+  return { entryOf, countedEntry, promote, emptied, peek, count, settle, exact, entriesOf, collected, sampled: sampling.sampled, uninstall: sampling.uninstall };
 }
 
 /** Every entry of an emitter, head first. */

@@ -87,8 +87,9 @@ function createSampler(ctx) {
    * the pair (before tracking began), or straight into _events. They are the group's
    * FOUND_SITE, not any call site's: each of `listeners` (those known) becomes a sample of it,
    * so a later add's site is never handed them and their removal is matched like any sample's;
-   * past the per-emitter cap, or with none known, one sample stands for the rest (a placeholder
-   * that no removal matches, dropped when the emitter's samples are reconciled or collected).
+   * past the per-emitter cap, or with none known, one sample stands for the rest (with none
+   * known, a placeholder that no removal matches, dropped when the emitter's samples are
+   * reconciled or collected).
    */
   function adopt(target, entry, found, listeners) {
     entry.base += found;

@@ -43,7 +43,7 @@ function patchTarget(ctx) {
       }
       const from = entry.live;
       if (from !== size - 1) settle(entry, size - 1);
-      if (from < size - 1) ctx.sampler.adopt(this, entry, size - 1 - from, unseen(this, type, from, size - 1));
+      if (from < size - 1 && ctx.records.exact(this)) ctx.sampler.adopt(this, entry, size - 1 - from, unseen(this, type, from, size - 1));
       entry.live = size;
       const group = entry.group;
       count(entry, 0);
@@ -62,9 +62,7 @@ function patchTarget(ctx) {
       const entry = countedEntry(this, type);
       if (entry === null) ctx.counts[ctx.uncounted + 1]++;
       else {
-        const from = entry.live;
-        if (from !== size + 1) settle(entry, size + 1);
-        if (from < size + 1) ctx.sampler.adopt(this, entry, size + 1 - from, []);
+        if (entry.live !== size + 1) settle(entry, size + 1);
         entry.live = size;
         count(entry, 1);
         if (entry.samples !== null) ctx.sampler.forget(this, entry, listener);
