@@ -10,7 +10,6 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { TRIPLE, PLATFORM_PACKAGE, ADDON_FILE, shimFile } = require('./platform');
-const { version, optionalDependencies } = require('../package.json');
 
 const LOCAL_DIR = path.join(__dirname, '..', 'native');
 
@@ -24,7 +23,9 @@ function findNativeDir() {
   } catch {
     return { reason: notInstalled() };
   }
-  // Files from another release would meet JS glue they were not built for.
+  // Files from another release would meet JS glue they were not built for. (package.json is
+  // read only here and on failure: a build from source needs neither.)
+  const { version } = require('../package.json');
   const found = require(manifest).version;
   if (found !== version) {
     return { reason: `${PLATFORM_PACKAGE}@${found} is installed but leakwatch is ${version}: install matching versions (npm install leakwatch@${version})` };
@@ -33,6 +34,7 @@ function findNativeDir() {
 }
 
 function notInstalled() {
+  const { optionalDependencies } = require('../package.json');
   const prebuilt = optionalDependencies && PLATFORM_PACKAGE in optionalDependencies;
   return prebuilt
     ? `the prebuilt package ${PLATFORM_PACKAGE} is not installed (npm installs it as an optional dependency: ` +
