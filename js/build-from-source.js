@@ -75,4 +75,4 @@ function cargoBuild(targetDir) {
   throw new UserError('cargo build succeeded but named no shared library');
 }
 
-module.exports = { buildFromSource, missingTools };
+module.exports = { buildFromSource };
