@@ -22,7 +22,6 @@ function createLeakwatch() {
   const threadId = binding.isMainThread() ? 0 : require('node:worker_threads').threadId;
 
   const lw = new EventEmitter();
-  const LISTENER_SLOTS = 4096; // src/session.rs LISTENER_SLOTS
   const EXIT_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   let session = null; // {id, options, sink, gcSource, stopSampler, stopGcObserver, unsubscribe, stopMetricsServer}
 
@@ -117,9 +116,10 @@ function createLeakwatch() {
   // If it cannot be installed, the rest of leakwatch runs on without it, and says so.
   function trackListeners(id) {
     try {
+      const counts = binding.listenerCounts(id); // two counters per slot, as many as the addon keeps
       return require('./listeners').install({
-        counts: binding.listenerCounts(id),
-        maxGroups: LISTENER_SLOTS,
+        counts,
+        maxGroups: counts.length >> 1,
         describeGroup: (slot, info) => binding.describeGroup(id, slot, JSON.stringify(info)),
         warn: warnings.warn,
         notify: warnings.notify,

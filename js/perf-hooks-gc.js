@@ -5,18 +5,21 @@
 
 const { PerformanceObserver, constants } = require('node:perf_hooks');
 const v8 = require('node:v8');
+const { binding } = require('./native');
 
-// perf_hooks kinds → leakwatch kinds (src/gc_record.rs), by name. perf_hooks passes V8's GCType
-// through; Node 24 names minor mark-sweep (V8's 1 << 1 since V8 10, `--minor-ms`, Node 20's
-// `--minor-mc`), older Nodes report it under that number without a constant.
+// perf_hooks kinds → leakwatch's kind numbers, by name (the numbers are the addon's,
+// src/gc_record.rs). perf_hooks passes V8's GCType through; Node 24 names minor mark-sweep
+// (V8's 1 << 1 since V8 10, `--minor-ms`, Node 20's `--minor-mc`), older Nodes report it under
+// that number without a constant.
+const number = (name) => binding.gcKindNames().indexOf(name);
 const KINDS = new Map([
-  [constants.NODE_PERFORMANCE_GC_MINOR, 0], // scavenge
-  [constants.NODE_PERFORMANCE_GC_MINOR_MARK_SWEEP ?? 2, 1], // minorMarkSweep
-  [constants.NODE_PERFORMANCE_GC_MAJOR, 2], // markSweepCompact
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 3], // incrementalMarking
-  [constants.NODE_PERFORMANCE_GC_WEAKCB, 4], // weakCallbacks
+  [constants.NODE_PERFORMANCE_GC_MINOR, number('scavenge')],
+  [constants.NODE_PERFORMANCE_GC_MINOR_MARK_SWEEP ?? 2, number('minorMarkSweep')],
+  [constants.NODE_PERFORMANCE_GC_MAJOR, number('markSweepCompact')],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, number('incrementalMarking')],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, number('weakCallbacks')],
 ]);
-const MARK_SWEEP_COMPACT = 2;
+const MARK_SWEEP_COMPACT = number('markSweepCompact');
 
 /** Observes GCs and calls `submit(flat)` with `[kind, endEpochMs, durationMs, baselineOr-1, …]`. */
 function observeGcs(submit) {

@@ -148,6 +148,13 @@ fn set_sample(shared: &SharedRef, v: &[f64]) {
     }
 }
 
+/// leakwatch's GC kind names, in the order of their numbers: the perf_hooks fallback maps
+/// Node's GC kinds to these numbers by name, so no number is copied across the seam.
+#[napi(catch_unwind)]
+pub fn gc_kind_names() -> Vec<String> {
+    GcKind::ALL.iter().map(|k| k.name().to_string()).collect()
+}
+
 /// GCs seen by the perf_hooks fallback: `[kind, endEpochMs, durationMs, baselineOr-1, …]`.
 /// Recorded here, on the JS thread, so a `stats()` right after the observer ran counts them,
 /// as it counts the shim's GCs at once.

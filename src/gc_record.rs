@@ -35,17 +35,6 @@ impl GcKind {
             GcKind::WeakCallbacks => "weakCallbacks",
         }
     }
-
-    /// prom-client's `kind` label values for the same GC types.
-    pub fn prom_label(self) -> &'static str {
-        match self {
-            GcKind::Scavenge => "minor",
-            GcKind::MinorMarkSweep => "minor",
-            GcKind::MarkSweepCompact => "major",
-            GcKind::IncrementalMarking => "incremental",
-            GcKind::WeakCallbacks => "weakcb",
-        }
-    }
 }
 
 #[repr(C)]
