@@ -38,7 +38,10 @@ export interface NoLeakOptions {
 export interface SiteGrowth {
   /** `file:line:column` that added the listeners; inside node_modules, with "(called from …)" the app's own line. */
   site: string;
-  /** Listeners attributed to this site (estimated from sampled call sites; the group's count is exact). */
+  /**
+   * Listeners attributed to this site: exact for adds made while a check or tracker runs (each
+   * is sampled then), estimated for classes leakwatch samples; the group's count is exact.
+   */
   delta: number;
 }
 
@@ -46,9 +49,13 @@ export interface ListenerGrowth {
   /** The emitter's class name, e.g. `'Socket'`, `'WebSocketServer'`. */
   emitter: string;
   event: string;
+  /** `after - delta`. */
   before: number;
   after: number;
-  /** after - before: exact. */
+  /**
+   * Listeners added less listeners removed since the check or tracker began: exact. Listeners
+   * that were attached before leakwatch first counted their emitter are never growth.
+   */
   delta: number;
   /** Call sites that added the growth, largest first. */
   sites: SiteGrowth[];
