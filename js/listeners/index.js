@@ -93,7 +93,9 @@ function install(o) {
     /** leakwatch/testing: sample every add while a tracker runs, for exact sites (sampler.js). */
     sampleEveryAdd(on) {
       ctx.sampleEveryAdd = on;
-      if (on) for (const group of ctx.groups.all) group.skip = 1; // not after a countdown drawn at a high rate
+      // The next add of each group is sampled, as one add: not after a countdown drawn at a
+      // high rate, nor weighted by it.
+      if (on) for (const group of ctx.groups.all) group.skip = group.rate = 1;
     },
     stats: () => ({
       emitterMode: emitterPatch.mode,
