@@ -11,7 +11,8 @@ const { binding } = require('./native');
 // src/gc_record.rs). perf_hooks passes V8's GCType through; Node 24 names minor mark-sweep
 // (V8's 1 << 1 since V8 10, `--minor-ms`, Node 20's `--minor-mc`), older Nodes report it under
 // that number without a constant.
-const number = (name) => binding.gcKindNames().indexOf(name);
+const KIND_NAMES = binding.gcKindNames();
+const number = (name) => KIND_NAMES.indexOf(name);
 const KINDS = new Map([
   [constants.NODE_PERFORMANCE_GC_MINOR, number('scavenge')],
   [constants.NODE_PERFORMANCE_GC_MINOR_MARK_SWEEP ?? 2, number('minorMarkSweep')],
