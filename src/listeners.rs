@@ -31,7 +31,9 @@
 //! (`SETTLE_MS`) is a point of the verdict. Over a window of at least `min_span_ms` (stretched
 //! back to the last four such points when full GCs are rare), the floor of those points (their
 //! minimum in each quarter of the window) never falls and rises in at least two of the three
-//! steps, and the count now is within 10% of the window's peak. A burst that drains lowers the
+//! steps, the points rise at 99 % (Mann–Kendall, `SITE_ALPHA`), and the count now is within
+//! 10% of the window's peak. (Full GCs come often enough for this because the heap verdict
+//! asks V8 for one when a baseline is overdue: see `gc_hint`.) A burst that drains lowers the
 //! count from its peak, so it is not reported; a steady leak raises the floor every quarter.
 //! Once reported, a site is reported again only when its count has doubled since, and not
 //! within `min_interval_ms` of the last report.
@@ -57,6 +59,10 @@ const MAX_TOP: usize = 100;
 /// The site of listeners already attached when their emitter was first counted (js/listeners/
 /// groups.js FOUND_SITE): not added by a call site, so never judged as a leaking one.
 const FOUND_SITE: &str = "(attached before tracking began)";
+/// The settled counts of a window must rise at this one-sided Mann–Kendall level: five points
+/// in rising order (p = 1/120) are the fewest that pass, and a steady count's ups and downs
+/// (in-flight listeners at each full GC) almost never do.
+const SITE_ALPHA: f64 = 0.01;
 
 /// Tunables of the per-site verdict. `Default` is what leakwatch runs with.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -80,7 +86,9 @@ impl Default for SiteLeakConfig {
     fn default() -> Self {
         SiteLeakConfig {
             window_ms: 10 * 60_000,
-            min_span_ms: 5 * 60_000,
+            // As the heap verdict's `sustain_ms`: growth that lasts 20 s is a trend. A burst
+            // that drains lowers the count; a pool filling at start-up stops within seconds.
+            min_span_ms: 20_000,
             min_live: 100,
             min_growth: 50,
             min_interval_ms: 5 * 60_000,
@@ -194,6 +202,11 @@ impl Slot {
         }
     }
 
+    /// A call site the verdict judges: not listeners found already attached.
+    fn judged(&self) -> bool {
+        self.kind == Kind::Site && self.site.as_deref() != Some(FOUND_SITE)
+    }
+
     /// Reads this slot's counters: cumulative totals grow by the wrapped differences.
     fn read(&mut self, adds: i32, removes: i32) {
         self.adds += u64::from((adds as u32).wrapping_sub(self.raw_adds as u32));
@@ -217,8 +230,8 @@ impl Slot {
 
 /// Adds a point to a history, keeping at most `HISTORY_POINTS` that span at least `span_ms`: a
 /// point closer than span/points to the previous one replaces it.
-fn record(history: &mut VecDeque<(u64, i64)>, now_ms: u64, value: i64, span_ms: u64) {
-    let gap = span_ms / (HISTORY_POINTS as u64 - 2);
+/// Appends a point, or replaces the latest one if it is less than `gap` ms old.
+fn record(history: &mut VecDeque<(u64, i64)>, now_ms: u64, value: i64, gap: u64) {
     let replace = matches!(history.back(), Some(&(t, _)) if now_ms.saturating_sub(t) < gap) && history.len() > 1;
     if replace {
         history.pop_back();
@@ -237,6 +250,9 @@ pub struct ListenerTable {
     max_slots: usize,
     config: SiteLeakConfig,
     last_sample_ms: Option<u64>,
+    /// Whether the latest settled read found a call site up by `min_growth` on the read
+    /// before; taken by [`ListenerTable::take_settled_rise`].
+    settled_rise: Option<bool>,
     /// End of the latest full GC whose settled counts are not read yet.
     full_gc_ms: Option<u64>,
 }
@@ -248,7 +264,14 @@ impl ListenerTable {
     }
 
     pub fn with_config(max_slots: usize, config: SiteLeakConfig) -> Self {
-        ListenerTable { slots: Vec::new(), max_slots, config, last_sample_ms: None, full_gc_ms: None }
+        ListenerTable {
+            slots: Vec::new(),
+            max_slots,
+            config,
+            last_sample_ms: None,
+            full_gc_ms: None,
+            settled_rise: None,
+        }
     }
 
     /// Makes `slot` exist (slots are created as JS hands them out); false when out of range.
@@ -344,27 +367,52 @@ impl ListenerTable {
     /// Reads the counters at `now_ms` (a monotonic clock in ms) and returns the per-site
     /// warnings due now (usually none). `counts` is a copy of the JS counters.
     pub fn sample(&mut self, now_ms: u64, counts: &[i32]) -> Vec<SiteWarning> {
-        let span = self.config.window_ms.max(self.config.top_window_ms);
+        // Every sample's history spans the longest window; settled points (one per full GC)
+        // keep their detail at the shortest span judged, so hinted full GCs a few seconds
+        // apart all count.
+        let gap = self.config.window_ms.max(self.config.top_window_ms) / (HISTORY_POINTS as u64 - 2);
+        let settled_gap = self.config.min_span_ms / 8;
         let settled = self.full_gc_ms.is_some_and(|end| now_ms >= end + SETTLE_MS);
         if settled {
             self.full_gc_ms = None;
         }
         self.read(counts);
         for slot in self.slots.iter_mut().filter(|s| s.kind == Kind::Group) {
-            record(&mut slot.history, now_ms, slot.live, span);
+            record(&mut slot.history, now_ms, slot.live, gap);
         }
+        let mut rose = false;
         for i in 0..self.slots.len() {
             if self.slots[i].kind == Kind::Site {
                 let estimate = self.site_estimate(i);
+                let min_growth = self.config.min_growth;
                 let slot = &mut self.slots[i];
-                record(&mut slot.history, now_ms, estimate, span);
+                record(&mut slot.history, now_ms, estimate, gap);
                 if settled {
-                    record(&mut slot.settled, now_ms, estimate, self.config.window_ms);
+                    let previous = slot.settled.back().map(|&(_, v)| v);
+                    rose |= slot.judged() && previous.is_some_and(|p| estimate - p >= min_growth);
+                    record(&mut slot.settled, now_ms, estimate, settled_gap);
                 }
             }
         }
+        if settled {
+            self.settled_rise = Some(rose);
+        }
         self.last_sample_ms = Some(now_ms);
         (0..self.slots.len()).filter_map(|i| self.site_verdict(i, now_ms)).collect()
+    }
+
+    /// Some call site holds `min_growth` more listeners than at its latest settled read (or
+    /// than none, before its first): only a full GC can tell garbage from a leak there. For
+    /// the GC hint policy (`gc_hint`).
+    pub fn unsettled_growth(&self) -> bool {
+        let latest = |h: &VecDeque<(u64, i64)>| h.back().map_or(0, |&(_, v)| v);
+        self.slots.iter().any(|s| s.judged() && latest(&s.history) - latest(&s.settled) >= self.config.min_growth)
+    }
+
+    /// Whether the settled read since the last call found a call site up by `min_growth` on
+    /// the read before (None: no settled read since).
+    pub fn take_settled_rise(&mut self) -> Option<bool> {
+        self.settled_rise.take()
     }
 
     /// Brings every slot's adds, removes and live count up to `counts`, judging nothing: what
@@ -465,7 +513,7 @@ impl ListenerTable {
     }
 
     fn site_verdict(&mut self, site: usize, now_ms: u64) -> Option<SiteWarning> {
-        if self.slots[site].kind != Kind::Site || self.slots[site].site.as_deref() == Some(FOUND_SITE) {
+        if !self.slots[site].judged() {
             return None;
         }
         let cfg = self.config;
@@ -526,12 +574,13 @@ struct Trend {
 fn sustained_growth(history: &VecDeque<(u64, i64)>, now_ms: u64, cfg: &SiteLeakConfig) -> Option<Trend> {
     let since = now_ms.saturating_sub(cfg.window_ms);
     // The window's points, starting with the last one at or before its start, and at least
-    // four: with a full GC every 4 minutes the window stretches to the last four.
-    let first = history.iter().rposition(|&(t, _)| t <= since).unwrap_or(0).min(history.len().saturating_sub(4));
+    // five (the fewest that can pass SITE_ALPHA): with a full GC every 4 minutes the window
+    // stretches to the last five.
+    let first = history.iter().rposition(|&(t, _)| t <= since).unwrap_or(0).min(history.len().saturating_sub(5));
     let points: Vec<(u64, i64)> = history.iter().skip(first).copied().collect();
     let (&(t0, v0), &(t1, v1)) = (points.first()?, points.last()?);
     let span = t1.saturating_sub(t0);
-    if span < cfg.min_span_ms || points.len() < 4 {
+    if span < cfg.min_span_ms || points.len() < 5 {
         return None;
     }
     if v1 < cfg.min_live || v1 - v0 < cfg.min_growth {
@@ -546,6 +595,10 @@ fn sustained_growth(history: &VecDeque<(u64, i64)>, now_ms: u64, cfg: &SiteLeakC
     let falls = floors.windows(2).any(|w| w[1] < w[0]);
     let rises = floors.windows(2).filter(|w| w[1] > w[0]).count();
     if falls || rises < 2 {
+        return None;
+    }
+    let xy: Vec<(f64, f64)> = points.iter().map(|&(t, v)| (t as f64, v as f64)).collect();
+    if crate::slope::mann_kendall(&xy).p_increasing > SITE_ALPHA {
         return None;
     }
     Some(Trend { last: v1, growth: v1 - v0, span_ms: span })
@@ -692,14 +745,14 @@ mod tests {
         assert_eq!(t.top(1).len(), 1);
     }
 
-    /// One site leaking one listener into each of 1,000 long-lived sockets over 10 minutes,
-    /// every add sampled at first, then one in 2, 4 … as JS's sampler does.
+    /// One site leaking one listener into each of 400 long-lived sockets over 4 minutes, every
+    /// add sampled at first, then one in 2, 4 … as JS's sampler does.
     #[test]
     fn a_site_leaking_into_many_emitters_is_reported_once_with_estimates() {
         let mut t = socket_table();
         let mut warnings = Vec::new();
-        for step in 0..=32u64 {
-            let live = (step * 25) as i32; // +25 every 15 s: +100/min, for 8 minutes
+        for step in 0..=16u64 {
+            let live = (step * 25) as i32; // +25 every 15 s: +100/min, for 4 minutes
             let weight = live - live % 4; // sampled weight trails the exact count
             let c = counts((live + 300, 300), (weight, 0), (weight, 0));
             warnings.extend(settled_sample(&mut t, step * 15 * SECOND, &c));
@@ -728,7 +781,7 @@ mod tests {
             t.describe(2, "Socket", "close", Some(site), None);
             t.describe_emitters(3, 2);
             let mut out = Vec::new();
-            for step in 0..=32u64 {
+            for step in 0..=16u64 {
                 let live = (step * 25) as i32;
                 out.extend(settled_sample(&mut t, step * 15 * SECOND, &counts((live, 0), (live, 0), (live, 0))));
             }
@@ -772,7 +825,7 @@ mod tests {
     }
 
     /// A real leak under the same rare full GCs: the count after each GC climbs by 500 (every
-    /// 5 minutes), and four of those points are enough even though they span more than the window.
+    /// 5 minutes), and five of those points are enough even though they span more than the window.
     #[test]
     fn a_leak_seen_only_at_rare_full_gcs_is_reported() {
         let mut t = socket_table();
@@ -787,20 +840,59 @@ mod tests {
             }
             warnings.extend(t.sample(now + SETTLE_MS, &counts((live + 500, 500), (live, 0), (live, 0))));
         }
-        // First once four post-GC points rose (15 minutes), then again when the count doubled.
-        assert_eq!(warnings.iter().map(|w| w.count).collect::<Vec<_>>(), vec![1700, 3700], "{warnings:?}");
-        assert_eq!(warnings[0].growth, 1500);
+        // Once five post-GC points rose (20 minutes); the count has not doubled since.
+        assert_eq!(warnings.iter().map(|w| w.count).collect::<Vec<_>>(), vec![2200], "{warnings:?}");
+        assert_eq!(warnings[0].growth, 2000);
     }
 
     #[test]
     fn a_burst_that_drains_is_not_reported() {
-        let mut t = socket_table();
-        // Rises for 3 minutes, drains over the next 3, sampled every 30 s.
+        // Rises for 10 s, drains over the next 10, sampled every 2 s; then the same again.
         let shape = [0, 50, 400, 700, 900, 1100, 1200, 900, 600, 300, 100, 40, 10, 0, 0, 0];
+        let mut t = socket_table();
         let mut warnings = Vec::new();
-        for (i, &live) in shape.iter().enumerate() {
+        for (i, &live) in shape.iter().chain(shape.iter()).enumerate() {
             let c = counts((live + 1000, 1000), (live, 0), (live, 0));
-            warnings.extend(settled_sample(&mut t, i as u64 * 30 * SECOND, &c));
+            warnings.extend(settled_sample(&mut t, i as u64 * 2 * SECOND, &c));
+        }
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// The slow case: 10 stale listeners a second, a full GC every 10 s, each settled
+    /// count a few dozen up or down from the in-flight ones: reported within 3 minutes.
+    #[test]
+    fn a_slow_leak_over_many_emitters_is_reported_within_3_minutes() {
+        let mut t = socket_table();
+        let mut first = None;
+        for step in 0..=180u64 {
+            let now = step * SECOND;
+            let jitter = [0, 30, -25, 10, -40, 20][(step / 10 % 6) as usize];
+            let live = 300 + (step * 10) as i32 + jitter;
+            if step % 10 == 0 {
+                t.on_full_gc(now.saturating_sub(2 * SECOND));
+            }
+            let w = t.sample(now, &counts((live + 500, 500), (live, 0), (live, 0)));
+            first = first.or(w.first().map(|_| step));
+        }
+        assert!(first.is_some_and(|s| s <= 180), "{first:?}");
+    }
+
+    /// In-flight listeners of a steady load, read after full GCs every 5 s for 10 minutes:
+    /// their ups and downs never make a trend.
+    #[test]
+    fn in_flight_listeners_of_a_steady_load_are_never_reported() {
+        let mut t = socket_table();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut warnings = Vec::new();
+        for step in 0..=600u64 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let live = 800 + (rng % 200) as i32;
+            if step % 5 == 0 {
+                t.on_full_gc((step * SECOND).saturating_sub(2 * SECOND));
+            }
+            warnings.extend(t.sample(step * SECOND, &counts((live + 500, 500), (live, 0), (live, 0))));
         }
         assert!(warnings.is_empty(), "{warnings:?}");
     }
