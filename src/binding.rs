@@ -133,12 +133,25 @@ pub fn stop(env: Env, id: u32, sample: Vec<f64>, write_final: bool) -> Option<St
 /// active resources by type as JSON (`{"TCPSocketWrap": 3, …}`).
 #[napi(catch_unwind)]
 pub fn sample(id: u32, sample: Vec<f64>, handles_json: Option<String>) {
+    // GCs still queued first: a full GC that just happened makes a hint unneeded.
+    collector::drain_gcs();
     with_shared(id, |shared| {
         set_sample(shared, &sample);
+        send_gc_hint(shared);
         if let Some(Ok(Value::Object(by_type))) = handles_json.map(|j| serde_json::from_str(&j)) {
             lock(shared).handles = Some(by_type);
         }
     });
+}
+
+/// A memory-pressure hint to this thread's isolate when the session's policy says a baseline
+/// is overdue (`gc_hint`). Only sessions with V8 hooks have a policy, so the shim is loaded.
+fn send_gc_hint(shared: &SharedRef) {
+    if lock(shared).gc_hint_due() {
+        if let Some(shim) = shim::loaded() {
+            shim.memory_pressure();
+        }
+    }
 }
 
 fn set_sample(shared: &SharedRef, v: &[f64]) {

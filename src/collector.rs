@@ -300,6 +300,7 @@ mod tests {
             hostname: "h".into(),
             thread_id: 0,
             trend: Default::default(),
+            gc_hints: true,
         };
         let shared = Arc::new(Mutex::new(Shared::new(config, "v8", None)));
         lock(&shared).deliver_memory = true;

@@ -25,6 +25,8 @@ pub struct Config {
     pub thread_id: u32,
     /// Thresholds of the trend verdicts (the `heap` option), shared by the three series.
     pub trend: TrendOptions,
+    /// Memory-pressure hints to V8 when a baseline is overdue (see `gc_hint`); on by default.
+    pub gc_hints: bool,
 }
 
 impl Config {
@@ -40,6 +42,7 @@ impl Config {
             hostname: v["hostname"].as_str().unwrap_or("").to_string(),
             thread_id: v["threadId"].as_u64().unwrap_or(0) as u32,
             trend: parse_trend(&v["trend"])?,
+            gc_hints: v["gcHints"].as_bool().unwrap_or(true),
         })
     }
 }

@@ -122,6 +122,15 @@ LW_EXPORT uint64_t lw_shim_heap_limit(void) {
   return stats.heap_size_limit();
 }
 
+// Asks the calling thread's isolate for a full GC the way an embedder under memory pressure
+// does: kModerate starts incremental (mostly concurrent) marking unless it already runs; V8
+// resets the level to kNone itself once it has acted on it.
+LW_EXPORT void lw_shim_memory_pressure(void) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (isolate == nullptr) return;
+  isolate->MemoryPressureNotification(v8::MemoryPressureLevel::kModerate);
+}
+
 // Removes the callbacks before freeing what they use: in a worker's teardown a GC can still
 // run after the env cleanup hook if something allocates late.
 LW_EXPORT void lw_shim_uninstall(lw_gc_hooks* hooks) {

@@ -60,6 +60,9 @@ lw_gc_hooks* lw_shim_install(lw_gc_sink sink, uint32_t session);
 void lw_shim_uninstall(lw_gc_hooks* hooks);
 // heap_size_limit of the calling thread's isolate (0 without one).
 uint64_t lw_shim_heap_limit(void);
+// A moderate memory-pressure notification to the calling thread's isolate: a full GC soon.
+// Looked up as optional by the addon (a shim without it sends no hints).
+void lw_shim_memory_pressure(void);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,8 @@ pub struct GcEvent {
 #[derive(Default)]
 struct Pauses {
     kinds: [PauseHistogram; GC_KIND_COUNT],
+    /// Memory-pressure hints sent to V8 (see `gc_hint`).
+    hints: u64,
 }
 
 impl Pauses {
@@ -37,6 +39,7 @@ impl Pauses {
 
     fn reset(&mut self) {
         self.kinds.iter_mut().for_each(PauseHistogram::reset);
+        self.hints = 0;
     }
 
     fn count(&self) -> u64 {
@@ -58,7 +61,7 @@ impl Pauses {
                 json!({"count": h.count(), "p50": h.p50_ms(), "p99": h.p99_ms(), "max": h.max_ms(), "totalMs": h.total_ms()}),
             );
         }
-        json!({"count": all.count(), "pauseMs": all.summary(), "kinds": kinds})
+        json!({"count": all.count(), "pauseMs": all.summary(), "kinds": kinds, "hints": self.hints})
     }
 }
 
@@ -82,6 +85,16 @@ impl GcStats {
             self.baselines.push_back((event.end_ms, after));
             self.last_full_gc_freed = event.heap_before.map(|before| before.saturating_sub(after));
         }
+    }
+
+    /// A memory-pressure hint was sent to V8.
+    pub fn record_hint(&mut self) {
+        self.interval.hints += 1;
+        self.since_start.hints += 1;
+    }
+
+    pub fn hints_sent(&self) -> u64 {
+        self.since_start.hints
     }
 
     pub fn total_count(&self) -> u64 {

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod collector;
 pub mod config;
 pub mod counters;
+pub mod gc_hint;
 pub mod gc_queue;
 pub mod gc_record;
 pub mod gc_stats;

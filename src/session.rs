@@ -5,6 +5,7 @@
 use crate::clock;
 use crate::config::Config;
 use crate::counters::CounterBlock;
+use crate::gc_hint::GcHints;
 use crate::gc_record::GcKind;
 use crate::gc_stats::{GcEvent, GcStats};
 use crate::listeners::{ListenerTable, SiteWarning};
@@ -54,6 +55,8 @@ pub struct Shared {
     /// JS wants each memory line back (a `log: fn`/logger, or `on('stats')` listeners).
     pub deliver_memory: bool,
     pub trends: Trends,
+    /// When to ask V8 for a full GC (V8 source with `gcHints` only).
+    gc_hints: Option<GcHints>,
     /// Active handles and open fds, judged like the memory series.
     pub resources: ResourceTrends,
     /// Listener counts JS writes (two cells per slot: adds, removes) and what they mean.
@@ -72,6 +75,7 @@ impl Shared {
             counts_copy: Vec::with_capacity(2 * LISTENER_SLOTS),
             last_listener_leak: None,
             trends: Trends::new(&config.trend),
+            gc_hints: (config.gc_hints && gc_source == "v8").then(|| GcHints::new(config.trend.min_growth_bytes)),
             resources: ResourceTrends::new(&config.trend),
             deliver_memory: matches!(config.log, crate::config::LogTarget::Js),
             config,
@@ -92,6 +96,9 @@ impl Shared {
         self.gc.record(event);
         if let Some(baseline) = event.baseline {
             self.trends.on_baseline(event.end_ms as u64, baseline as f64);
+            if let Some(hints) = &mut self.gc_hints {
+                hints.on_full_gc(event.end_ms as u64, baseline as f64);
+            }
         }
         if event.kind == GcKind::MarkSweepCompact {
             self.listeners.on_full_gc(event.end_ms as u64);
@@ -101,6 +108,19 @@ impl Shared {
     pub fn record_sample(&mut self, sample: JsSample) {
         self.trends.on_sample(sample.time_ms as u64, sample.heap_used, sample.external + sample.array_buffers);
         self.sample = Some(sample);
+    }
+
+    /// Whether the JS thread should send V8 a memory-pressure hint now (see `gc_hint`); if
+    /// so, it is counted as sent.
+    pub fn gc_hint_due(&mut self) -> bool {
+        let (Some(hints), Some(sample)) = (&mut self.gc_hints, self.sample) else {
+            return false;
+        };
+        let due = hints.due(sample.time_ms as u64, sample.heap_used, self.listeners.unsettled_growth());
+        if due {
+            self.gc.record_hint();
+        }
+        due
     }
 
     pub fn record_proc(&mut self, now_ms: f64, proc: ProcSample) {
@@ -139,6 +159,9 @@ impl Shared {
     pub fn sample_listeners(&mut self, now_ms: f64) -> Vec<SiteWarning> {
         self.counters.snapshot(&mut self.counts_copy);
         let warnings = self.listeners.sample(now_ms as u64, &self.counts_copy);
+        if let (Some(true), Some(hints)) = (self.listeners.take_settled_rise(), &mut self.gc_hints) {
+            hints.on_listener_rise();
+        }
         if let Some(w) = warnings.last() {
             self.note_listener_leak(now_ms, &w.message);
         }
@@ -285,6 +308,7 @@ mod tests {
             hostname: "h".into(),
             thread_id: 0,
             trend: Default::default(),
+            gc_hints: true,
         };
         Shared::new(config, "v8", None)
     }
@@ -299,7 +323,7 @@ mod tests {
             s.listeners.describe(1, "Socket", "close", None, None);
             s.listeners.describe(2, "Socket", "close", Some("src/db.js:42:7"), None);
             let mut warnings = 0;
-            for step in 0..=40u64 {
+            for step in 0..=16u64 {
                 let now = 1_000_000.0 + step as f64 * 15_000.0;
                 let live = 100 + step as i32 * 25;
                 // SAFETY: this test is the only user of the block.

@@ -28,6 +28,7 @@ type NodeVersionFn = unsafe extern "C" fn(*mut [u32; 3]);
 type InstallFn = unsafe extern "C" fn(Sink, u32) -> *mut c_void;
 type UninstallFn = unsafe extern "C" fn(*mut c_void);
 type HeapLimitFn = unsafe extern "C" fn() -> u64;
+type MemoryPressureFn = unsafe extern "C" fn();
 
 pub struct Shim {
     /// The Node whose headers it was compiled against.
@@ -35,6 +36,7 @@ pub struct Shim {
     install: Symbol<InstallFn>,
     uninstall: Symbol<UninstallFn>,
     heap_limit: Symbol<HeapLimitFn>,
+    memory_pressure: Option<Symbol<MemoryPressureFn>>,
     // Never unloaded: V8 may hold pointers into it until the isolate dies.
     _library: Library,
 }
@@ -132,7 +134,8 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     let install = unsafe { library.get(b"lw_shim_install\0") }.map_err(|e| e.to_string())?;
     let uninstall = unsafe { library.get(b"lw_shim_uninstall\0") }.map_err(|e| e.to_string())?;
     let heap_limit = unsafe { library.get(b"lw_shim_heap_limit\0") }.map_err(|e| e.to_string())?;
-    Ok(Shim { built_for, install, uninstall, heap_limit, _library: library })
+    let memory_pressure = unsafe { library.get(b"lw_shim_memory_pressure\0") }.ok();
+    Ok(Shim { built_for, install, uninstall, heap_limit, memory_pressure, _library: library })
 }
 
 /// Why there is no shim at `path`: the usual case is a Node newer than the prebuilt shims, so
@@ -191,6 +194,18 @@ impl Shim {
     /// The calling thread's isolate's heap size limit. Call on a JS thread.
     pub fn heap_limit(&self) -> u64 {
         unsafe { (self.heap_limit)() }
+    }
+
+    /// Sends the calling thread's isolate a moderate memory-pressure notification (a full GC
+    /// soon); false if this shim cannot. Call on a JS thread.
+    pub fn memory_pressure(&self) -> bool {
+        match &self.memory_pressure {
+            Some(f) => {
+                unsafe { f() };
+                true
+            }
+            None => false,
+        }
     }
 
     /// Removes the callbacks. Call on the same isolate's thread.

@@ -816,7 +816,7 @@ impl FloorSampler {
         if self.open.is_some_and(|(_, low)| low.0 < t) {
             self.close_bucket();
         }
-        let bar = v - margin(v);
+        let bar = v - floor_margin(v);
         let steady = self.steady_climb(t, v);
         let mut kept = Vec::new();
         while let Some(p) = self.pending.front().copied().filter(|p| p.0 < t) {
@@ -843,16 +843,17 @@ impl FloorSampler {
             return false;
         };
         let rate = |dv: f64, from: u64, to: u64| dv / to.saturating_sub(from).max(1) as f64;
-        let fell = self.pending.iter().any(|&(tp, vp)| tp > t1 && tp < t && vp < v1 - margin(v1));
-        v1 - v0 >= margin(v1)
-            && v - v1 >= margin(v)
+        let fell = self.pending.iter().any(|&(tp, vp)| tp > t1 && tp < t && vp < v1 - floor_margin(v1));
+        v1 - v0 >= floor_margin(v1)
+            && v - v1 >= floor_margin(v)
             && rate(v1 - v0, t0, t1) >= SUSTAIN_SHARE * rate(v - v1, t1, t)
             && !fell
     }
 }
 
-/// How far below a baseline of `level` a floor point must lie to count.
-fn margin(level: f64) -> f64 {
+/// How far below a baseline of `level` a floor point must lie to count; also how far a
+/// baseline must rise over the one before to count as a rise (see `gc_hint`).
+pub fn floor_margin(level: f64) -> f64 {
     (FLOOR_MARGIN_RATIO * level.abs()).max(MIB)
 }
 
