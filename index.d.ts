@@ -41,6 +41,14 @@ declare namespace leakwatch {
      * if the shim cannot be used) or `'perf_hooks'`.
      */
     gcSource?: 'auto' | 'v8' | 'perf_hooks';
+    /**
+     * When the heap grew by `heap.minGrowth` and no full GC came for a while (4 s while the
+     * baselines rise, backing off to 64 s while they do not), send V8 a moderate
+     * memory-pressure notification so the heap verdict gets its next baseline (default true;
+     * V8 GC callbacks only; `LEAKWATCH_GC_HINTS=off` under `leakwatch/register`). Counted in
+     * the log's `gc.hints`.
+     */
+    gcHints?: boolean;
     /** Count every EventEmitter/EventTarget listener add and remove (default true). */
     listeners?: boolean;
     /**
@@ -140,6 +148,8 @@ declare namespace leakwatch {
     pauseMs: PauseSummary;
     /** Only the kinds seen appear. */
     kinds: Partial<Record<GcKind, KindSummary>>;
+    /** Memory-pressure hints leakwatch sent V8 for an overdue heap baseline (see `gcHints`). */
+    hints: number;
   }
 
   export interface GcFigures extends GcScope {

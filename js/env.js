@@ -25,8 +25,10 @@ function optionsFromEnv(env = process.env) {
       warn('LEAKWATCH_BAD_CONFIG', `${reason}; using the default`, { variable, value: raw });
     }
   }
-  const listeners = listenersFromEnv(env.LEAKWATCH_LISTENERS);
+  const listeners = onOff('LEAKWATCH_LISTENERS', env.LEAKWATCH_LISTENERS);
   if (listeners !== undefined) options.listeners = listeners;
+  const gcHints = onOff('LEAKWATCH_GC_HINTS', env.LEAKWATCH_GC_HINTS);
+  if (gcHints !== undefined) options.gcHints = gcHints;
   const metrics = metricsFromEnv(env.LEAKWATCH_METRICS_PORT);
   if (metrics) options.metrics = metrics;
   const snapshot = snapshotFromEnv(env.LEAKWATCH_SNAPSHOT_DIR);
@@ -67,13 +69,16 @@ function metricsFromEnv(raw) {
   }
 }
 
-/** LEAKWATCH_LISTENERS: on (the default) or off, to run without listener tracking. */
-function listenersFromEnv(raw) {
+/**
+ * An on/off variable, on by default: LEAKWATCH_LISTENERS (listener tracking) and
+ * LEAKWATCH_GC_HINTS (memory-pressure hints to V8 when a heap baseline is overdue).
+ */
+function onOff(variable, raw) {
   if (raw === undefined || raw === '') return undefined;
   const value = raw.trim().toLowerCase();
   if (['on', 'true', '1'].includes(value)) return true;
   if (['off', 'false', '0'].includes(value)) return false;
-  warn('LEAKWATCH_BAD_CONFIG', `LEAKWATCH_LISTENERS must be on or off; got ${JSON.stringify(raw)}; using the default (on)`, { variable: 'LEAKWATCH_LISTENERS', value: raw });
+  warn('LEAKWATCH_BAD_CONFIG', `${variable} must be on or off; got ${JSON.stringify(raw)}; using the default (on)`, { variable, value: raw });
   return undefined;
 }
 

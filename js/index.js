@@ -34,6 +34,7 @@ function createLeakwatch() {
       hostname: os.hostname(),
       threadId,
       gcSource: normalized.gcSource,
+      gcHints: normalized.gcHints,
       trend: normalized.trend,
       shimPath,
       nodeVersion: process.versions.node,
