@@ -2,9 +2,10 @@
 // Runs each workload under leakwatch with DEFAULT thresholds (`node -r leakwatch/register`,
 // one log line a second) and prints how long each detector took to call a leak:
 //
-//   leakwatch      the first LEAKWATCH_*_GROWTH warning on the series that leaks (heap or
-//                  external), and the first leak warning of any series (heap, external, RSS,
-//                  handles, fds): when the process was first reported leaking
+//   leakwatch      the first warning of the kind that leaks (LEAKWATCH_HEAP_GROWTH,
+//                  LEAKWATCH_EXTERNAL_GROWTH or LEAKWATCH_LISTENER_SITE_LEAK), and the first
+//                  leak warning of any kind (growth of heap, external, RSS, handles, fds, or a
+//                  listener leak): when the process was first reported leaking
 //   memwatch rule  5 consecutive full GCs each leaving more heap than the one before
 //                  (computed from the same log's `baseline` field)
 //   naive slope    least-squares slope of heapUsed over the last 60 s above 0.25 MB/s
@@ -12,10 +13,12 @@
 //
 // Times count from the start of the load (servers) or of the process (scripts): the leaks
 // start with them. For a healthy workload any verdict is a false alarm, and so is any other
-// growth warning (handles, fds).
+// leak warning. "full GCs" counts the baselines in the log, "hinted" the memory-pressure
+// hints leakwatch sent V8 for an overdue baseline (gcHints, on by default).
 //
 //   node examples/workloads/time-to-verdict.js [file-prefix ...]
-//   env: SECONDS per run (60), REPEAT runs per case (1): times are then median (min–max);
+//   env: SECONDS per run (60; some cases set their own), REPEAT runs per case (1): times are
+//        then median (min–max);
 //        KEEP_LOGS=1 keeps the logs (the directory is printed)
 
 const { fork } = require('node:child_process');
@@ -38,18 +41,27 @@ const CASES = [
   { name: 'kept by timers, server (~0.5 MB/s)', file: 'timer-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
   { name: 'kept by a never-settling promise, server (~0.5 MB/s)', file: 'promise-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
   { name: 'Map leak, script (~2 MB/s)', file: 'map-leak.js', leak: 'LEAKWATCH_HEAP_GROWTH', env: { LEAK_MB_S: '2' } },
+  { name: 'response cache, unbounded, server (~0.7 MB/s)', file: 'response-cache-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
+  { name: 'slow leak (~5 MB/min) under a noisy sawtooth, server', file: 'slow-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 }, seconds: 200 },
+  { name: 'pool: a listener per checkout never removed, server (100/s)', file: 'pool-listener-server.js', leak: 'LEAKWATCH_LISTENER_SITE_LEAK', load: { rate: 100 } },
+  { name: 'pool: a listener per checkout never removed, server (10/s)', file: 'pool-listener-server.js', leak: 'LEAKWATCH_LISTENER_SITE_LEAK', load: { rate: 10 }, seconds: 200 },
   { name: 'lru-cache with max, server (healthy)', file: 'lru-cache-server.js', load: { rate: 500 } },
   { name: 'pure sawtooth, script (healthy)', file: 'sawtooth.js' },
   { name: 'warm-up then flat, script (healthy)', file: 'warmup-then-flat.js' },
   { name: 'bursty load, server (healthy)', file: 'bursty-server.js', load: { rate: bursts, maxInFlight: 512 } },
+  { name: 'response cache with a 10 s TTL, server (healthy)', file: 'response-cache-server.js', env: { LEAK: '0' }, load: { rate: 500 } },
+  { name: 'settling promises, server (healthy)', file: 'promise-leak-server.js', env: { LEAK: '0' }, load: { rate: 500 } },
+  { name: 'noisy sawtooth, server (healthy)', file: 'slow-leak-server.js', env: { LEAK: '0' }, load: { rate: 500 }, seconds: 200 },
+  { name: 'pool: listener removed on release, server (healthy)', file: 'pool-listener-server.js', env: { LEAK: '0' }, load: { rate: 100 } },
 ];
 
 /** Runs one case; resolves to the log's lines, when the load started and requests served. */
 function runCase(c, logPath) {
+  const seconds = c.seconds ?? SECONDS;
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, c.file), [], {
       execArgv: ['-r', REGISTER],
-      env: { ...process.env, ...c.env, LEAKWATCH_LOG: logPath, LEAKWATCH_INTERVAL: '1s', WORKLOAD_SECONDS: String(SECONDS) },
+      env: { ...process.env, ...c.env, LEAKWATCH_LOG: logPath, LEAKWATCH_INTERVAL: '1s', WORKLOAD_SECONDS: String(seconds) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     child.stderr.resume(); // leakwatch's warnings are in the log too
@@ -57,7 +69,7 @@ function runCase(c, logPath) {
     let served = null;
     child.on('message', async ({ port }) => {
       startedAt = Date.now();
-      served = (await drive(port, { seconds: SECONDS, ...c.load })).done;
+      served = (await drive(port, { seconds, ...c.load })).done / seconds;
       child.send('stop');
     });
     child.on('error', reject);
@@ -74,10 +86,10 @@ function readLog(file) {
     .filter((l) => l.lw === 1);
 }
 
-/** leakwatch's growth warnings: the first of each code, in order. */
-function growthWarnings(lines) {
+/** leakwatch's leak warnings (growth and listener leaks): the first of each code, in order. */
+function leakWarnings(lines) {
   const first = new Map();
-  for (const l of lines) if (l.event === 'warning' && /_GROWTH$/.test(l.code) && !first.has(l.code)) first.set(l.code, l);
+  for (const l of lines) if (l.event === 'warning' && /_GROWTH$|_LEAK$/.test(l.code) && !first.has(l.code)) first.set(l.code, l);
   return [...first.values()];
 }
 
@@ -125,7 +137,7 @@ async function measure(c, logPath) {
   const { lines, startedAt, served } = await runCase(c, logPath);
   const memory = lines.filter((l) => l.event === 'memory');
   const since = (ms) => (ms == null ? null : (ms - startedAt) / 1000);
-  const warnings = growthWarnings(lines);
+  const warnings = leakWarnings(lines);
   return {
     own: since(warnings.find((w) => w.code === c.leak)?.time),
     anyWarning: since(warnings[0]?.time),
@@ -133,7 +145,8 @@ async function measure(c, logPath) {
     naive: since(naiveTime(memory)),
     raised: warnings.map((w) => [w.code.replace(/^LEAKWATCH_|_GROWTH$/g, '').toLowerCase(), since(w.time)]),
     fullGcs: new Set(memory.map((l) => l.baselineTime).filter(Boolean)).size,
-    perSecond: served == null ? null : served / SECONDS,
+    hints: memory.at(-1)?.gc?.sinceStart?.hints ?? 0,
+    perSecond: served,
   };
 }
 
@@ -167,7 +180,7 @@ function row(c, runs) {
     every: every.join('; ') || '—',
     memwatch: judge(pick('memwatch')),
     naive: judge(pick('naive')),
-    fullGcs: summary(pick('fullGcs'), ''),
+    fullGcs: `${summary(pick('fullGcs'), '')}, hinted ${summary(pick('hints'), '')}`,
     load: runs[0].perSecond == null ? 'script' : `${summary(pick('perSecond'), '')} req/s`,
   };
 }
@@ -177,18 +190,18 @@ async function main() {
   const cases = CASES.filter((c) => only.length === 0 || only.some((o) => c.file.startsWith(o)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-ttv-'));
   const rows = [];
-  for (const c of cases) {
+  for (const [k, c] of cases.entries()) {
     const runs = [];
     for (let i = 0; i < REPEAT; i++) {
-      const run = await measure(c, path.join(dir, `${path.basename(c.file, '.js')}-${i}.log`));
+      const run = await measure(c, path.join(dir, `${k}-${path.basename(c.file, '.js')}-${i}.log`));
       console.error(`${c.name}: leakwatch ${run.own ?? run.anyWarning ?? 'never'}, memwatch ${run.memwatch ?? 'never'}, naive ${run.naive ?? 'never'}; ${JSON.stringify(run.raised)}`);
       runs.push(run);
     }
     rows.push(row(c, runs));
   }
   const runsText = REPEAT > 1 ? `${REPEAT} runs per case, median (min–max); ` : '';
-  console.log(`\n${runsText}${SECONDS} s per run; times from the start of the load (servers) or of the process (scripts).\n`);
-  console.log('| workload | leakwatch: the leaking series | leakwatch: first leak warning | every growth warning | memwatch rule | naive slope | full GCs | load |');
+  console.log(`\n${runsText}${SECONDS} s per run unless the case says; times from the start of the load (servers) or of the process (scripts).\n`);
+  console.log('| workload | leakwatch: the leaking kind | leakwatch: first leak warning | every leak warning | memwatch rule | naive slope | full GCs | load |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.name} | ${r.own} | ${r.anyWarning} | ${r.every} | ${r.memwatch} | ${r.naive} | ${r.fullGcs} | ${r.load} |`);
   if (process.env.KEEP_LOGS) console.error(`logs kept in ${dir}`);
