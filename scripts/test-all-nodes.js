@@ -58,9 +58,10 @@ function gcSource(node, env) {
   return `gcSource ${s.gcSource} (${s.gcFallbackReason})`;
 }
 
-// Files that keep both cores busy (cargo): run alone, after the others and under the first Node
-// only, so that they do not slow the timing-sensitive files (trend verdicts) beside them.
-const ALONE = ['build-from-source.test.js'];
+// Files that keep both cores busy (cargo; servers under load for minutes): run alone, after the
+// others and under the first Node only, so that they do not slow the timing-sensitive files
+// (trend verdicts) beside them, nor are slowed by them.
+const ALONE = ['build-from-source.test.js', 'workloads.test.js'];
 
 /** The test files of a run: the ones run side by side, or those run `alone`. */
 function testFiles(alone) {

@@ -59,10 +59,11 @@ function answer(res, extra = {}) {
 
 /**
  * Sends requests to `port` at `rate(t)` per second (t in seconds since the start) for
- * `seconds`, never more than `maxInFlight` at once (a request that would exceed it is skipped,
- * as a real client would time out). Resolves to {sent, done, skipped, errors}.
+ * `seconds`, or until `until()` (asked once a second) says so, never more than `maxInFlight`
+ * at once (a request that would exceed it is skipped, as a real client would time out).
+ * Resolves to {sent, done, skipped, errors}.
  */
-function drive(port, { seconds, rate, path = '/', maxInFlight = 64 }) {
+function drive(port, { seconds, rate, path = '/', maxInFlight = 64, until = () => false }) {
   const rateAt = typeof rate === 'function' ? rate : () => rate;
   const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
   const stats = { sent: 0, done: 0, skipped: 0, errors: 0 };
@@ -86,9 +87,15 @@ function drive(port, { seconds, rate, path = '/', maxInFlight = 64 }) {
   };
   return new Promise((resolve) => {
     const TICK_MS = 10;
+    let askedAt = 0;
     const timer = setInterval(() => {
       const t = (Date.now() - started) / 1000;
-      if (t >= seconds) {
+      let stop = t >= seconds;
+      if (!stop && t - askedAt >= 1) {
+        askedAt = t;
+        stop = until();
+      }
+      if (stop) {
         clearInterval(timer);
         agent.destroy();
         resolve(stats);

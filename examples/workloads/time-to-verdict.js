@@ -55,9 +55,13 @@ const CASES = [
   { name: 'pool: listener removed on release, server (healthy)', file: 'pool-listener-server.js', env: { LEAK: '0' }, load: { rate: 100 } },
 ];
 
-/** Runs one case; resolves to the log's lines, when the load started and requests served. */
-function runCase(c, logPath) {
+/**
+ * Runs one case; resolves to the log's lines, when the load started and requests served.
+ * `stopOn`: a warning code that ends the run early (the tests' way to spend no more time).
+ */
+function runCase(c, logPath, { stopOn } = {}) {
   const seconds = c.seconds ?? SECONDS;
+  const warned = () => stopOn !== undefined && readLog(logPath).some((l) => l.event === 'warning' && l.code === stopOn);
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, c.file), [], {
       execArgv: ['-r', REGISTER],
@@ -69,7 +73,8 @@ function runCase(c, logPath) {
     let served = null;
     child.on('message', async ({ port }) => {
       startedAt = Date.now();
-      served = (await drive(port, { seconds, ...c.load })).done / seconds;
+      const stats = await drive(port, { seconds, ...c.load, until: warned });
+      served = stats.done / ((Date.now() - startedAt) / 1000);
       child.send('stop');
     });
     child.on('error', reject);
@@ -78,6 +83,7 @@ function runCase(c, logPath) {
 }
 
 function readLog(file) {
+  if (!fs.existsSync(file)) return [];
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
@@ -208,7 +214,11 @@ async function main() {
   else fs.rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+module.exports = { CASES, runCase, leakWarnings };
