@@ -39,11 +39,11 @@ pub struct GcHints {
     /// Growth since the last baseline that makes a hint worth sending.
     growth_bar: f64,
     interval_ms: u64,
+    /// The interval before the latest full GC judged it (see `on_listener_rise`).
+    interval_before_gc: u64,
     /// The latest full GC: when, and the heap it left.
     last_full_gc: Option<(u64, f64)>,
     last_hint_ms: Option<u64>,
-    /// A call site's count after the latest full GC rose (see `on_listener_rise`).
-    listener_rose: bool,
     /// Before any full GC: the first sample's time and the lowest heap seen since.
     first_sample: Option<(u64, f64)>,
 }
@@ -55,32 +55,30 @@ impl GcHints {
         GcHints {
             growth_bar: if quarter.is_finite() { quarter.max(MIN_GROWTH_FLOOR) } else { MIN_GROWTH_FLOOR },
             interval_ms: MIN_INTERVAL_MS,
+            interval_before_gc: MIN_INTERVAL_MS,
             last_full_gc: None,
             last_hint_ms: None,
-            listener_rose: false,
             first_sample: None,
         }
     }
 
     /// A full GC ended at `t_ms`, leaving `baseline` bytes (hinted or not).
     pub fn on_full_gc(&mut self, t_ms: u64, baseline: f64) {
+        self.interval_before_gc = self.interval_ms;
         if let Some((_, previous)) = self.last_full_gc {
-            let rose = baseline - previous >= floor_margin(baseline) || std::mem::take(&mut self.listener_rose);
-            self.interval_ms = if rose {
-                (self.interval_ms / 2).max(MIN_INTERVAL_MS)
-            } else {
-                (self.interval_ms * 2).min(MAX_INTERVAL_MS)
-            };
+            let rose = baseline - previous >= floor_margin(baseline);
+            self.interval_ms =
+                if rose { halved(self.interval_ms) } else { (self.interval_ms * 2).min(MAX_INTERVAL_MS) };
         }
         let t = self.last_full_gc.map_or(t_ms, |(last, _)| last.max(t_ms));
         self.last_full_gc = Some((t, baseline));
     }
 
     /// A listener call site's count read after the latest full GC rose on the read before
-    /// (known a second after the GC): the next full GC counts it as a rise, as if the
-    /// baseline had risen.
+    /// (known a second after the GC): that GC counts as a rise, as if its baseline had risen,
+    /// whatever the baseline said.
     pub fn on_listener_rise(&mut self) {
-        self.listener_rose = true;
+        self.interval_ms = halved(self.interval_before_gc);
     }
 
     /// Whether to send a hint now, given the heap used now and whether a call site gained
@@ -107,6 +105,11 @@ impl GcHints {
     pub fn interval_ms(&self) -> u64 {
         self.interval_ms
     }
+}
+
+/// The interval after a rise: half, never below the least.
+fn halved(interval_ms: u64) -> u64 {
+    (interval_ms / 2).max(MIN_INTERVAL_MS)
 }
 
 #[cfg(test)]
@@ -177,13 +180,13 @@ mod tests {
         assert!(!hints.due(0, 30.0 * MB, false));
         assert!(!hints.due(5_000, 30.0 * MB, false), "a flat heap alone never gets one");
         assert!(hints.due(6_000, 30.0 * MB, true));
-        // Flat baselines back off; a rise in listeners after a GC counts as a rise.
+        // Flat baselines back off; a rise in listeners read after a GC makes that GC a rise.
         hints.on_full_gc(7_000, 30.0 * MB);
         hints.on_full_gc(11_000, 30.0 * MB);
-        assert_eq!(hints.interval_ms(), 2 * MIN_INTERVAL_MS);
-        hints.on_listener_rise();
         hints.on_full_gc(19_000, 30.0 * MB);
-        assert_eq!(hints.interval_ms(), MIN_INTERVAL_MS);
+        assert_eq!(hints.interval_ms(), 4 * MIN_INTERVAL_MS);
+        hints.on_listener_rise();
+        assert_eq!(hints.interval_ms(), MIN_INTERVAL_MS, "half the interval before that GC");
         assert!(!hints.due(22_000, 30.0 * MB, true), "not within the interval");
         assert!(hints.due(23_000, 30.0 * MB, true));
     }
