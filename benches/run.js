@@ -14,6 +14,7 @@ const { ARMS, preloadFlags } = require('./arms');
 const { runArm, runServerArm, runServersTogether, alternate, median, ratios, differences, fmtSpread, fmtRatio, table } = require('./harness');
 const { hasValgrind, instructionsPerGc } = require('./instructions');
 const { reportRead } = require('./report-read');
+const { gcHintsCost } = require('./gc-hints');
 
 const QUICK = process.env.QUICK === '1';
 const CONFIG = QUICK
@@ -31,6 +32,8 @@ const CONFIG = QUICK
       callgrindWholeProcess: false,
       reportPoints: 100_000,
       reportRounds: 3,
+      hintRounds: 2,
+      hintSeconds: 10,
     }
   : {
       rounds: 7,
@@ -46,6 +49,8 @@ const CONFIG = QUICK
       callgrindWholeProcess: true,
       reportPoints: 500_000,
       reportRounds: 3,
+      hintRounds: 3,
+      hintSeconds: 20,
     };
 // BENCH_WS_CONNECTIONS=20000: a ws server past its first connections (see README, Cost).
 if (process.env.BENCH_WS_CONNECTIONS) CONFIG.wsConnections = Number(process.env.BENCH_WS_CONNECTIONS);
@@ -342,6 +347,9 @@ async function main() {
   await timed(listenersMemory);
   await timed(function reportReading() {
     return reportRead({ points: CONFIG.reportPoints, rounds: CONFIG.reportRounds });
+  });
+  await timed(function gcHints() {
+    return gcHintsCost({ rounds: CONFIG.hintRounds, seconds: CONFIG.hintSeconds });
   });
   await timed(function instructionsPerGc() {
     return instructions(nsPerIteration ?? 1, m.ghz);
