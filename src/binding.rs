@@ -145,12 +145,11 @@ pub fn sample(id: u32, sample: Vec<f64>, handles_json: Option<String>) {
 }
 
 /// A memory-pressure hint to this thread's isolate when the session's policy says a baseline
-/// is overdue (`gc_hint`). Only sessions with V8 hooks have a policy, so the shim is loaded.
+/// is overdue (`gc_hint`), counted only if the shim could send it (one built before hints
+/// cannot). Only sessions with V8 hooks have a policy, so the shim is loaded.
 fn send_gc_hint(shared: &SharedRef) {
-    if lock(shared).gc_hint_due() {
-        if let Some(shim) = shim::loaded() {
-            shim.memory_pressure();
-        }
+    if lock(shared).gc_hint_due() && shim::loaded().is_some_and(|shim| shim.memory_pressure()) {
+        lock(shared).gc.record_hint();
     }
 }
 

@@ -93,10 +93,6 @@ impl GcStats {
         self.since_start.hints += 1;
     }
 
-    pub fn hints_sent(&self) -> u64 {
-        self.since_start.hints
-    }
-
     pub fn total_count(&self) -> u64 {
         self.since_start.count()
     }

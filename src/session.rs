@@ -110,17 +110,12 @@ impl Shared {
         self.sample = Some(sample);
     }
 
-    /// Whether the JS thread should send V8 a memory-pressure hint now (see `gc_hint`); if
-    /// so, it is counted as sent.
+    /// Whether the JS thread should send V8 a memory-pressure hint now (see `gc_hint`).
     pub fn gc_hint_due(&mut self) -> bool {
         let (Some(hints), Some(sample)) = (&mut self.gc_hints, self.sample) else {
             return false;
         };
-        let due = hints.due(sample.time_ms as u64, sample.heap_used, self.listeners.unsettled_growth());
-        if due {
-            self.gc.record_hint();
-        }
-        due
+        hints.due(sample.time_ms as u64, sample.heap_used, self.listeners.unsettled_growth())
     }
 
     pub fn record_proc(&mut self, now_ms: f64, proc: ProcSample) {
