@@ -147,7 +147,8 @@ test('bad options throw errors that name the option and the accepted values', ()
     [{ log: '' }, TypeError, /"log"/],
     [{ gcSource: 'magic' }, TypeError, /"gcSource" must be 'auto', 'v8', 'perf_hooks'/],
     [{ gcHints: 'yes' }, TypeError, /"gcHints" must be true or false/],
-    [{ intervall: 5 }, TypeError, /unknown option "intervall"; accepted options are interval, log, gcSource, gcHints, heap, listeners/],
+    [{ heapProfile: 1 }, TypeError, /"heapProfile" must be true or false/],
+    [{ intervall: 5 }, TypeError, /unknown option "intervall"; accepted options are interval, log, gcSource, gcHints, heapProfile, heap, listeners/],
     ['fast', TypeError, /options must be an object/],
   ];
   for (const [options, Kind, message] of cases) {
@@ -166,12 +167,13 @@ test('durations: 500ms, 30s, 1m, 1.5s and plain milliseconds', () => {
 
 test('bad LEAKWATCH_* values under register warn, name the variable and use the default', async () => {
   const run = await runNode(['-r', REGISTER, '-e', "console.log(require('.').stats().intervalMs)"], {
-    env: { LEAKWATCH_INTERVAL: 'every now and then', LEAKWATCH_GC_HINTS: 'sometimes', LEAKWATCH_LOG: 'off' },
+    env: { LEAKWATCH_INTERVAL: 'every now and then', LEAKWATCH_GC_HINTS: 'sometimes', LEAKWATCH_HEAP_PROFILE: 'maybe', LEAKWATCH_LOG: 'off' },
   });
   assert.equal(run.code, 0);
   assert.equal(run.stdout.trim(), '60000');
   assert.match(run.stderr, /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_INTERVAL must be a duration/);
   assert.match(run.stderr, /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_GC_HINTS must be on or off; got "sometimes"; using the default \(on\)/);
+  assert.match(run.stderr, /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_HEAP_PROFILE must be on or off; got "maybe"; using the default \(on\)/);
 });
 
 test('required twice or from two copies of the package: one leakwatch', async () => {

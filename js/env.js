@@ -29,6 +29,8 @@ function optionsFromEnv(env = process.env) {
   if (listeners !== undefined) options.listeners = listeners;
   const gcHints = onOff('LEAKWATCH_GC_HINTS', env.LEAKWATCH_GC_HINTS);
   if (gcHints !== undefined) options.gcHints = gcHints;
+  const heapProfile = onOff('LEAKWATCH_HEAP_PROFILE', env.LEAKWATCH_HEAP_PROFILE);
+  if (heapProfile !== undefined) options.heapProfile = heapProfile;
   const metrics = metricsFromEnv(env.LEAKWATCH_METRICS_PORT);
   if (metrics) options.metrics = metrics;
   const snapshot = snapshotFromEnv(env.LEAKWATCH_SNAPSHOT_DIR);
@@ -71,7 +73,8 @@ function metricsFromEnv(raw) {
 
 /**
  * An on/off variable, on by default: LEAKWATCH_LISTENERS (listener tracking) and
- * LEAKWATCH_GC_HINTS (memory-pressure hints to V8 when a heap baseline is overdue).
+ * LEAKWATCH_GC_HINTS (memory-pressure hints to V8 when a heap baseline is overdue) and
+ * LEAKWATCH_HEAP_PROFILE (the sampling heap profile that names a heap leak's allocation sites).
  */
 function onOff(variable, raw) {
   if (raw === undefined || raw === '') return undefined;

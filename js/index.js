@@ -35,6 +35,7 @@ function createLeakwatch() {
       threadId,
       gcSource: normalized.gcSource,
       gcHints: normalized.gcHints,
+      heapProfile: normalized.heapProfile,
       trend: normalized.trend,
       shimPath,
       nodeVersion: process.versions.node,
@@ -160,6 +161,17 @@ function createLeakwatch() {
     return text ? JSON.parse(text) : null;
   }
 
+  /**
+   * Where the heap's growth was allocated, from a read of V8's sampling heap profile made
+   * now: `{state, sinceMs, message, sites}` over the heap verdict's window (null when not
+   * running). `state` says whether the profile runs ('on') and why not otherwise.
+   */
+  function heapGrowth() {
+    if (!session) return null;
+    const text = binding.heapGrowth(session.id, takeSample());
+    return text ? JSON.parse(text) : null;
+  }
+
   // Events from the background thread, through a weak threadsafe function.
   function onNativeEvent(payload) {
     try {
@@ -281,6 +293,7 @@ function createLeakwatch() {
   lw.start = start;
   lw.stop = stop;
   lw.stats = stats;
+  lw.heapGrowth = heapGrowth;
   lw.metrics = metrics;
   lw.promClient = promClient;
   lw.otel = otel;

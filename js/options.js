@@ -8,7 +8,7 @@ const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 24 * 3_600_000;
 const DEFAULT_INTERVAL_MS = 60_000;
 const GC_SOURCES = ['auto', 'v8', 'perf_hooks'];
-const KNOWN = ['interval', 'log', 'gcSource', 'gcHints', 'heap', 'listeners', 'metrics', 'snapshot'];
+const KNOWN = ['interval', 'log', 'gcSource', 'gcHints', 'heapProfile', 'heap', 'listeners', 'metrics', 'snapshot'];
 const HEAP_KNOWN = ['window', 'warmup', 'sustain', 'minGrowth', 'minGrowthRatio', 'confidence'];
 const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
 const SNAPSHOT_KNOWN = ['dir', 'max', 'minIntervalMs'];
@@ -51,6 +51,13 @@ function gcHints(value) {
   if (value === undefined) return true;
   if (typeof value === 'boolean') return value;
   throw fail(TypeError, 'gcHints', 'true or false', value);
+}
+
+/** V8's sampling heap profiler, so heap warnings name allocation sites: on unless `false`. */
+function heapProfile(value) {
+  if (value === undefined) return true;
+  if (typeof value === 'boolean') return value;
+  throw fail(TypeError, 'heapProfile', 'true or false', value);
 }
 
 function duration(option, value, min, max) {
@@ -155,6 +162,7 @@ function normalizeOptions(options = {}) {
     log: log(options.log),
     gcSource: gcSource(options.gcSource),
     gcHints: gcHints(options.gcHints),
+    heapProfile: heapProfile(options.heapProfile),
     trend: heap(options.heap),
     listeners: listeners(options.listeners),
     metrics: metrics(options.metrics),

@@ -1,6 +1,7 @@
 //! The napi surface: the only file that knows about Node-API. Called from js/native.js, a
 //! handful of times per session (start/stop, once-a-second samples, stats), never per event.
 
+use crate::alloc_sites::{self, AllocSites, SiteBytes};
 use crate::collector::{self, lock, EventSink, SharedRef};
 use crate::config::Config;
 use crate::gc_record::GcKind;
@@ -16,6 +17,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Weak: a pending event never keeps the process alive. Bounded: a busy JS thread drops
 /// events instead of letting them pile up.
@@ -34,6 +36,8 @@ struct Native {
     shared: SharedRef,
     hooks: Option<Hooks>,
     cleanup: Option<CleanupEnvHook<u32>>,
+    /// This session started V8's sampling heap profiler (and so stops it).
+    sampling: bool,
 }
 
 thread_local! {
@@ -60,8 +64,13 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
     let gc_source = if hooks.is_some() { "v8" } else { "perf_hooks" };
     let automatic_fallback = hooks.is_none() && raw["gcSource"].as_str() != Some("perf_hooks");
     let announce = automatic_fallback && !FALLBACK_ANNOUNCED.swap(true, Ordering::Relaxed);
+    let sampling = config.heap_profile && hooks.is_some() && start_sampling();
     let mut session = Shared::new(config, gc_source, fallback.clone());
     session.gc_shim = hooks.as_ref().and(shim::loaded()).map(|s| s.built_for.to_json());
+    session.heap_profile = heap_profile_state(&session, hooks.is_some(), sampling);
+    if sampling {
+        session.alloc_sites = Some(AllocSites::default());
+    }
     let shared = Arc::new(Mutex::new(session));
     let events = on_event
         .build_threadsafe_function::<String>()
@@ -70,11 +79,11 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
         .max_queue_size::<256>()
         .build()?;
     if let Err(e) = collector::add(id, shared.clone(), Box::new(JsEvents(events))) {
-        uninstall(hooks);
+        uninstall(hooks, sampling);
         return Err(err(e));
     }
     let cleanup = env.add_env_cleanup_hook(id, on_env_cleanup).ok();
-    SESSIONS.with(|s| s.borrow_mut().insert(id, Native { shared, hooks, cleanup }));
+    SESSIONS.with(|s| s.borrow_mut().insert(id, Native { shared, hooks, cleanup, sampling }));
     Ok(json!({"id": id, "gcSource": gc_source, "gcFallbackReason": fallback, "announceFallback": announce}).to_string())
 }
 
@@ -99,10 +108,29 @@ fn install_hooks(raw: &Value, id: u32) -> Result<(Option<Hooks>, Option<String>)
     }
 }
 
-fn uninstall(hooks: Option<Hooks>) {
+/// Starts V8's sampling heap profiler on this isolate, unless something else runs it.
+fn start_sampling() -> bool {
+    shim::loaded().is_some_and(|shim| shim.start_sampling(alloc_sites::SAMPLE_INTERVAL_BYTES, alloc_sites::STACK_DEPTH))
+}
+
+/// `stats().heapProfile.state`: why a session has allocation sites or not.
+fn heap_profile_state(session: &Shared, hooks: bool, sampling: bool) -> &'static str {
+    match (session.config.heap_profile, hooks, sampling) {
+        (false, _, _) => "off",
+        (true, false, _) => "unavailable",
+        (true, true, true) => "on",
+        (true, true, false) if shim::loaded().is_some_and(|s| s.can_sample()) => "in use by another profiler",
+        _ => "unavailable",
+    }
+}
+
+fn uninstall(hooks: Option<Hooks>, sampling: bool) {
     // Hooks exist only if the shim loaded.
     if let (Some(hooks), Some(shim)) = (hooks, shim::loaded()) {
         shim.uninstall(hooks);
+        if sampling {
+            shim.stop_sampling();
+        }
     }
 }
 
@@ -111,7 +139,7 @@ fn uninstall(hooks: Option<Hooks>) {
 fn on_env_cleanup(id: u32) {
     let _ = std::panic::catch_unwind(|| {
         if let Some(native) = SESSIONS.with(|s| s.borrow_mut().remove(&id)) {
-            uninstall(native.hooks);
+            uninstall(native.hooks, native.sampling);
             collector::stop(id, false, true);
         }
     });
@@ -121,7 +149,7 @@ fn on_env_cleanup(id: u32) {
 #[napi(catch_unwind)]
 pub fn stop(env: Env, id: u32, sample: Vec<f64>, write_final: bool) -> Option<String> {
     let native = SESSIONS.with(|s| s.borrow_mut().remove(&id))?;
-    uninstall(native.hooks);
+    uninstall(native.hooks, native.sampling);
     if let Some(hook) = native.cleanup {
         let _ = env.remove_env_cleanup_hook(hook);
     }
@@ -138,6 +166,7 @@ pub fn sample(id: u32, sample: Vec<f64>, handles_json: Option<String>) {
     with_shared(id, |shared| {
         set_sample(shared, &sample);
         send_gc_hint(shared);
+        read_alloc_sites(shared);
         if let Some(Ok(Value::Object(by_type))) = handles_json.map(|j| serde_json::from_str(&j)) {
             lock(shared).handles = Some(by_type);
         }
@@ -151,6 +180,58 @@ fn send_gc_hint(shared: &SharedRef) {
     if lock(shared).gc_hint_due() && shim::loaded().is_some_and(|shim| shim.memory_pressure()) {
         lock(shared).gc.record_hint();
     }
+}
+
+/// Reads the sampling heap profile when the session's reads are due (every few seconds at
+/// most), on this thread: V8 builds the profile from the isolate's own data.
+fn read_alloc_sites(shared: &SharedRef) {
+    let due = {
+        let s = lock(shared);
+        match (&s.alloc_sites, s.sample) {
+            (Some(sites), Some(x)) => sites.due(x.time_ms as u64, s.trends.heap_stable()),
+            _ => false,
+        }
+    };
+    if due {
+        read_alloc_sites_now(shared);
+    }
+}
+
+/// One read of the profile. A heap so large that the read could pause the app noticeably is
+/// skipped, and counted.
+fn read_alloc_sites_now(shared: &SharedRef) {
+    let (now, heap_used) = {
+        let s = lock(shared);
+        match (&s.alloc_sites, s.sample) {
+            (Some(_), Some(x)) => (x.time_ms as u64, x.heap_used),
+            _ => return,
+        }
+    };
+    let Some(shim) = shim::loaded() else { return };
+    if !alloc_sites::affordable(heap_used) {
+        if let Some(sites) = lock(shared).alloc_sites.as_mut() {
+            sites.on_skipped(now);
+        }
+        return;
+    }
+    let began = Instant::now();
+    let Some((nodes, _)) = shim.read_sampling(alloc_sites::MAX_NODES) else { return };
+    let read = SiteBytes::from_nodes(now, &nodes);
+    let took_us = began.elapsed().as_micros() as u64;
+    if let Some(sites) = lock(shared).alloc_sites.as_mut() {
+        sites.on_read(read, took_us);
+    }
+}
+
+/// `lw.heapGrowth()`: the allocation sites that grew over the heap verdict's window (or
+/// since the oldest read kept), from a read made now. `sample` is a fresh JS sample.
+#[napi(catch_unwind)]
+pub fn heap_growth(id: u32, sample: Vec<f64>) -> Option<String> {
+    with_shared(id, |shared| {
+        set_sample(shared, &sample);
+        read_alloc_sites_now(shared);
+        lock(shared).heap_growth_json().to_string()
+    })
 }
 
 fn set_sample(shared: &SharedRef, v: &[f64]) {

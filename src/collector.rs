@@ -194,12 +194,13 @@ impl Collector {
             // Listener sites and trends are judged once a second, right after RSS, fds and
             // handles join their series.
             let (site_warnings, trend_warnings, resource_warnings) = {
-                let mut s = lock(&entry.shared);
+                let mut guard = lock(&entry.shared);
+                let s = &mut *guard;
                 s.record_proc(now, self.proc);
                 let sites = s.sample_listeners(now);
                 let heap_limit = s.sample.map(|x| x.heap_limit);
                 let note = s.listener_leak_note(now);
-                let trends = s.trends.evaluate(now as u64, heap_limit, note.as_deref());
+                let trends = s.trends.evaluate(now as u64, heap_limit, note.as_deref(), s.alloc_sites.as_ref());
                 (sites, trends, s.evaluate_resources(now))
             };
             for w in site_warnings {
@@ -301,6 +302,7 @@ mod tests {
             thread_id: 0,
             trend: Default::default(),
             gc_hints: true,
+            heap_profile: true,
         };
         let shared = Arc::new(Mutex::new(Shared::new(config, "v8", None)));
         lock(&shared).deliver_memory = true;

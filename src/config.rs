@@ -27,6 +27,9 @@ pub struct Config {
     pub trend: TrendOptions,
     /// Memory-pressure hints to V8 when a baseline is overdue (see `gc_hint`); on by default.
     pub gc_hints: bool,
+    /// V8's sampling heap profiler, so heap warnings name the allocation sites that grew
+    /// (see `alloc_sites`); on by default.
+    pub heap_profile: bool,
 }
 
 impl Config {
@@ -43,6 +46,7 @@ impl Config {
             thread_id: v["threadId"].as_u64().unwrap_or(0) as u32,
             trend: parse_trend(&v["trend"])?,
             gc_hints: v["gcHints"].as_bool().unwrap_or(true),
+            heap_profile: v["heapProfile"].as_bool().unwrap_or(true),
         })
     }
 }

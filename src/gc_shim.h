@@ -64,6 +64,30 @@ uint64_t lw_shim_heap_limit(void);
 // Looked up as optional by the addon (a shim without it sends no hints).
 void lw_shim_memory_pressure(void);
 
+// V8's sampling heap profiler on the calling thread's isolate (all optional symbols, as above).
+// One node of its profile: a function on a sampled allocation's stack, with the live bytes
+// sampled while it was the innermost frame. Strings are UTF-8, valid during the visit only.
+typedef struct lw_profile_node {
+  uint32_t id;
+  uint32_t parent;  // 0 for the root
+  const char* name;
+  uint32_t name_len;
+  const char* script;
+  uint32_t script_len;
+  int32_t line;    // 1-based line of the function's start, or 0
+  int32_t column;  // 1-based
+  uint64_t self_bytes;  // V8's estimate of the live bytes it allocated (samples, scaled)
+} lw_profile_node;
+typedef void (*lw_profile_visit)(void* ctx, const lw_profile_node* node);
+
+// 1 if this call started the profiler, 0 if it was running already (another profiler's) or
+// cannot run.
+int lw_shim_sampling_start(uint64_t interval_bytes, uint32_t stack_depth);
+void lw_shim_sampling_stop(void);
+// Visits the live profile's nodes, parents before children, at most `max_nodes` of them.
+// Returns the number of nodes in the profile (visited or not), or -1 without a profile.
+int64_t lw_shim_sampling_read(lw_profile_visit visit, void* ctx, uint32_t max_nodes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 //! the background thread (`collector`) → sinks (`sink`) and events back to JS. Everything but
 //! `binding` is plain Rust, so `cargo test --no-default-features` runs without Node.
 
+pub mod alloc_sites;
 pub mod clock;
 pub mod collector;
 pub mod config;

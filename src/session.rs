@@ -2,6 +2,7 @@
 //! line composed from it. The JS thread and the background thread share `Shared` behind a
 //! mutex held only for a few field updates, never across I/O.
 
+use crate::alloc_sites::{self, AllocSites};
 use crate::clock;
 use crate::config::Config;
 use crate::counters::CounterBlock;
@@ -57,6 +58,10 @@ pub struct Shared {
     pub trends: Trends,
     /// When to ask V8 for a full GC (V8 source with `gcHints` only).
     gc_hints: Option<GcHints>,
+    /// Reads of V8's sampling heap profile, when this session runs it (`heapProfile`).
+    pub alloc_sites: Option<AllocSites>,
+    /// `on`, `off`, `unavailable` or `in use by another profiler`.
+    pub heap_profile: &'static str,
     /// Active handles and open fds, judged like the memory series.
     pub resources: ResourceTrends,
     /// Listener counts JS writes (two cells per slot: adds, removes) and what they mean.
@@ -76,6 +81,8 @@ impl Shared {
             last_listener_leak: None,
             trends: Trends::new(&config.trend),
             gc_hints: (config.gc_hints && gc_source == "v8").then(|| GcHints::new(config.trend.min_growth_bytes)),
+            alloc_sites: None,
+            heap_profile: "off",
             resources: ResourceTrends::new(&config.trend),
             deliver_memory: matches!(config.log, crate::config::LogTarget::Js),
             config,
@@ -242,10 +249,27 @@ impl Shared {
         obj.insert("gcFallbackReason".into(), json!(self.gc_fallback_reason));
         obj.insert("gcShim".into(), self.gc_shim.clone().unwrap_or(Value::Null));
         obj.insert("gcPauseBuckets".into(), self.gc.pause_buckets_json());
+        obj.insert("heapProfile".into(), self.heap_profile_json());
         obj.insert("leakSuspected".into(), self.leak_suspected(clock::epoch_ms()));
         let baselines: Vec<Value> = self.gc.baselines().map(|(t, v)| json!([whole_ms(*t), v])).collect();
         obj.insert("baselines".into(), Value::Array(baselines));
         stats
+    }
+
+    /// `{state, reads, skipped, maxReadMs}`: the sampling heap profile behind heap warnings' sites.
+    fn heap_profile_json(&self) -> Value {
+        let (reads, skipped, max_us) =
+            self.alloc_sites.as_ref().map(|a| (a.read_count, a.skipped, a.max_read_us)).unwrap_or_default();
+        json!({"state": self.heap_profile, "reads": reads, "skipped": skipped, "maxReadMs": max_us as f64 / 1000.0})
+    }
+
+    /// `lw.heapGrowth()`: `{state, sinceMs, message, sites}` (see `alloc_sites::describe`).
+    pub fn heap_growth_json(&self) -> Value {
+        let since = self.trends.heap_window_start().unwrap_or(0);
+        let cwd = std::env::current_dir().ok();
+        let described = self.alloc_sites.as_ref().and_then(|a| alloc_sites::describe(&a.growth_since(since), cwd.as_deref()));
+        let (message, sites) = described.map_or((Value::Null, json!([])), |(text, data)| (json!(text), data));
+        json!({"state": self.heap_profile, "sinceMs": since, "message": message, "sites": sites})
     }
 
     /// `{total, byType}`, or null before the first sample.
@@ -304,6 +328,7 @@ mod tests {
             thread_id: 0,
             trend: Default::default(),
             gc_hints: true,
+            heap_profile: true,
         };
         Shared::new(config, "v8", None)
     }

@@ -5,6 +5,7 @@
 //! between majors. Any mismatch or load failure is a reason to fall back to perf_hooks, never
 //! a crash, and the reason names both Node versions.
 
+use crate::alloc_sites::ProfileNode;
 use crate::gc_queue;
 use crate::gc_record::GcRecord;
 use libloading::os::unix::{Library, Symbol, RTLD_LOCAL, RTLD_NOW};
@@ -29,6 +30,31 @@ type InstallFn = unsafe extern "C" fn(Sink, u32) -> *mut c_void;
 type UninstallFn = unsafe extern "C" fn(*mut c_void);
 type HeapLimitFn = unsafe extern "C" fn() -> u64;
 type MemoryPressureFn = unsafe extern "C" fn();
+type SamplingStartFn = unsafe extern "C" fn(u64, u32) -> i32;
+type SamplingStopFn = unsafe extern "C" fn();
+type Visit = unsafe extern "C" fn(*mut c_void, *const RawProfileNode);
+type SamplingReadFn = unsafe extern "C" fn(Visit, *mut c_void, u32) -> i64;
+
+/// `lw_profile_node` (gc_shim.h).
+#[repr(C)]
+struct RawProfileNode {
+    id: u32,
+    parent: u32,
+    name: *const u8,
+    name_len: u32,
+    script: *const u8,
+    script_len: u32,
+    line: i32,
+    column: i32,
+    self_bytes: u64,
+}
+
+/// The sampling heap profiler's three calls; a shim has all or none of them.
+struct Sampling {
+    start: Symbol<SamplingStartFn>,
+    stop: Symbol<SamplingStopFn>,
+    read: Symbol<SamplingReadFn>,
+}
 
 pub struct Shim {
     /// The Node whose headers it was compiled against.
@@ -37,6 +63,7 @@ pub struct Shim {
     uninstall: Symbol<UninstallFn>,
     heap_limit: Symbol<HeapLimitFn>,
     memory_pressure: Option<Symbol<MemoryPressureFn>>,
+    sampling: Option<Sampling>,
     // Never unloaded: V8 may hold pointers into it until the isolate dies.
     _library: Library,
 }
@@ -135,7 +162,14 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     let uninstall = unsafe { library.get(b"lw_shim_uninstall\0") }.map_err(|e| e.to_string())?;
     let heap_limit = unsafe { library.get(b"lw_shim_heap_limit\0") }.map_err(|e| e.to_string())?;
     let memory_pressure = unsafe { library.get(b"lw_shim_memory_pressure\0") }.ok();
-    Ok(Shim { built_for, install, uninstall, heap_limit, memory_pressure, _library: library })
+    let sampling = (|| {
+        Some(Sampling {
+            start: unsafe { library.get(b"lw_shim_sampling_start\0") }.ok()?,
+            stop: unsafe { library.get(b"lw_shim_sampling_stop\0") }.ok()?,
+            read: unsafe { library.get(b"lw_shim_sampling_read\0") }.ok()?,
+        })
+    })();
+    Ok(Shim { built_for, install, uninstall, heap_limit, memory_pressure, sampling, _library: library })
 }
 
 /// Why there is no shim at `path`: the usual case is a Node newer than the prebuilt shims, so
@@ -208,10 +242,62 @@ impl Shim {
         }
     }
 
+    /// Whether this shim has the sampling heap profiler's calls.
+    pub fn can_sample(&self) -> bool {
+        self.sampling.is_some()
+    }
+
+    /// Starts V8's sampling heap profiler on the calling thread's isolate; false if it ran
+    /// already (another profiler owns it) or this shim cannot. Call on a JS thread.
+    pub fn start_sampling(&self, interval_bytes: u64, stack_depth: u32) -> bool {
+        self.sampling.as_ref().is_some_and(|s| unsafe { (s.start)(interval_bytes, stack_depth) } == 1)
+    }
+
+    /// Stops the profiler this session started. Call on the isolate's thread.
+    pub fn stop_sampling(&self) {
+        if let Some(s) = &self.sampling {
+            unsafe { (s.stop)() };
+        }
+    }
+
+    /// The live profile's nodes (parents first, at most `max_nodes`) and how many it has in
+    /// all; None without a running profiler. Call on the isolate's thread.
+    pub fn read_sampling(&self, max_nodes: u32) -> Option<(Vec<ProfileNode>, u64)> {
+        let s = self.sampling.as_ref()?;
+        let mut nodes: Vec<ProfileNode> = Vec::new();
+        let total = unsafe { (s.read)(collect_node, (&mut nodes as *mut Vec<ProfileNode>).cast(), max_nodes) };
+        (total >= 0).then_some((nodes, total as u64))
+    }
+
     /// Removes the callbacks. Call on the same isolate's thread.
     pub fn uninstall(&self, hooks: Hooks) {
         unsafe { (self.uninstall)(hooks.0) };
     }
+}
+
+/// The shim's visitor: copies one node out (its strings live only during the call). A panic
+/// must not unwind into C++: it is caught and the node dropped.
+unsafe extern "C" fn collect_node(ctx: *mut c_void, raw: *const RawProfileNode) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (Some(nodes), Some(raw)) = (unsafe { ctx.cast::<Vec<ProfileNode>>().as_mut() }, unsafe { raw.as_ref() }) else {
+            return;
+        };
+        let text = |ptr: *const u8, len: u32| {
+            if ptr.is_null() || len == 0 {
+                return String::new();
+            }
+            String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(ptr, len as usize) }).into_owned()
+        };
+        nodes.push(ProfileNode {
+            id: raw.id,
+            parent: raw.parent,
+            name: text(raw.name, raw.name_len),
+            script: text(raw.script, raw.script_len),
+            line: raw.line,
+            column: raw.column,
+            self_bytes: raw.self_bytes,
+        });
+    }));
 }
 
 #[cfg(test)]

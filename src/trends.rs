@@ -2,6 +2,7 @@
 //! RSS beyond the JS heap — each judged on its own (a Buffer leak is not blamed on the JS heap,
 //! nor the other way round), and the `LEAKWATCH_*_GROWTH` warnings they raise.
 
+use crate::alloc_sites::{self, AllocSites};
 use crate::trend::{Trend, TrendOptions, TrendState, Verdict};
 use serde_json::{json, Value};
 
@@ -109,12 +110,31 @@ impl Trends {
     /// Re-judges every series; returns the warnings due now. `heap_limit` gives the heap
     /// warning its projected time to the limit; `also` is appended to every message (e.g. a
     /// listener leak live at the same time).
-    pub fn evaluate(&mut self, now_ms: u64, heap_limit: Option<f64>, also: Option<&str>) -> Vec<LeakWarning> {
+    /// `sites`, when the sampling heap profile runs, names where the heap's growth was allocated.
+    pub fn evaluate(
+        &mut self,
+        now_ms: u64,
+        heap_limit: Option<f64>,
+        also: Option<&str>,
+        sites: Option<&AllocSites>,
+    ) -> Vec<LeakWarning> {
         let mut out = Vec::new();
         for series in [&mut self.heap, &mut self.external, &mut self.rss] {
             if series.judge(now_ms) {
-                let limit = if series.name == "heap" { heap_limit } else { None };
-                out.push(warning(series, now_ms, limit, also));
+                let mut w = if series.name == "heap" {
+                    let mut w = warning(series, now_ms, heap_limit);
+                    if let Some(sites) = sites {
+                        add_sites(&mut w, sites, series);
+                    }
+                    w
+                } else {
+                    warning(series, now_ms, None)
+                };
+                if let Some(also) = also {
+                    w.message.push(' ');
+                    w.message.push_str(also);
+                }
+                out.push(w);
             }
         }
         out
@@ -123,6 +143,17 @@ impl Trends {
     /// `{heap: {state, slopeBytesPerMin, confidence}, external: {...}, rss: {...}}`
     pub fn to_json(&self) -> Value {
         json!({"heap": self.heap.to_json(), "external": self.external.to_json(), "rss": self.rss.to_json()})
+    }
+
+    /// Where the heap verdict's window starts, once there is a verdict.
+    pub fn heap_window_start(&self) -> Option<u64> {
+        self.heap.verdict.as_ref().map(|v| v.window_start_ms)
+    }
+
+    /// The heap series is `stable`: no heap warning is near (not while it warms up, grows
+    /// or leaks).
+    pub fn heap_stable(&self) -> bool {
+        self.heap.verdict.as_ref().is_some_and(|v| v.state == TrendState::Stable)
     }
 
     /// Series currently `leaking`, for metrics and other warnings.
@@ -135,7 +166,7 @@ impl Trends {
     }
 }
 
-fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>, also: Option<&str>) -> LeakWarning {
+fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>) -> LeakWarning {
     let v = series.verdict.as_ref().expect("judged before warning");
     let latest = series.latest.unwrap_or(0.0);
     let what = match series.name {
@@ -156,10 +187,6 @@ fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>, also: Option<&
         message.push_str(&format!("; at this rate the heap limit ({}) is reached in {}", bytes(limit), duration(ms)));
     }
     message.push('.');
-    if let Some(also) = also {
-        message.push(' ');
-        message.push_str(also);
-    }
     LeakWarning {
         code: series.code,
         message,
@@ -176,12 +203,27 @@ fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>, also: Option<&
     }
 }
 
+/// Names the allocation sites that grew over the warning's window, in its message and as
+/// `details.allocationSites`.
+fn add_sites(w: &mut LeakWarning, sites: &AllocSites, series: &Series) {
+    let since = series.verdict.as_ref().map_or(0, |v| v.window_start_ms);
+    let cwd = std::env::current_dir().ok();
+    match alloc_sites::describe(&sites.growth_since(since), cwd.as_deref()) {
+        Some((text, data)) => {
+            w.message.push(' ');
+            w.message.push_str(&text);
+            w.details["allocationSites"] = data;
+        }
+        None => w.details["allocationSites"] = json!([]),
+    }
+}
+
 /// How long until `limit` at the current slope; None when not rising.
 fn time_to_limit(limit: f64, current: f64, slope_per_min: f64) -> Option<u64> {
     (slope_per_min > 0.0 && limit > current).then(|| ((limit - current) / slope_per_min * 60_000.0) as u64)
 }
 
-fn bytes(b: f64) -> String {
+pub(crate) fn bytes(b: f64) -> String {
     const MB: f64 = 1024.0 * 1024.0;
     if b.abs() >= 1024.0 * MB {
         format!("{:.1} GB", b / (1024.0 * MB))
@@ -226,7 +268,7 @@ mod tests {
             t.on_baseline(now, 50e6 + i as f64 * 0.5e6);
             t.on_sample(now, 60e6, 1e6);
             t.on_rss(now, 100e6, 70e6);
-            warnings.extend(t.evaluate(now, Some(4e9), None));
+            warnings.extend(t.evaluate(now, Some(4e9), None, None));
         }
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         let w = &warnings[0];
@@ -246,7 +288,7 @@ mod tests {
             let now = i * 500;
             t.on_baseline(now, 50e6);
             t.on_sample(now, 60e6, 1e6 + i as f64 * 0.5e6);
-            warnings.extend(t.evaluate(now, None, Some("A listener leak is live at the same time: …")));
+            warnings.extend(t.evaluate(now, None, Some("A listener leak is live at the same time: …"), None));
         }
         let codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
         assert_eq!(codes, vec!["LEAKWATCH_EXTERNAL_GROWTH"]);
@@ -266,9 +308,9 @@ mod tests {
             let heap_total = 60e6 + i as f64 * 1.5e6;
             t.on_baseline(now, 40e6);
             t.on_rss(now, heap_total + 30e6, heap_total);
-            healthy_codes.extend(t.evaluate(now, None, None).into_iter().map(|w| w.code));
+            healthy_codes.extend(t.evaluate(now, None, None, None).into_iter().map(|w| w.code));
             native.on_rss(now, 90e6 + i as f64 * 0.5e6, 60e6);
-            native_codes.extend(native.evaluate(now, None, None).into_iter().map(|w| w.code));
+            native_codes.extend(native.evaluate(now, None, None, None).into_iter().map(|w| w.code));
         }
         assert!(healthy_codes.is_empty(), "{healthy_codes:?}");
         assert_eq!(t.to_json()["rss"]["state"], "stable");
@@ -287,7 +329,7 @@ mod tests {
                 level += 0.5e6;
             }
             t.on_rss(now, level, 30e6);
-            warnings += t.evaluate(now, None, None).len();
+            warnings += t.evaluate(now, None, None, None).len();
             left_leaking |= warnings > 0 && t.leaking().is_empty();
         }
         assert!(left_leaking, "the verdict never flickered: the test shows nothing");
