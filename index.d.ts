@@ -49,6 +49,15 @@ declare namespace leakwatch {
      * the log's `gc.hints`.
      */
     gcHints?: boolean;
+    /**
+     * Run V8's sampling heap profiler (one sample per ~512 KiB allocated, live samples only)
+     * and read it every few seconds on the JS thread, so that heap warnings and
+     * `heapGrowth()` name the allocation sites that grew (default true; V8 GC callbacks only;
+     * `LEAKWATCH_HEAP_PROFILE=off` under `leakwatch/register`). Left to another profiler that
+     * runs it already. `{sampleInterval}` (bytes or `'64KB'`, 1KB–64MB) samples more or less
+     * often: more samples name smaller leaks, at more cost per allocation.
+     */
+    heapProfile?: boolean | { sampleInterval?: number | string };
     /** Count every EventEmitter/EventTarget listener add and remove (default true). */
     listeners?: boolean;
     /**
@@ -159,6 +168,47 @@ declare namespace leakwatch {
     dropped: number;
   }
 
+  export interface HeapProfileState {
+    /** Why there are allocation sites or not: `unavailable` without V8 GC callbacks. */
+    state: 'on' | 'off' | 'unavailable' | 'in use by another profiler';
+    reads: number;
+    /** Reads skipped because the heap was too large to read the profile cheaply. */
+    skipped: number;
+    /** The longest read's pause of the JS thread. */
+    maxReadMs: number;
+  }
+
+  /** A function where live bytes were allocated; `line` is where V8 says it starts. */
+  export interface AllocationFrame {
+    function: string;
+    /** `file:line:column`, relative to the working directory when under it. */
+    location: string;
+    file: string;
+    line: number;
+    column: number;
+  }
+
+  /** An allocation site whose live bytes grew, in `heapGrowth()` and heap warnings' `details.allocationSites`. */
+  export interface AllocationSite extends AllocationFrame {
+    /** The nearest app frame above a site inside a package, Node or a built-in. */
+    caller: AllocationFrame | null;
+    /** The package the site is in, with the version its package.json gives. */
+    package: { name: string; version: string | null } | null;
+    /** Estimated from V8's samples. */
+    growthBytes: number;
+    /** Its part of the growth of every site that grew (0–1). */
+    share: number;
+  }
+
+  export interface HeapGrowth {
+    state: HeapProfileState['state'];
+    /** The start of the heap verdict's window (epoch ms), 0 before there is one. */
+    sinceMs: number;
+    /** `Most of the growth was allocated at …`, or null when no site grew. */
+    message: string | null;
+    sites: AllocationSite[];
+  }
+
   /** One `event: "memory"` line of the log. */
   export interface LeakwatchLine {
     lw: 1;
@@ -193,6 +243,8 @@ declare namespace leakwatch {
     gc: GcFigures;
     /** `adds` and `removes` are exact; `live` sums the groups (estimated for sampled classes). */
     listeners: { live: number; adds: number; removes: number; top: ListenerGroup[] };
+    /** The sampling heap profile behind heap warnings' allocation sites. */
+    heapProfile: HeapProfileState;
     /** heap: the baseline after full GCs; external: external + arrayBuffers; rss: rss - heapTotal. */
     trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict; handles: ResourceTrendVerdict; fds: ResourceTrendVerdict };
   }
@@ -262,6 +314,13 @@ declare namespace leakwatch {
     stop(): this;
     /** Current figures, or null when not running. */
     stats(): Stats | null;
+    /**
+     * Where the heap's growth was allocated, from a read of the sampling heap profile made now
+     * (a pause of a few ms on this thread), over the heap verdict's window or since the
+     * oldest read kept (5 minutes at most), or since `sinceMs` (epoch ms: from the last read
+     * made at or before it). Null when not running.
+     */
+    heapGrowth(options?: { sinceMs?: number }): HeapGrowth | null;
     /** The current figures in the Prometheus text exposition format (`''` when not running). */
     metrics(): string;
     /**

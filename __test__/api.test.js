@@ -147,7 +147,9 @@ test('bad options throw errors that name the option and the accepted values', ()
     [{ log: '' }, TypeError, /"log"/],
     [{ gcSource: 'magic' }, TypeError, /"gcSource" must be 'auto', 'v8', 'perf_hooks'/],
     [{ gcHints: 'yes' }, TypeError, /"gcHints" must be true or false/],
-    [{ heapProfile: 1 }, TypeError, /"heapProfile" must be true or false/],
+    [{ heapProfile: 1 }, TypeError, /"heapProfile" must be true, false or \{sampleInterval\}/],
+    [{ heapProfile: { sampleInterval: '100B' } }, RangeError, /"heapProfile.sampleInterval" must be a size from 1KB to 64MB \(bytes, or '64KB'\); got "100B"/],
+    [{ heapProfile: { every: 1 } }, TypeError, /unknown option "heapProfile.every"; accepted is sampleInterval/],
     [{ intervall: 5 }, TypeError, /unknown option "intervall"; accepted options are interval, log, gcSource, gcHints, heapProfile, heap, listeners/],
     ['fast', TypeError, /options must be an object/],
   ];

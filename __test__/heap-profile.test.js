@@ -36,22 +36,26 @@ test('heapGrowth() names the function that keeps what the heap gained, not the o
   try {
     forceGc();
     assert.equal(lw.heapGrowth().state, 'on');
+    const before = process.memoryUsage().heapUsed;
     for (let round = 0; round < 5; round++) {
-      keepSessions(16);
-      makeGarbage(16);
+      keepSessions(32);
+      makeGarbage(32);
     }
     forceGc();
+    const kept = process.memoryUsage().heapUsed - before;
     const growth = lw.heapGrowth();
     const [top] = growth.sites;
-    assert.ok(top, `no site named: ${JSON.stringify(growth)}`);
-    assert.equal(top.function, 'keepSessions', JSON.stringify(growth.sites));
-    assert.equal(top.file, __filename);
+    const seen = JSON.stringify(growth);
+    assert.ok(top, `no site named: ${seen}`);
+    assert.equal(top.function, 'keepSessions', seen);
+    assert.equal(top.file, __filename, seen);
     assert.equal(top.line, lineOf(__filename, 'function keepSessions'));
-    // ~40 samples at V8's 512 KiB interval: another site's sample or two cannot reach 30 %.
-    assert.ok(top.share > 0.7, `share ${top.share}`);
-    assert.ok(top.growthBytes > 8e6, `growth ${top.growthBytes}`); // ~20 MB kept
-    assert.ok(!growth.sites.some((s) => s.function === 'makeGarbage'), JSON.stringify(growth.sites));
-    assert.match(growth.message, /^Most of the growth was allocated at __test__\/heap-profile\.test\.js:\d+:\d+ \(keepSessions, called from __test__\/heap-profile\.test\.js:\d+:\d+ in \S+, \+\d+\.\d MB, \d+ %\)/);
+    // ~30 samples at V8's 512 KiB interval: another site's sample or two cannot reach 30 %,
+    // and the estimate is within a factor of 2 of what was kept but for 1 run in 10,000.
+    assert.ok(top.share > 0.7, seen);
+    assert.ok(top.growthBytes > kept / 3 && top.growthBytes < kept * 3, `kept ${kept}: ${seen}`);
+    assert.ok(!growth.sites.some((s) => s.function === 'makeGarbage'), seen);
+    assert.match(growth.message, /^Most of the growth was allocated at __test__\/heap-profile\.test\.js:\d+:\d+ \(keepSessions, \+\d+\.\d MB, \d+ %\)/);
     const { heapProfile } = lw.stats();
     assert.ok(heapProfile.reads >= 2 && heapProfile.skipped === 0, JSON.stringify(heapProfile));
     assert.ok(heapProfile.maxReadMs > 0);
@@ -150,11 +154,14 @@ test('a heap warning names the allocation site of the leak, in its message and d
   const warning = logLines(fs.readFileSync(log, 'utf8')).find((l) => l.code === 'LEAKWATCH_HEAP_GROWTH');
   assert.ok(warning, 'the leak was called');
   // The leak's code: saveSession, or the workload's loop when V8 inlined saveSession into it
-  // (V8 names the outermost function of optimized code).
+  // (V8 names the outermost function of optimized code). The helper that makes each record's
+  // 1 KB string holds about half the bytes, and is named too.
   const [first, last] = [lineOf(FIXTURE, "'session-leak'"), lineOf(FIXTURE, "'buffer-leak'")];
   const inLeak = (s) => s.file === FIXTURE && s.line > first && s.line < last;
   const sites = warning.details.allocationSites;
   const named = sites.filter(inLeak);
-  assert.ok(named.reduce((sum, s) => sum + s.share, 0) > 0.5, JSON.stringify(sites));
-  assert.match(warning.message, new RegExp(`Most of the growth was allocated at __test__/fixtures/trend-workload\\.js:${named[0].line}:${named[0].column} `));
+  const helper = sites.find((s) => s.function === 'text');
+  assert.ok(named.length > 0 && named.reduce((sum, s) => sum + s.share, 0) > 0.25, JSON.stringify(sites));
+  assert.ok(named.concat(helper ?? []).reduce((sum, s) => sum + s.share, 0) > 0.7, JSON.stringify(sites));
+  assert.match(warning.message, new RegExp(`Most of the growth was allocated at .*__test__/fixtures/trend-workload\\.js:${named[0].line}:${named[0].column} `));
 });

@@ -14,6 +14,7 @@ if (globalThis[INSTANCE]) {
 function createLeakwatch() {
   const EventEmitter = require('node:events');
   const os = require('node:os');
+  const path = require('node:path');
   const { binding, shimPath } = require('./native');
   const { normalizeOptions } = require('./options');
   const { startSampler, takeSample } = require('./sampler');
@@ -35,9 +36,11 @@ function createLeakwatch() {
       threadId,
       gcSource: normalized.gcSource,
       gcHints: normalized.gcHints,
-      heapProfile: normalized.heapProfile,
+      heapProfile: normalized.heapProfile.enabled,
+      heapProfileIntervalBytes: normalized.heapProfile.sampleIntervalBytes,
       trend: normalized.trend,
       shimPath,
+      ownScripts: __dirname + path.sep, // leakwatch's own allocations are not the app's growth
       nodeVersion: process.versions.node,
       nodeModuleVersion: Number(process.versions.modules),
       v8Version: process.versions.v8,
@@ -163,12 +166,17 @@ function createLeakwatch() {
 
   /**
    * Where the heap's growth was allocated, from a read of V8's sampling heap profile made
-   * now: `{state, sinceMs, message, sites}` over the heap verdict's window (null when not
-   * running). `state` says whether the profile runs ('on') and why not otherwise.
+   * now: `{state, sinceMs, message, sites}` over the heap verdict's window, or since
+   * `{sinceMs}` (epoch ms: from the last read made at or before it). Null when not running.
+   * `state` says whether the profile runs ('on') and why not otherwise.
    */
-  function heapGrowth() {
+  function heapGrowth(options = {}) {
+    const sinceMs = options === null || typeof options !== 'object' ? NaN : (options.sinceMs ?? null);
+    if (sinceMs !== null && !(Number.isFinite(sinceMs) && sinceMs >= 0)) {
+      throw new TypeError(`leakwatch: heapGrowth() takes {sinceMs}, epoch milliseconds; got ${JSON.stringify(options)}`);
+    }
     if (!session) return null;
-    const text = binding.heapGrowth(session.id, takeSample());
+    const text = binding.heapGrowth(session.id, takeSample(), sinceMs ?? undefined);
     return text ? JSON.parse(text) : null;
   }
 

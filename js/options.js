@@ -53,11 +53,27 @@ function gcHints(value) {
   throw fail(TypeError, 'gcHints', 'true or false', value);
 }
 
-/** V8's sampling heap profiler, so heap warnings name allocation sites: on unless `false`. */
+const SAMPLE_INTERVAL = { default: 512 * 1024, min: 1024, max: 64 * 1024 ** 2 };
+
+/**
+ * V8's sampling heap profiler, so heap warnings name allocation sites: on unless `false`;
+ * `{sampleInterval}` samples more (or less) often than V8's usual one per 512 KB.
+ * `{enabled, sampleIntervalBytes}`.
+ */
 function heapProfile(value) {
-  if (value === undefined) return true;
-  if (typeof value === 'boolean') return value;
-  throw fail(TypeError, 'heapProfile', 'true or false', value);
+  const accepted = "true, false or {sampleInterval} (bytes, or '64KB'; 1KB to 64MB)";
+  if (value === undefined || value === true) return { enabled: true, sampleIntervalBytes: SAMPLE_INTERVAL.default };
+  if (value === false) return { enabled: false, sampleIntervalBytes: SAMPLE_INTERVAL.default };
+  if (value === null || typeof value !== 'object') throw fail(TypeError, 'heapProfile', accepted, value);
+  for (const key of Object.keys(value)) {
+    if (key !== 'sampleInterval') throw new TypeError(`leakwatch: unknown option "heapProfile.${key}"; accepted is sampleInterval`);
+  }
+  if (value.sampleInterval === undefined) return { enabled: true, sampleIntervalBytes: SAMPLE_INTERVAL.default };
+  const bytes = size('heapProfile.sampleInterval', value.sampleInterval);
+  if (bytes < SAMPLE_INTERVAL.min || bytes > SAMPLE_INTERVAL.max) {
+    throw fail(RangeError, 'heapProfile.sampleInterval', "a size from 1KB to 64MB (bytes, or '64KB')", value.sampleInterval);
+  }
+  return { enabled: true, sampleIntervalBytes: Math.round(bytes) };
 }
 
 function duration(option, value, min, max) {

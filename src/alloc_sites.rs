@@ -4,9 +4,11 @@
 //! read is reduced to live bytes per site and kept for a few minutes. A heap warning then
 //! names the sites whose live bytes grew over its window, with their share of the growth.
 //!
-//! A site is the function that allocated (V8 gives the line where the function starts) and
-//! the nearest caller in the app's own code: a leak allocated by a helper or inside a package
-//! is named by where the app called it.
+//! A site is the function that allocated (V8 gives the line where the function starts) and,
+//! when that function is a package's, Node's or a built-in, the nearest caller in the app's
+//! own code: a leak allocated inside a package is named by where the app called it. V8 names
+//! the outermost function of optimized code, so a small function inlined into its caller
+//! allocates as that caller.
 
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
@@ -50,26 +52,23 @@ impl Frame {
     }
 }
 
-/// Where live bytes were allocated: the innermost frame and the nearest app frame above it.
+/// Where live bytes were allocated: the innermost frame and, when it is not the app's own
+/// code, the nearest app frame above it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Site {
     pub frame: Frame,
     pub caller: Option<Frame>,
 }
 
-/// V8 keeps about one allocation in this many bytes (the profilers' usual interval): a leak
-/// of 0.5 MB/s gives ~25 samples in 25 s, enough to tell its site from the rest.
+/// V8 keeps about one allocation in this many bytes by default (the profilers' usual
+/// interval): a leak of 0.5 MB/s gives ~25 samples in 25 s, enough to tell its site from the
+/// rest. The `heapProfile.sampleInterval` option changes it.
 pub const SAMPLE_INTERVAL_BYTES: u64 = 512 * 1024;
 /// Frames kept per sample: enough to climb from a package's internals to the app's call.
 pub const STACK_DEPTH: u32 = 32;
 /// Live samples above which a read is skipped: V8 builds the whole profile on the JS thread,
 /// in time that grows with the samples (see benches/heap-profile.js).
 const MAX_SAMPLES: f64 = 16_384.0;
-
-/// Whether reading the profile of a heap this large is cheap enough for the JS thread.
-pub fn affordable(heap_used: f64) -> bool {
-    heap_used / SAMPLE_INTERVAL_BYTES as f64 <= MAX_SAMPLES
-}
 
 /// Sites kept per read: the largest ones. What falls off is small next to them, and a leaking
 /// site grows into this set.
@@ -88,21 +87,32 @@ pub struct SiteBytes {
 impl SiteBytes {
     /// Reduces a profile (parents listed before their children, as the shim visits them).
     pub fn from_nodes(at_ms: u64, nodes: &[ProfileNode]) -> SiteBytes {
+        SiteBytes::from_nodes_excluding(at_ms, nodes, "")
+    }
+
+    /// The same, leaving out what functions in scripts under `own` (leakwatch's own, not empty)
+    /// allocated: leakwatch's reads and samples are not the app's growth.
+    pub fn from_nodes_excluding(at_ms: u64, nodes: &[ProfileNode], own: &str) -> SiteBytes {
         // For each node: the nearest app frame at or above it, by index into `nodes`.
         let mut app_at_or_above: HashMap<u32, Option<usize>> = HashMap::with_capacity(nodes.len());
         let mut bytes: HashMap<Site, u64> = HashMap::new();
         for (i, node) in nodes.iter().enumerate() {
             let above = app_at_or_above.get(&node.parent).copied().flatten();
             let frame = Frame::of(node);
-            app_at_or_above.insert(node.id, if frame.is_app() { Some(i) } else { above });
-            if node.self_bytes > 0 {
-                let caller = above.map(|j| Frame::of(&nodes[j]));
+            let ours =
+                !own.is_empty() && frame.script.strip_prefix("file://").unwrap_or(&frame.script).starts_with(own);
+            let app = frame.is_app() && !ours;
+            app_at_or_above.insert(node.id, if app { Some(i) } else { above });
+            if node.self_bytes > 0 && !ours {
+                // An app function is a site of its own, whoever called it: its callers differ
+                // as V8 inlines it into them or not, and would split one leak into several.
+                let caller = if app { None } else { above.map(|j| Frame::of(&nodes[j])) };
                 *bytes.entry(Site { frame, caller }).or_default() += node.self_bytes;
             }
         }
         if bytes.len() > MAX_SITES {
             let mut all: Vec<_> = bytes.into_iter().collect();
-            all.sort_by(|a, b| b.1.cmp(&a.1));
+            all.sort_by_key(|s| std::cmp::Reverse(s.1));
             all.truncate(MAX_SITES);
             bytes = all.into_iter().collect();
         }
@@ -160,6 +170,10 @@ const KEEP_READS: usize = 64;
 /// A session's reads of the profile, and how reading went.
 #[derive(Debug, Default)]
 pub struct AllocSites {
+    /// The profiler's sampling interval, in bytes.
+    interval_bytes: u64,
+    /// leakwatch's own scripts (a folder path ending in `/`), left out of every read.
+    own_scripts: String,
     reads: VecDeque<SiteBytes>,
     last_attempt_ms: Option<u64>,
     pub read_count: u64,
@@ -170,6 +184,24 @@ pub struct AllocSites {
 }
 
 impl AllocSites {
+    pub fn new(interval_bytes: u64, own_scripts: &str) -> AllocSites {
+        AllocSites {
+            interval_bytes: interval_bytes.max(1),
+            own_scripts: own_scripts.to_string(),
+            ..AllocSites::default()
+        }
+    }
+
+    /// One read of the profile's nodes, as kept.
+    pub fn reduce(&self, at_ms: u64, nodes: &[ProfileNode]) -> SiteBytes {
+        SiteBytes::from_nodes_excluding(at_ms, nodes, &self.own_scripts)
+    }
+
+    /// Whether reading the profile of a heap this large is cheap enough for the JS thread.
+    pub fn affordable(&self, heap_used: f64) -> bool {
+        heap_used / self.interval_bytes as f64 <= MAX_SAMPLES
+    }
+
     /// Whether the JS thread should read the profile now.
     pub fn due(&self, now_ms: u64, heap_stable: bool) -> bool {
         let every = if heap_stable { READ_EVERY_WHEN_STABLE_MS } else { READ_EVERY_MS };
@@ -187,7 +219,8 @@ impl AllocSites {
         self.read_count += 1;
         self.max_read_us = self.max_read_us.max(took_us);
         self.reads.push_back(read);
-        while self.reads.len() > KEEP_READS || self.reads.front().is_some_and(|r| now.saturating_sub(r.at_ms) > KEEP_MS) {
+        while self.reads.len() > KEEP_READS || self.reads.front().is_some_and(|r| now.saturating_sub(r.at_ms) > KEEP_MS)
+        {
             self.reads.pop_front();
         }
     }
@@ -261,9 +294,7 @@ pub fn describe(sites: &[SiteGrowth], cwd: Option<&Path>) -> Option<(String, Val
         let package = package(frame);
         let (where_, inside) = match (&s.site.caller, frame.script.is_empty()) {
             // A built-in (String.prototype.repeat, JSON.parse): where the app called it.
-            (Some(caller), true) => {
-                (location(caller, cwd), format!("{}() in {}", function(frame), function(caller)))
-            }
+            (Some(caller), true) => (location(caller, cwd), format!("{}() in {}", function(frame), function(caller))),
             (caller, _) => {
                 let mut where_ = location(frame, cwd);
                 if let Some((name, version)) = &package {
@@ -277,11 +308,7 @@ pub fn describe(sites: &[SiteGrowth], cwd: Option<&Path>) -> Option<(String, Val
                 (where_, inside)
             }
         };
-        parts.push(format!(
-            "{where_} ({inside}, +{}, {:.0} %)",
-            crate::trends::bytes(s.growth_bytes),
-            s.share * 100.0
-        ));
+        parts.push(format!("{where_} ({inside}, +{}, {:.0} %)", crate::trends::bytes(s.growth_bytes), s.share * 100.0));
         let mut d = frame_json(frame, cwd);
         d["caller"] = s.site.caller.as_ref().map(|c| frame_json(c, cwd)).unwrap_or(Value::Null);
         d["package"] = package.map(|(name, version)| json!({"name": name, "version": version})).unwrap_or(Value::Null);
@@ -318,14 +345,29 @@ mod tests {
     #[test]
     fn a_site_is_the_allocating_function_and_its_nearest_app_caller() {
         let p = profile(0, 100, 50, 10);
-        let by_fn = |f: &str| p.bytes.iter().find(|(s, _)| s.frame.function == f).map(|(s, b)| (s.clone(), *b)).unwrap();
+        let by_fn =
+            |f: &str| p.bytes.iter().find(|(s, _)| s.frame.function == f).map(|(s, b)| (s.clone(), *b)).unwrap();
         let (clone, bytes) = by_fn("clone");
         assert_eq!(bytes, 50);
         assert_eq!(clone.caller.unwrap().function, "saveSession", "a package's allocation is named by the app's call");
-        assert_eq!(by_fn("saveSession").0.caller.unwrap().function, "handle");
+        assert_eq!(by_fn("saveSession").0.caller, None, "an app function is a site whoever calls it");
         assert_eq!(by_fn("handle").0.caller, None);
         assert_eq!(by_fn("parse").0.caller, None, "Node's internals under no app frame");
         assert_eq!(p.total(), 167);
+    }
+
+    #[test]
+    fn leakwatchs_own_allocations_are_left_out() {
+        let nodes = [
+            node(1, 0, "(root)", "", 0, 0),
+            node(2, 1, "handle", "/app/server.js", 10, 0),
+            node(3, 2, "heapGrowth", "/app/node_modules/leakwatch/js/index.js", 171, 500),
+            node(4, 3, "parse", "", 0, 300),
+        ];
+        let sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "/app/node_modules/leakwatch/js/");
+        assert_eq!(sites.reduce(0, &nodes).total(), 300, "a built-in under leakwatch's frame still counts");
+        assert!(sites.reduce(0, &nodes).bytes.keys().all(|s| s.frame.function != "heapGrowth"));
+        assert_eq!(SiteBytes::from_nodes(0, &nodes).total(), 800);
     }
 
     #[test]
@@ -351,7 +393,9 @@ mod tests {
 
     #[test]
     fn growth_since_compares_the_read_before_the_window_with_the_latest() {
-        let mut sites = AllocSites::default();
+        let mut sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
+        assert!(sites.affordable(4e9) && !sites.affordable(9e9), "8 GiB of heap at most");
+        assert!(!AllocSites::new(16 << 10, "").affordable(1e9));
         assert!(sites.due(0, false));
         sites.on_read(profile(0, 0, 0, 0), 100);
         assert!(!sites.due(10_000, true) && sites.due(20_000, true) && sites.due(5_000, false));

@@ -1,7 +1,7 @@
 //! The napi surface: the only file that knows about Node-API. Called from js/native.js, a
 //! handful of times per session (start/stop, once-a-second samples, stats), never per event.
 
-use crate::alloc_sites::{self, AllocSites, SiteBytes};
+use crate::alloc_sites::{self, AllocSites};
 use crate::collector::{self, lock, EventSink, SharedRef};
 use crate::config::Config;
 use crate::gc_record::GcKind;
@@ -64,12 +64,13 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
     let gc_source = if hooks.is_some() { "v8" } else { "perf_hooks" };
     let automatic_fallback = hooks.is_none() && raw["gcSource"].as_str() != Some("perf_hooks");
     let announce = automatic_fallback && !FALLBACK_ANNOUNCED.swap(true, Ordering::Relaxed);
-    let sampling = config.heap_profile && hooks.is_some() && start_sampling();
+    let sampling = config.heap_profile && hooks.is_some() && start_sampling(config.heap_profile_interval);
     let mut session = Shared::new(config, gc_source, fallback.clone());
     session.gc_shim = hooks.as_ref().and(shim::loaded()).map(|s| s.built_for.to_json());
     session.heap_profile = heap_profile_state(&session, hooks.is_some(), sampling);
     if sampling {
-        session.alloc_sites = Some(AllocSites::default());
+        let own = raw["ownScripts"].as_str().unwrap_or("");
+        session.alloc_sites = Some(AllocSites::new(session.config.heap_profile_interval, own));
     }
     let shared = Arc::new(Mutex::new(session));
     let events = on_event
@@ -109,8 +110,8 @@ fn install_hooks(raw: &Value, id: u32) -> Result<(Option<Hooks>, Option<String>)
 }
 
 /// Starts V8's sampling heap profiler on this isolate, unless something else runs it.
-fn start_sampling() -> bool {
-    shim::loaded().is_some_and(|shim| shim.start_sampling(alloc_sites::SAMPLE_INTERVAL_BYTES, alloc_sites::STACK_DEPTH))
+fn start_sampling(interval_bytes: u64) -> bool {
+    shim::loaded().is_some_and(|shim| shim.start_sampling(interval_bytes, alloc_sites::STACK_DEPTH))
 }
 
 /// `stats().heapProfile.state`: why a session has allocation sites or not.
@@ -208,7 +209,8 @@ fn read_alloc_sites_now(shared: &SharedRef) {
         }
     };
     let Some(shim) = shim::loaded() else { return };
-    if !alloc_sites::affordable(heap_used) {
+    let affordable = lock(shared).alloc_sites.as_ref().is_some_and(|a| a.affordable(heap_used));
+    if !affordable {
         if let Some(sites) = lock(shared).alloc_sites.as_mut() {
             sites.on_skipped(now);
         }
@@ -216,21 +218,22 @@ fn read_alloc_sites_now(shared: &SharedRef) {
     }
     let began = Instant::now();
     let Some((nodes, _)) = shim.read_sampling(alloc_sites::MAX_NODES) else { return };
-    let read = SiteBytes::from_nodes(now, &nodes);
-    let took_us = began.elapsed().as_micros() as u64;
-    if let Some(sites) = lock(shared).alloc_sites.as_mut() {
-        sites.on_read(read, took_us);
+    let mut s = lock(shared);
+    if let Some(sites) = s.alloc_sites.as_mut() {
+        let read = sites.reduce(now, &nodes);
+        sites.on_read(read, began.elapsed().as_micros() as u64);
     }
 }
 
-/// `lw.heapGrowth()`: the allocation sites that grew over the heap verdict's window (or
-/// since the oldest read kept), from a read made now. `sample` is a fresh JS sample.
+/// `lw.heapGrowth()`: the allocation sites that grew since `since_ms` (default: the heap
+/// verdict's window, or the oldest read kept), from a read made now. `sample` is a fresh JS
+/// sample.
 #[napi(catch_unwind)]
-pub fn heap_growth(id: u32, sample: Vec<f64>) -> Option<String> {
+pub fn heap_growth(id: u32, sample: Vec<f64>, since_ms: Option<f64>) -> Option<String> {
     with_shared(id, |shared| {
         set_sample(shared, &sample);
         read_alloc_sites_now(shared);
-        lock(shared).heap_growth_json().to_string()
+        lock(shared).heap_growth_json(since_ms.map(|ms| ms.max(0.0) as u64)).to_string()
     })
 }
 

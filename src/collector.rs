@@ -303,6 +303,7 @@ mod tests {
             trend: Default::default(),
             gc_hints: true,
             heap_profile: true,
+            heap_profile_interval: 512 * 1024,
         };
         let shared = Arc::new(Mutex::new(Shared::new(config, "v8", None)));
         lock(&shared).deliver_memory = true;

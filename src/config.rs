@@ -30,6 +30,8 @@ pub struct Config {
     /// V8's sampling heap profiler, so heap warnings name the allocation sites that grew
     /// (see `alloc_sites`); on by default.
     pub heap_profile: bool,
+    /// One sample per this many bytes allocated, on average (V8's usual 512 KiB by default).
+    pub heap_profile_interval: u64,
 }
 
 impl Config {
@@ -47,6 +49,10 @@ impl Config {
             trend: parse_trend(&v["trend"])?,
             gc_hints: v["gcHints"].as_bool().unwrap_or(true),
             heap_profile: v["heapProfile"].as_bool().unwrap_or(true),
+            heap_profile_interval: v["heapProfileIntervalBytes"]
+                .as_u64()
+                .unwrap_or(crate::alloc_sites::SAMPLE_INTERVAL_BYTES)
+                .clamp(1024, 64 << 20),
         })
     }
 }

@@ -233,6 +233,7 @@ impl Shared {
         line.insert("gcSource".into(), json!(self.gc_source));
         line.insert("gc".into(), self.gc.to_json(self.gc_dropped, end_interval));
         line.insert("listeners".into(), self.listeners_json(10));
+        line.insert("heapProfile".into(), self.heap_profile_json());
         let mut trend = self.trends.to_json();
         self.resources.add_to(&mut trend);
         line.insert("trend".into(), trend);
@@ -249,7 +250,6 @@ impl Shared {
         obj.insert("gcFallbackReason".into(), json!(self.gc_fallback_reason));
         obj.insert("gcShim".into(), self.gc_shim.clone().unwrap_or(Value::Null));
         obj.insert("gcPauseBuckets".into(), self.gc.pause_buckets_json());
-        obj.insert("heapProfile".into(), self.heap_profile_json());
         obj.insert("leakSuspected".into(), self.leak_suspected(clock::epoch_ms()));
         let baselines: Vec<Value> = self.gc.baselines().map(|(t, v)| json!([whole_ms(*t), v])).collect();
         obj.insert("baselines".into(), Value::Array(baselines));
@@ -263,11 +263,13 @@ impl Shared {
         json!({"state": self.heap_profile, "reads": reads, "skipped": skipped, "maxReadMs": max_us as f64 / 1000.0})
     }
 
-    /// `lw.heapGrowth()`: `{state, sinceMs, message, sites}` (see `alloc_sites::describe`).
-    pub fn heap_growth_json(&self) -> Value {
-        let since = self.trends.heap_window_start().unwrap_or(0);
+    /// `lw.heapGrowth()`: `{state, sinceMs, message, sites}` (see `alloc_sites::describe`),
+    /// since `since` or else over the heap verdict's window.
+    pub fn heap_growth_json(&self, since: Option<u64>) -> Value {
+        let since = since.or_else(|| self.trends.heap_window_start()).unwrap_or(0);
         let cwd = std::env::current_dir().ok();
-        let described = self.alloc_sites.as_ref().and_then(|a| alloc_sites::describe(&a.growth_since(since), cwd.as_deref()));
+        let described =
+            self.alloc_sites.as_ref().and_then(|a| alloc_sites::describe(&a.growth_since(since), cwd.as_deref()));
         let (message, sites) = described.map_or((Value::Null, json!([])), |(text, data)| (json!(text), data));
         json!({"state": self.heap_profile, "sinceMs": since, "message": message, "sites": sites})
     }
@@ -329,6 +331,7 @@ mod tests {
             trend: Default::default(),
             gc_hints: true,
             heap_profile: true,
+            heap_profile_interval: 512 * 1024,
         };
         Shared::new(config, "v8", None)
     }

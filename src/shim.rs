@@ -279,7 +279,8 @@ impl Shim {
 /// must not unwind into C++: it is caught and the node dropped.
 unsafe extern "C" fn collect_node(ctx: *mut c_void, raw: *const RawProfileNode) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let (Some(nodes), Some(raw)) = (unsafe { ctx.cast::<Vec<ProfileNode>>().as_mut() }, unsafe { raw.as_ref() }) else {
+        let (Some(nodes), Some(raw)) = (unsafe { ctx.cast::<Vec<ProfileNode>>().as_mut() }, unsafe { raw.as_ref() })
+        else {
             return;
         };
         let text = |ptr: *const u8, len: u32| {

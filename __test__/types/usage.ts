@@ -13,7 +13,7 @@ function check(ok: boolean, what: string): void {
 
 async function main(): Promise<void> {
   const lines: lw.LeakwatchLine[] = [];
-  lw.start({ interval: '100ms', log: (line) => void line, listeners: true, heap: { window: '30s' } });
+  lw.start({ interval: '100ms', log: (line) => void line, listeners: true, heapProfile: true, heap: { window: '30s' } });
   lw.on('stats', (line: lw.LeakwatchLine) => lines.push(line));
   lw.on('leak', (w: lw.LeakwatchWarningEvent) => check(typeof w.code === 'string', 'leak.code'));
   check(lw.running, 'running');
@@ -26,6 +26,11 @@ async function main(): Promise<void> {
   check(Array.isArray(s.baselines), 'stats().baselines');
   check(typeof s.leakSuspected.heap === 'boolean', 'stats().leakSuspected');
   check(Array.isArray(s.gcPauseBuckets.le), 'stats().gcPauseBuckets');
+  check(typeof s.heapProfile.reads === 'number', 'stats().heapProfile');
+  const growth: lw.HeapGrowth | null = lw.heapGrowth();
+  check(growth !== null && Array.isArray(growth.sites) && (growth.message === null || typeof growth.message === 'string'), 'heapGrowth()');
+  const site: lw.AllocationSite | undefined = growth?.sites[0];
+  check(site === undefined || typeof site.share === 'number', 'heapGrowth().sites');
 
   const bus = new EventEmitter();
   bus.on('job', () => 1);

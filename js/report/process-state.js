@@ -10,6 +10,8 @@ const { verdict } = require('./trend');
 const { processLabel } = require('./format');
 
 const MAX_LISTENER_SITES = 256;
+// Allocation sites kept per warning code (a heap warning names three at most).
+const MAX_SITES_SHOWN = 3;
 const MAX_WARNING_CODES = 64;
 const MAX_WARNING_MARKERS = 512;
 const TOP_LISTENERS = 10;
@@ -156,6 +158,8 @@ class ProcessState {
     entry.count += 1;
     entry.lastTime = r.time;
     entry.lastMessage = message;
+    const sites = r.details && r.details.allocationSites;
+    if (Array.isArray(sites) && sites.length > 0) entry.lastSites = sites.filter((x) => x && typeof x === 'object').slice(0, MAX_SITES_SHOWN);
     this.markers.add({ time: r.time, code, message });
   }
 

@@ -4,6 +4,7 @@
 // terminal. Most important first: the overall verdict, then each process.
 
 const f = require('./format');
+const { siteText } = require('../site-text');
 
 const SERIES_ROWS = [
   { name: 'heapUsed', unit: 'bytes' },
@@ -188,8 +189,15 @@ function warningLines(warnings) {
     const when = w.count > 1 ? `${f.formatTime(w.firstTime)} .. ${f.formatTime(w.lastTime)}` : f.formatTime(w.firstTime);
     lines.push(`    ${String(w.count).padStart(5)}x ${w.code}  ${when}`);
     if (w.lastMessage) lines.push(`           ${oneLine(w.lastMessage)}`);
+    for (const site of w.lastSites || []) lines.push(`           ${siteLine(site)}`);
   }
   return lines;
+}
+
+/** `+12.3 MiB (71 %) allocated at src/cache.js:34:3 (saveSession)`: a heap warning's site. */
+function siteLine(site) {
+  const share = Number.isFinite(site.share) ? ` (${Math.round(site.share * 100)} %)` : '';
+  return oneLine(`${f.formatSignedBytes(site.growthBytes)}${share} allocated at ${siteText(site)}`);
 }
 
 function oneLine(text) {

@@ -15,6 +15,7 @@ const { takeListeners, diffListeners, allowedGrowth } = require('./listeners');
 const { takeHandles, handleCounts, settleHandles, newFds } = require('./handles');
 const { steadyGrowth } = require('./steady');
 const { leakMessage } = require('./message');
+const { markSites, sitesSince } = require('./heap-sites');
 
 /** Resolves a report when nothing grew; rejects with an AssertionError saying what did. */
 async function assertNoLeak(fn, options) {
@@ -30,13 +31,12 @@ async function expectNoHandleLeak(fn, options) {
 async function check(name, fn, o) {
   if (typeof fn !== 'function') throw new TypeError(`leakwatch/testing: ${name}(fn) needs a function; got ${typeof fn}`);
   const release = o.listeners ? session.acquire() : () => {};
-  let run;
+  let report;
   try {
-    run = await measure(fn, o);
+    report = judge(name, await measure(fn, o), o); // while leakwatch runs: the heap's sites are read
   } finally {
     release();
   }
-  const report = judge(name, run, o);
   if (report.leaking) throw leakError(report);
   return report;
 }
@@ -55,12 +55,14 @@ async function measure(fn, o) {
   const heap = new Float64Array(o.rounds + 1); // allocated up front: the series must not grow the heap
   const marks = [];
   let ownBytes = 0; // what our own checkpoints keep alive, taken off the heap figures
+  let sitesMark = null;
   for (let round = 0; round <= o.rounds; round++) {
     if (round > 0) await callTimes(fn, o.perRound);
     let left;
     if (round === 0 || round === o.rounds / 2 || round === o.rounds) {
       const before = await collectGarbage(); // also lets collected emitters' listeners go
       marks.push(await checkpoint(o));
+      if (round === 0 && o.heap) sitesMark = markSites();
       left = await collectGarbage();
       ownBytes += left - before;
     } else {
@@ -68,7 +70,7 @@ async function measure(fn, o) {
     }
     heap[round] = left - ownBytes;
   }
-  return { heap, marks };
+  return { heap, marks, sitesMark };
 }
 
 // Calls fn n times, one after the other; a sync fn is not made to wait a tick per call.
@@ -93,6 +95,7 @@ function judge(name, run, o) {
   const handles = o.handles ? growingHandles(a.handles, b.handles, c.handles, o.handles.allow) : [];
   const heap = o.heap ? heapVerdict(run.heap, o.perRound, o.heap) : null;
   const iterations = o.perRound * o.rounds;
+  if (heap !== null) heap.sites = heap.leaking ? sitesSince(run.sitesMark, iterations) : [];
   const leaking = listeners.length > 0 || handles.length > 0 || (heap !== null && heap.leaking);
   return { name, leaking, iterations, warmup: o.warmup, rounds: o.rounds, heap, listeners, handles };
 }

@@ -1,6 +1,8 @@
 'use strict';
 // The text of a failed leak check: what grew, by how much per call, and where to look.
 
+const { siteText } = require('../site-text');
+
 const MAX_SITES = 3; // sites shown per listener group; the first is nearly always the one
 
 /** The whole message of an assertNoLeak() failure, from its report. */
@@ -33,13 +35,23 @@ function siteLines(sites) {
 }
 
 function heapSection(heap) {
-  const { bytesPerIteration, medianRoundBytesPerIteration, confidence, growth, rounds, limits } = heap;
+  const { bytesPerIteration, medianRoundBytesPerIteration, confidence, growth, rounds, limits, sites = [] } = heap;
   return [
     `Heap after full GC: ${signed(bytesPerIteration)} per call (${signed(growth)} in all), ` +
       `${formatPercent(confidence)} confidence that it rises`,
     `  (Theil–Sen slope over ${rounds + 1} points, the median round ${signed(medianRoundBytesPerIteration)} per call, ` +
       `Mann–Kendall; a leak is above ${formatBytes(limits.maxBytesPerIteration)} per call at ${formatPercent(limits.confidence)} confidence)`,
+    ...heapSiteLines(sites),
   ].join('\n');
+}
+
+// The sites of the kept bytes, from V8's sampling heap profile: estimates (one sample per
+// ~512 KiB allocated), so a small leak may show fewer sites, or none.
+function heapSiteLines(sites) {
+  if (sites.length === 0) return [];
+  const lines = ['  Allocated at (sampled, per call):'];
+  for (const s of sites) lines.push(`      ${siteText(s)}  ${signed(s.bytesPerCall)} per call, ${Math.round(s.share * 100)} %`);
+  return lines;
 }
 
 function handleSection(rows, iterations) {

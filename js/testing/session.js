@@ -31,7 +31,9 @@ function acquire() {
 
 function begin() {
   if (!lw.running) {
-    lw.start({ log: 'off', listeners: sameRealm() });
+    // One heap sample per 16 KB (V8's usual is 512 KB): a check keeps a few hundred KB at most
+    // (1 KB per call over 400 calls), and the sites of a heap failure need a few dozen samples.
+    lw.start({ log: 'off', listeners: sameRealm(), heapProfile: { sampleInterval: '16KB' } });
     startedHere = true;
   }
   // A tracking session always has at least its "(other)" row: none means tracking is off.
