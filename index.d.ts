@@ -202,8 +202,13 @@ declare namespace leakwatch {
 
   export interface HeapGrowth {
     state: HeapProfileState['state'];
-    /** The start of the heap verdict's window (epoch ms), 0 before there is one. */
+    /** From when: the read made at or before it is compared with the latest (epoch ms). */
     sinceMs: number;
+    /**
+     * When the latest read was made: now, unless this read was skipped because the profile
+     * had grown too large to read within the JS-thread budget (then an earlier one; null if none).
+     */
+    latestReadMs: number | null;
     /** `Most of the growth was allocated at …`, or null when no site grew. */
     message: string | null;
     sites: AllocationSite[];

@@ -69,8 +69,8 @@ test('heapProfile: false runs no profile and names no site', () => {
   lw.start({ log: 'off', heapProfile: false });
   try {
     keepSessions(2);
-    const { state, message, sites } = lw.heapGrowth();
-    assert.deepEqual({ state, message, sites }, { state: 'off', message: null, sites: [] });
+    const { state, message, sites, latestReadMs } = lw.heapGrowth();
+    assert.deepEqual({ state, message, sites, latestReadMs }, { state: 'off', message: null, sites: [], latestReadMs: null });
     assert.equal(lw.stats().heapProfile.state, 'off');
   } finally {
     lw.stop();

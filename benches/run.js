@@ -15,6 +15,7 @@ const { runArm, runServerArm, runServersTogether, alternate, median, ratios, dif
 const { hasValgrind, instructionsPerGc } = require('./instructions');
 const { reportRead } = require('./report-read');
 const { gcHintsCost } = require('./gc-hints');
+const { heapProfileCost } = require('./heap-profile');
 
 const QUICK = process.env.QUICK === '1';
 const CONFIG = QUICK
@@ -34,6 +35,7 @@ const CONFIG = QUICK
       reportRounds: 3,
       hintRounds: 2,
       hintSeconds: 10,
+      profileSizesMb: [100, 1000],
     }
   : {
       rounds: 7,
@@ -51,6 +53,7 @@ const CONFIG = QUICK
       reportRounds: 3,
       hintRounds: 3,
       hintSeconds: 20,
+      profileSizesMb: [100, 250, 500, 1000, 4000],
     };
 // BENCH_WS_CONNECTIONS=20000: a ws server past its first connections (see README, Cost).
 if (process.env.BENCH_WS_CONNECTIONS) CONFIG.wsConnections = Number(process.env.BENCH_WS_CONNECTIONS);
@@ -350,6 +353,9 @@ async function main() {
   });
   await timed(function gcHints() {
     return gcHintsCost({ rounds: CONFIG.hintRounds, seconds: CONFIG.hintSeconds });
+  });
+  await timed(function heapProfile() {
+    return heapProfileCost({ sizesMb: CONFIG.profileSizesMb, rounds: CONFIG.hintRounds, seconds: CONFIG.hintSeconds });
   });
   await timed(function instructionsPerGc() {
     return instructions(nsPerIteration ?? 1, m.ghz);

@@ -69,6 +69,13 @@ pub const STACK_DEPTH: u32 = 32;
 /// Live samples above which a read is skipped: V8 builds the whole profile on the JS thread,
 /// in time that grows with the samples (see benches/heap-profile.js).
 const MAX_SAMPLES: f64 = 16_384.0;
+/// The longest pause of the JS thread a read may cost, as predicted from the last read scaled
+/// by the heap's growth since: a read that would take longer is skipped (and counted). A
+/// profile whose every sample has a stack of its own reaches this at ~500 MB of live heap
+/// (benches/heap-profile.js); an app's stacks repeat far more.
+const READ_BUDGET_US: f64 = 5_000.0;
+/// Reads the prediction looks back on.
+const RECENT_READS: usize = 4;
 
 /// Sites kept per read: the largest ones. What falls off is small next to them, and a leaking
 /// site grows into this set.
@@ -181,6 +188,8 @@ pub struct AllocSites {
     pub skipped: u64,
     /// The longest read so far, in microseconds (the JS thread's pause for it).
     pub max_read_us: u64,
+    /// The last few reads' pauses and the heap then: what the next read's is predicted from.
+    recent_reads: VecDeque<(u64, f64)>,
 }
 
 impl AllocSites {
@@ -197,9 +206,18 @@ impl AllocSites {
         SiteBytes::from_nodes_excluding(at_ms, nodes, &self.own_scripts)
     }
 
-    /// Whether reading the profile of a heap this large is cheap enough for the JS thread.
+    /// Whether reading the profile of a heap this large is cheap enough for the JS thread:
+    /// a bounded number of samples, and a pause predicted within the budget.
     pub fn affordable(&self, heap_used: f64) -> bool {
-        heap_used / self.interval_bytes as f64 <= MAX_SAMPLES
+        // The slowest of the recent reads, scaled by the heap since: reads of one profile vary
+        // twofold, so one fast read must not let a slow one through.
+        let predicted_us = self
+            .recent_reads
+            .iter()
+            .filter(|(_, heap_then)| *heap_then > 0.0)
+            .map(|(us, heap_then)| *us as f64 * (heap_used / heap_then).max(1.0))
+            .fold(0.0, f64::max);
+        heap_used / self.interval_bytes as f64 <= MAX_SAMPLES && predicted_us <= READ_BUDGET_US
     }
 
     /// Whether the JS thread should read the profile now.
@@ -213,16 +231,26 @@ impl AllocSites {
         self.skipped += 1;
     }
 
-    pub fn on_read(&mut self, read: SiteBytes, took_us: u64) {
+    /// A read made, with its pause and the heap used when it was made.
+    pub fn on_read(&mut self, read: SiteBytes, took_us: u64, heap_used: f64) {
         let now = read.at_ms;
         self.last_attempt_ms = Some(now);
         self.read_count += 1;
         self.max_read_us = self.max_read_us.max(took_us);
+        self.recent_reads.push_back((took_us, heap_used));
+        if self.recent_reads.len() > RECENT_READS {
+            self.recent_reads.pop_front();
+        }
         self.reads.push_back(read);
         while self.reads.len() > KEEP_READS || self.reads.front().is_some_and(|r| now.saturating_sub(r.at_ms) > KEEP_MS)
         {
             self.reads.pop_front();
         }
+    }
+
+    /// When the latest read kept was made.
+    pub fn latest_read_ms(&self) -> Option<u64> {
+        self.reads.back().map(|r| r.at_ms)
     }
 
     /// The sites that grew since `since_ms` (from the last read at or before it, else the
@@ -396,12 +424,19 @@ mod tests {
         let mut sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
         assert!(sites.affordable(4e9) && !sites.affordable(9e9), "8 GiB of heap at most");
         assert!(!AllocSites::new(16 << 10, "").affordable(1e9));
+        let mut slow = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
+        slow.on_read(profile(0, 0, 0, 0), 2_000, 100e6);
+        assert!(slow.affordable(200e6), "4 ms predicted at twice the heap");
+        assert!(!slow.affordable(300e6), "6 ms predicted: over the budget");
+        assert!(slow.affordable(50e6), "a smaller heap is never predicted cheaper than the last read, but no dearer");
+        slow.on_read(profile(1, 0, 0, 0), 500, 100e6);
+        assert!(!slow.affordable(300e6), "a fast read does not hide the slow one before it");
         assert!(sites.due(0, false));
-        sites.on_read(profile(0, 0, 0, 0), 100);
+        sites.on_read(profile(0, 0, 0, 0), 100, 1e6);
         assert!(!sites.due(10_000, true) && sites.due(20_000, true) && sites.due(5_000, false));
-        sites.on_read(profile(20_000, 1_000, 0, 0), 100);
-        sites.on_read(profile(40_000, 5_000, 0, 0), 100);
-        sites.on_read(profile(60_000, 9_000, 0, 0), 300);
+        sites.on_read(profile(20_000, 1_000, 0, 0), 100, 1e6);
+        sites.on_read(profile(40_000, 5_000, 0, 0), 100, 1e6);
+        sites.on_read(profile(60_000, 9_000, 0, 0), 300, 1e6);
         assert_eq!(sites.growth_since(25_000)[0].growth_bytes, 8_000.0, "from the read at 20 s");
         assert_eq!(sites.growth_since(0)[0].growth_bytes, 9_000.0);
         assert_eq!(sites.growth_since(90_000), Vec::new(), "no read before the latest to compare with");
@@ -412,7 +447,7 @@ mod tests {
     fn reads_are_bounded_in_number_and_age() {
         let mut sites = AllocSites::default();
         for i in 0..200 {
-            sites.on_read(profile(i * 5_000, i, 0, 0), 1);
+            sites.on_read(profile(i * 5_000, i, 0, 0), 1, 1e6);
         }
         assert!(sites.reads.len() <= KEEP_READS);
         assert!(sites.reads.iter().all(|r| 199 * 5_000 - r.at_ms <= KEEP_MS));

@@ -221,7 +221,7 @@ fn read_alloc_sites_now(shared: &SharedRef) {
     let mut s = lock(shared);
     if let Some(sites) = s.alloc_sites.as_mut() {
         let read = sites.reduce(now, &nodes);
-        sites.on_read(read, began.elapsed().as_micros() as u64);
+        sites.on_read(read, began.elapsed().as_micros() as u64, heap_used);
     }
 }
 

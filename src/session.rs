@@ -263,7 +263,8 @@ impl Shared {
         json!({"state": self.heap_profile, "reads": reads, "skipped": skipped, "maxReadMs": max_us as f64 / 1000.0})
     }
 
-    /// `lw.heapGrowth()`: `{state, sinceMs, message, sites}` (see `alloc_sites::describe`),
+    /// `lw.heapGrowth()`: `{state, sinceMs, latestReadMs, message, sites}` (see
+    /// `alloc_sites::describe`),
     /// since `since` or else over the heap verdict's window.
     pub fn heap_growth_json(&self, since: Option<u64>) -> Value {
         let since = since.or_else(|| self.trends.heap_window_start()).unwrap_or(0);
@@ -271,7 +272,8 @@ impl Shared {
         let described =
             self.alloc_sites.as_ref().and_then(|a| alloc_sites::describe(&a.growth_since(since), cwd.as_deref()));
         let (message, sites) = described.map_or((Value::Null, json!([])), |(text, data)| (json!(text), data));
-        json!({"state": self.heap_profile, "sinceMs": since, "message": message, "sites": sites})
+        let latest = self.alloc_sites.as_ref().and_then(AllocSites::latest_read_ms);
+        json!({"state": self.heap_profile, "sinceMs": since, "latestReadMs": latest, "message": message, "sites": sites})
     }
 
     /// `{total, byType}`, or null before the first sample.
