@@ -83,6 +83,11 @@ export interface HeapVerdict {
   bytesAfterRound: number[];
   leaking: boolean;
   limits: { maxBytesPerIteration: number; confidence: number };
+  /**
+   * Where the kept bytes were allocated, largest first, from V8's sampling heap profile
+   * (estimates; empty when the heap did not leak or no profile ran for the check).
+   */
+  sites: Array<import('./index').AllocationSite & { bytesPerCall: number }>;
 }
 
 export interface LeakReport {

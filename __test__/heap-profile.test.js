@@ -143,11 +143,11 @@ test('LEAKWATCH_HEAP_PROFILE=off under register', async () => {
   assert.equal(run.stdout.trim(), 'off');
 });
 
-test('a heap warning names the allocation site of the leak, in its message and details', async () => {
+test('a heap warning names the allocation site of the leak; a listener leak at the same time points at it', async () => {
   const log = path.join(tempDir('lw-sites-'), 'memory.log');
   const heap = { window: '30s', warmup: '10s', sustain: '6s', minGrowth: '24MB' };
   const child = await runNode([FIXTURE, 'session-leak', '45'], {
-    env: { LOG: log, HEAP: JSON.stringify(heap), STOP_ON: 'LEAKWATCH_HEAP_GROWTH' },
+    env: { LOG: log, HEAP: JSON.stringify(heap), STOP_ON: 'LEAKWATCH_HEAP_GROWTH', LISTENER_LEAK_ON_HEAP: '1' },
     timeoutMs: 90_000,
   });
   assert.equal(child.code, 0, child.stderr);
@@ -164,4 +164,8 @@ test('a heap warning names the allocation site of the leak, in its message and d
   assert.ok(named.length > 0 && named.reduce((sum, s) => sum + s.share, 0) > 0.25, JSON.stringify(sites));
   assert.ok(named.concat(helper ?? []).reduce((sum, s) => sum + s.share, 0) > 0.7, JSON.stringify(sites));
   assert.match(warning.message, new RegExp(`Most of the growth was allocated at .*__test__/fixtures/trend-workload\\.js:${named[0].line}:${named[0].column} `));
+  // A listener leak while the heap leaks: its warning points at the heap's.
+  const listener = logLines(fs.readFileSync(log, 'utf8')).find((l) => l.code === 'LEAKWATCH_LISTENER_LEAK');
+  assert.ok(listener, 'the listener leak was called');
+  assert.match(listener.message, /The heap left after full GCs is leaking at the same time \(LEAKWATCH_HEAP_GROWTH\)\.$/);
 });

@@ -93,3 +93,84 @@ test('LEAKWATCH_SNAPSHOT_DIR turns snapshots on for leakwatch/register', async (
   const out = child.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.deepStrictEqual(out, [{ snapshot: { dir: '/var/tmp/heap' } }, {}]);
 });
+
+test('the snapshot diff counts what a full parse counts, accented names included', () => {
+  const { countSnapshot, diffSnapshots } = require('../js/snapshot-diff');
+  const v8 = require('node:v8');
+  const dir = tempDir('lw-diff-');
+  // V8 names instances by their class; the string table also holds every string of the test
+  // process, quotes and escapes included, which the streaming read must step over.
+  const name = 'Séssionπ';
+  const Odd = class Séssionπ {};
+  const strings = ['a "quoted" string', 'back\\slash', 'snow\u2603man'].map((t) => `${t} ${Math.random()}`);
+  const kept = Array.from({ length: 500 }, () => new Odd());
+  const first = v8.writeHeapSnapshot(path.join(dir, 'a.heapsnapshot'));
+  for (let i = 0; i < 3000; i++) kept.push(new Odd(), () => i);
+  const second = v8.writeHeapSnapshot(path.join(dir, 'b.heapsnapshot'));
+
+  // The reference: the whole snapshot parsed at once, nodes counted by (type, name).
+  const full = JSON.parse(fs.readFileSync(second, 'utf8'));
+  const { node_fields: fields, node_types: nodeTypes } = full.snapshot.meta;
+  const types = nodeTypes[fields.indexOf('type')];
+  const expected = new Map();
+  for (let i = 0; i < full.nodes.length; i += fields.length) {
+    const type = types[full.nodes[i + fields.indexOf('type')]];
+    if (!['object', 'closure', 'native'].includes(type)) continue;
+    const key = `${type}\0${full.strings[full.nodes[i + fields.indexOf('name')]]}`;
+    const row = expected.get(key) ?? { count: 0, bytes: 0 };
+    row.count++;
+    row.bytes += full.nodes[i + fields.indexOf('self_size')];
+    expected.set(key, row);
+  }
+  const streamed = countSnapshot(second);
+  assert.strictEqual(streamed.nodes, full.snapshot.node_count);
+  assert.strictEqual(streamed.counts.size, expected.size);
+  for (const [key, row] of expected) {
+    const got = streamed.counts.get(key);
+    assert.ok(got, `missing ${JSON.stringify(key)}`);
+    assert.deepStrictEqual({ count: got.count, bytes: got.bytes }, row, key);
+  }
+
+  const rows = diffSnapshots(first, second, path.join(dir, 'diff.txt'));
+  const odd = rows.find((r) => r.type === 'object' && r.name === name);
+  assert.strictEqual(odd.count, 3000);
+  assert.strictEqual(odd.after, 3500);
+  assert.ok(rows.some((r) => r.type === 'closure' && r.count >= 3000), JSON.stringify(rows.slice(0, 5)));
+  assert.match(fs.readFileSync(path.join(dir, 'diff.txt'), 'utf8'), new RegExp(`${name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} +\\+3,000 objects \\(500 -> 3,500\\)`));
+  kept.length = 0;
+  assert.ok(strings.length === 3);
+});
+
+test('a confirmed heap leak is followed by a second snapshot and a summary of what grew, written by a child', async () => {
+  const base = tempDir('lw-snap-');
+  const dir = path.join(base, 'snapshots');
+  const log = path.join(base, 'memory.log');
+  // ~2.5 MB/s of Session objects; the process stays 40 s after the verdict, for the second
+  // snapshot (15 s) and the summary.
+  const child = await runNode([FIXTURE, 'session-leak', '120'], {
+    env: {
+      LOG: log,
+      HEAP: JSON.stringify(HEAP),
+      SNAPSHOT: JSON.stringify({ dir, max: 1, minIntervalMs: 0 }),
+      STOP_ON: 'LEAKWATCH_HEAP_GROWTH',
+      STOP_AFTER_MS: '40000',
+      LEAK_ENTRIES: '20',
+    },
+    timeoutMs: 180_000,
+  });
+  assert.strictEqual(child.code, 0, child.stderr);
+  const lines = logLines(fs.readFileSync(log, 'utf8'));
+  const diff = lines.find((l) => l.code === 'LEAKWATCH_HEAP_SNAPSHOT_DIFF');
+  assert.ok(diff, JSON.stringify(lines.filter((l) => l.event === 'warning')));
+  const first = lines.find((l) => l.code === 'LEAKWATCH_HEAP_SNAPSHOT').details.path;
+  assert.strictEqual(diff.details.first, first);
+  assert.strictEqual(diff.details.second, first.replace(/\.heapsnapshot$/, '.after.heapsnapshot'));
+  assert.strictEqual(fs.statSync(diff.details.second).mode & 0o777, 0o600);
+  assert.strictEqual(fs.statSync(diff.details.path).mode & 0o777, 0o600);
+  const summary = fs.readFileSync(diff.details.path, 'utf8');
+  // The leaking class leads: the most bytes grown, and thousands more of them.
+  const [top] = summary.split('\n').filter((l) => l.startsWith('  '));
+  assert.match(top, /^ {2}Session +\+[\d,]+ objects \([\d,]+ -> [\d,]+\), \+\d+\.\d MB$/, summary);
+  assert.ok(Number(/\+([\d,]+) objects/.exec(top)[1].replace(/,/g, '')) > 5000, summary);
+  assert.match(diff.message, /^Heap snapshot diff written to .*\.diff\.txt; grew most: Session \+/);
+});

@@ -52,6 +52,7 @@ function createLeakwatch() {
     session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
     const sink = session.sink;
     session.unsubscribe = warnings.onWarning((w) => logWarning(id, sink, w));
+    warnings.setNote((eventName) => (eventName === 'listener-leak' ? (binding.heapLeakNote(id) ?? '') : ''));
     if (started.announceFallback) announceFallback(started.gcFallbackReason);
     session.tracker = normalized.listeners ? trackListeners(id) : null;
     session.stopMetricsServer = normalized.metrics ? require('./metrics-server').startMetricsServer(normalized.metrics, metrics, warnings.warn) : null;
@@ -82,8 +83,10 @@ function createLeakwatch() {
     s.stopSampler();
     if (s.stopGcObserver) s.stopGcObserver();
     s.unsubscribe();
+    warnings.setNote(null);
     if (s.tracker) s.tracker.uninstall();
     if (s.stopMetricsServer) s.stopMetricsServer();
+    if (s.cancelSnapshotDiff) s.cancelSnapshotDiff();
     const finalLine = binding.stop(s.id, takeSample(), writeFinal);
     if (writeFinal && finalLine) deliverLine(s.sink, JSON.parse(finalLine), false);
   }
@@ -207,14 +210,23 @@ function createLeakwatch() {
    */
   function snapshotOnLeak(code, details) {
     if (code !== 'LEAKWATCH_HEAP_GROWTH' || !session || !session.options.snapshot || !details) return;
-    const result = require('./snapshot').takeSnapshot(session.options.snapshot, { threadId });
+    const snapshots = require('./snapshot');
+    const result = snapshots.takeSnapshot(session.options.snapshot, { threadId });
     if (result.path) details.snapshot = result.path;
     const [snapCode, text, more] = result.path
       ? ['LEAKWATCH_HEAP_SNAPSHOT', `Heap snapshot written to ${result.path}`, { path: result.path }]
       : ['LEAKWATCH_HEAP_SNAPSHOT_SKIPPED', `No heap snapshot: ${result.skipped}`, { reason: result.skipped }];
-    const id = session.id;
-    safeCall(() => binding.logWarning(id, snapCode, text, JSON.stringify(more)));
-    if (session.sink) safeCall(() => session.sink.warning(warningLine(snapCode, text, more)));
+    const s = session;
+    const log = (c, t, m) => {
+      safeCall(() => binding.logWarning(s.id, c, t, JSON.stringify(m)));
+      if (s.sink) safeCall(() => s.sink.warning(warningLine(c, t, m)));
+    };
+    log(snapCode, text, more);
+    if (result.path) {
+      if (s.cancelSnapshotDiff) s.cancelSnapshotDiff();
+      // Only while this session runs: a stopped session's log is closed.
+      s.cancelSnapshotDiff = snapshots.followUpSnapshot(result.path, (c, t, m) => session === s && log(c, t, m));
+    }
   }
   // ---- end of heap snapshot ----
 

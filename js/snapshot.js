@@ -1,5 +1,7 @@
 'use strict';
 // Heap snapshots on a confirmed heap leak (opt-in: the `snapshot` option, LEAKWATCH_SNAPSHOT_DIR).
+// A second one follows 15 s later, and a child process writes what grew between the two
+// beside them (snapshot-diff.js), so the user knows which class to open first.
 //
 // The snapshot is V8's own (v8.writeHeapSnapshot), so Chrome DevTools and every heap-snapshot
 // tool read it. Writing one stops the JS thread for about a second per 100 MB of heap and
@@ -15,6 +17,12 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+
+/**
+ * The second snapshot of a leak comes this long after the first: the leak has grown by then
+ * (0.5 MB/s: ~8 MB), and what grew between the two is summarized (snapshot-diff.js).
+ */
+const SECOND_AFTER_MS = 15_000;
 
 /** What a snapshot needs free, as a multiple of the heap in use, plus a fixed slack. */
 const MEMORY_FACTOR = 1.5;
@@ -47,6 +55,69 @@ function takeSnapshot(options, { threadId = 0, now = Date.now(), freeMemory } = 
   }
 }
 
+/**
+ * Schedules the leak's second snapshot, `SECOND_AFTER_MS` after `first`, and then the summary
+ * of what grew between the two, computed in a child process of its own (low priority,
+ * detached: it finishes even if the app exits, and never keeps the app alive). `report(code,
+ * message, details)` is called with LEAKWATCH_HEAP_SNAPSHOT_DIFF when the summary is written,
+ * or LEAKWATCH_HEAP_SNAPSHOT_SKIPPED with the reason. Returns a function that cancels it.
+ */
+function followUpSnapshot(first, report) {
+  const timer = setTimeout(() => {
+    try {
+      const second = first.replace(/\.heapsnapshot$/, '.after.heapsnapshot');
+      const summary = first.replace(/\.heapsnapshot$/, '.diff.txt');
+      const reason = writeSecond(second);
+      if (reason) return report('LEAKWATCH_HEAP_SNAPSHOT_SKIPPED', `No second heap snapshot: ${reason}`, { reason });
+      diffInChild(first, second, summary, report);
+    } catch {
+      // Never into the app's timers.
+    }
+  }, SECOND_AFTER_MS);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
+/** Writes the second snapshot, guarded by free memory only (it belongs to the first); a reason or null. */
+function writeSecond(file) {
+  const needed = MEMORY_FACTOR * process.memoryUsage().heapUsed + MEMORY_SLACK;
+  const free = availableMemory();
+  if (free < needed) return `not enough free memory (${mb(free)} free, about ${mb(needed)} needed)`;
+  try {
+    createPrivate(file);
+    require('node:v8').writeHeapSnapshot(file);
+    fs.chmodSync(file, 0o600);
+    return null;
+  } catch (err) {
+    fs.rmSync(file, { force: true });
+    return `the snapshot could not be written: ${err.message}`;
+  }
+}
+
+function diffInChild(first, second, summary, report) {
+  const { spawn } = require('node:child_process');
+  const child = spawn(process.execPath, [path.join(__dirname, 'snapshot-diff.js'), first, second, summary], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, NODE_OPTIONS: '' }, // not -r leakwatch/register again
+  });
+  child.unref();
+  try {
+    os.setPriority(child.pid, 19); // the app's CPU comes first
+  } catch {
+    // not allowed here: it runs at the app's priority
+  }
+  child.on('error', () => {});
+  child.on('exit', (code) => {
+    if (code !== 0) return report('LEAKWATCH_HEAP_SNAPSHOT_SKIPPED', 'The heap snapshot diff failed', { reason: `snapshot-diff exited with ${code}`, first, second });
+    fs.readFile(summary, 'utf8', (err, text) => {
+      const top = err ? [] : text.split('\n').filter((l) => l.startsWith('  ')).slice(0, 3).map((l) => l.trim().replace(/\s+/g, ' '));
+      const grew = top.length > 0 ? `; grew most: ${top.join('; ')}` : '';
+      report('LEAKWATCH_HEAP_SNAPSHOT_DIFF', `Heap snapshot diff written to ${summary}${grew}`, { path: summary, first, second, top });
+    });
+  });
+}
+
 /** Why no snapshot may be taken now, or null. */
 function refusal({ dir, max, minIntervalMs }, now, free) {
   createDir(dir);
@@ -58,10 +129,10 @@ function refusal({ dir, max, minIntervalMs }, now, free) {
   return null;
 }
 
-/** Snapshot files this process wrote in `dir`. */
+/** Snapshots this process wrote in `dir` (a leak's second one is not counted apart). */
 function ownSnapshots(dir) {
   const prefix = `leakwatch-${process.pid}-`;
-  return fs.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.heapsnapshot'));
+  return fs.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.heapsnapshot') && !f.endsWith('.after.heapsnapshot'));
 }
 
 function fileName(threadId, now) {
@@ -113,4 +184,4 @@ function mb(bytes) {
   return `${(bytes / 1048576).toFixed(0)} MB`;
 }
 
-module.exports = { takeSnapshot, availableMemory };
+module.exports = { takeSnapshot, followUpSnapshot, availableMemory, SECOND_AFTER_MS };

@@ -5,8 +5,17 @@
 // Never throws: a warning must not become the app's problem.
 
 const subscribers = new Set();
+// A sentence added to warnings of one kind (eventName) while it holds: index.js has a listener
+// leak's warning say when the heap is leaking too (the heap warning says the reverse).
+let noteFor = () => '';
 
 function warn(code, message, details = {}, eventName = 'warning') {
+  try {
+    const note = noteFor(eventName);
+    if (note) message = `${message} ${note}`;
+  } catch {
+    // no note
+  }
   try {
     process.emitWarning(message, { type: 'LeakwatchWarning', code });
   } catch {
@@ -27,9 +36,14 @@ function notify(code, message, details = {}, eventName = 'warning') {
   }
 }
 
+/** `fn(eventName)` returns a sentence to add, or ''; null removes it. */
+function setNote(fn) {
+  noteFor = fn ?? (() => '');
+}
+
 function onWarning(fn) {
   subscribers.add(fn);
   return () => subscribers.delete(fn);
 }
 
-module.exports = { warn, notify, onWarning };
+module.exports = { warn, notify, onWarning, setNote };

@@ -225,6 +225,12 @@ fn read_alloc_sites_now(shared: &SharedRef) {
     }
 }
 
+/// The sentence a listener-leak warning raised in JS adds while the heap is leaking too.
+#[napi(catch_unwind)]
+pub fn heap_leak_note(id: u32) -> Option<String> {
+    with_shared(id, |shared| lock(shared).heap_leak_note().map(String::from)).flatten()
+}
+
 /// `lw.heapGrowth()`: the allocation sites that grew since `since_ms` (default: the heap
 /// verdict's window, or the oldest read kept), from a read made now. `sample` is a fresh JS
 /// sample.

@@ -160,14 +160,29 @@ impl Shared {
     /// Reads the listener counters and judges the call sites; returns site-leak warnings.
     pub fn sample_listeners(&mut self, now_ms: f64) -> Vec<SiteWarning> {
         self.counters.snapshot(&mut self.counts_copy);
-        let warnings = self.listeners.sample(now_ms as u64, &self.counts_copy);
+        let mut warnings = self.listeners.sample(now_ms as u64, &self.counts_copy);
         if let (Some(true), Some(hints)) = (self.listeners.take_settled_rise(), &mut self.gc_hints) {
             hints.on_listener_rise();
         }
         if let Some(w) = warnings.last() {
             self.note_listener_leak(now_ms, &w.message);
         }
+        if let Some(note) = self.heap_leak_note() {
+            for w in &mut warnings {
+                w.message.push(' ');
+                w.message.push_str(note);
+            }
+        }
         warnings
+    }
+
+    /// The heap warning names a live listener leak (`listener_leak_note`); a listener warning
+    /// names a heap leak with this, raised here or in JS.
+    pub fn heap_leak_note(&self) -> Option<&'static str> {
+        self.trends
+            .leaking()
+            .contains(&"heap")
+            .then_some("The heap left after full GCs is leaking at the same time (LEAKWATCH_HEAP_GROWTH).")
     }
 
     /// Remembers a listener-leak warning (from the table or from JS's per-emitter check).

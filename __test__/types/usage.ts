@@ -54,6 +54,12 @@ async function main(): Promise<void> {
 
   const report: LeakReport = await assertNoLeak(() => bus.off('x', bus.on('x', () => 0).listeners('x')[0] as () => void), { iterations: 20, warmup: 2, rounds: 4, heap: false });
   check(Array.isArray(report.listeners) && report.listeners.length === 0, 'assertNoLeak() report');
+  const kept: number[][] = [];
+  const failed = await assertNoLeak(() => kept.push(new Array(256).fill(1)), { iterations: 40, warmup: 4, rounds: 4, listeners: true, handles: false }).catch(
+    (err: { report: LeakReport }) => err.report,
+  );
+  const sites = failed.heap?.sites ?? [];
+  check(sites.every((s) => typeof s.bytesPerCall === 'number' && typeof s.location === 'string'), 'heap.sites');
   const handles: LeakReport = await expectNoHandleLeak(() => undefined);
   check(Array.isArray(handles.handles), 'expectNoHandleLeak() report');
   console.log('types: ok');

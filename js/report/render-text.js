@@ -177,7 +177,8 @@ function listenerLines(growth) {
     `+${f.formatCount(s.netGrowth)}`,
     `${s.emitter} '${s.event}'`,
     `${f.formatCount(s.firstLive)} -> ${f.formatCount(s.live)} live`,
-    `at ${s.site}`,
+    // Sampled classes' groups may have no call site sampled yet.
+    s.site ? `at ${s.site}` : '(no call site sampled)',
   ]);
   return ['  Listener growth (top sites)', ...table(rows).map((l) => `    ${l}`)];
 }
