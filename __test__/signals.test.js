@@ -54,3 +54,36 @@ test("an app that handles SIGINT and carries on is not killed by leakwatch", asy
   assert.match(run.stdout, /ignored/);
   assert.equal(run.code, 0, 'the app chose to exit 0 later; leakwatch did not end it');
 });
+
+// What the app reads about process listeners is what it would read without leakwatch: its
+// 'exit', signal and 'warning' listeners run, but are not counted or listed (js/process-listeners.js).
+const READ_LISTENERS = `
+  const names = ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit', 'warning'];
+  const read = () => ({
+    counts: names.map((n) => process.listenerCount(n)),
+    listeners: names.map((n) => process.listeners(n).length),
+    raw: names.map((n) => process.rawListeners(n).length),
+    events: process.eventNames().map(String).sort(),
+  });
+  const before = read();
+  const own = () => {};
+  process.on('SIGINT', own);
+  process.once('exit', () => {});
+  const after = { ...read(), ownCounted: process.listenerCount('SIGINT', own), getEventListeners: require('node:events').getEventListeners(process, 'SIGINT').length };
+  console.log(JSON.stringify({ before, after }));
+`;
+
+for (const flag of ['-r', '--import']) {
+  test(`process.listenerCount/listeners/rawListeners/eventNames read as without leakwatch (${flag})`, async () => {
+    const { runNode, tempDir } = require('./helpers');
+    const run = (args) => runNode([...args, '-e', READ_LISTENERS], { env: { LEAKWATCH_LOG: 'off' } });
+    // The same flag with a module that does nothing: Node adds an 'exit' listener of its own
+    // for --import.
+    const noop = require('node:path').join(tempDir(), flag === '-r' ? 'noop.js' : 'noop.mjs');
+    require('node:fs').writeFileSync(noop, '');
+    const [plain, watched] = await Promise.all([run([flag, noop]), run([flag, flag === '-r' ? REGISTER : 'leakwatch/register'])]);
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.deepEqual(JSON.parse(watched.stdout), JSON.parse(plain.stdout));
+  });
+}
+

@@ -19,6 +19,7 @@ function createLeakwatch() {
   const { normalizeOptions } = require('./options');
   const { startSampler, takeSample } = require('./sampler');
   const warnings = require('./warnings');
+  const { hide } = require('./process-listeners');
   // node:worker_threads costs ~1.6 MB of RSS to load; a worker has it loaded already.
   const threadId = binding.isMainThread() ? 0 : require('node:worker_threads').threadId;
 
@@ -57,8 +58,8 @@ function createLeakwatch() {
     session.tracker = normalized.listeners ? trackListeners(id) : null;
     session.stopMetricsServer = normalized.metrics ? require('./metrics-server').startMetricsServer(normalized.metrics, metrics, warnings.warn) : null;
     updateDelivery();
-    process.on('exit', onExit);
-    for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
+    process.on('exit', hide(onExit));
+    for (const signal of EXIT_SIGNALS) process.on(signal, hide(onSignal));
     return lw;
   }
 
@@ -101,7 +102,7 @@ function createLeakwatch() {
   // the process ends exactly as it would have (same signal, same status). When the app has
   // its own handler, it decides; if it exits, 'exit' writes the line.
   function onSignal(signal) {
-    if (process.listenerCount(signal) > 1) return;
+    if (process.listenerCount(signal) > 0) return; // the app's own (leakwatch's is not counted)
     onExit();
     process.removeListener(signal, onSignal);
     try {

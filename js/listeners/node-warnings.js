@@ -17,7 +17,7 @@ function watchNodeWarnings(ctx) {
       // a warning object too strange to read: nothing to record
     }
   }
-  process.on('warning', onWarning);
+  process.on('warning', require('../process-listeners').hide(onWarning));
   return () => process.removeListener('warning', onWarning);
 }
 
