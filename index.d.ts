@@ -192,6 +192,8 @@ declare namespace leakwatch {
   export interface AllocationSite extends AllocationFrame {
     /** The nearest app frame above a site inside a package, Node or a built-in. */
     caller: AllocationFrame | null;
+    /** For an app function: the app function that called it for more than half of its growth. */
+    mostlyVia: AllocationFrame | null;
     /** The package the site is in, with the version its package.json gives. */
     package: { name: string; version: string | null } | null;
     /** Estimated from V8's samples. */

@@ -89,6 +89,10 @@ pub const MAX_NODES: u32 = 50_000;
 pub struct SiteBytes {
     pub at_ms: u64,
     pub bytes: HashMap<Site, u64>,
+    /// The same bytes of app functions split by the nearest app function that called them:
+    /// which call of a shared helper holds the growth (V8's inlining makes callers unreliable
+    /// as part of a site, but the caller of most of the growth is worth naming).
+    pub via: HashMap<(Site, Frame), u64>,
 }
 
 impl SiteBytes {
@@ -103,6 +107,7 @@ impl SiteBytes {
         // For each node: the nearest app frame at or above it, by index into `nodes`.
         let mut app_at_or_above: HashMap<u32, Option<usize>> = HashMap::with_capacity(nodes.len());
         let mut bytes: HashMap<Site, u64> = HashMap::new();
+        let mut via: HashMap<(Site, Frame), u64> = HashMap::new();
         for (i, node) in nodes.iter().enumerate() {
             let above = app_at_or_above.get(&node.parent).copied().flatten();
             let frame = Frame::of(node);
@@ -113,8 +118,13 @@ impl SiteBytes {
             if node.self_bytes > 0 && !ours {
                 // An app function is a site of its own, whoever called it: its callers differ
                 // as V8 inlines it into them or not, and would split one leak into several.
-                let caller = if app { None } else { above.map(|j| Frame::of(&nodes[j])) };
-                *bytes.entry(Site { frame, caller }).or_default() += node.self_bytes;
+                let above = above.map(|j| Frame::of(&nodes[j]));
+                let (caller, by) = if app { (None, above) } else { (above, None) };
+                let site = Site { frame, caller };
+                if let Some(by) = by {
+                    *via.entry((site.clone(), by)).or_default() += node.self_bytes;
+                }
+                *bytes.entry(site).or_default() += node.self_bytes;
             }
         }
         if bytes.len() > MAX_SITES {
@@ -122,8 +132,9 @@ impl SiteBytes {
             all.sort_by_key(|s| std::cmp::Reverse(s.1));
             all.truncate(MAX_SITES);
             bytes = all.into_iter().collect();
+            via.retain(|(site, _), _| bytes.contains_key(site));
         }
-        SiteBytes { at_ms, bytes }
+        SiteBytes { at_ms, bytes, via }
     }
 
     pub fn total(&self) -> u64 {
@@ -138,7 +149,13 @@ pub struct SiteGrowth {
     pub growth_bytes: f64,
     /// Of the growth of all sites that grew.
     pub share: f64,
+    /// For an app function: the app function that called it for most of its growth (more
+    /// than half), when one did.
+    pub mostly_via: Option<Frame>,
 }
+
+/// More than half of a site's growth must come through one caller for it to be named.
+const VIA_SHARE: f64 = 0.5;
 
 /// Sites named in a warning at most, and the smallest share named (after the first).
 const TOP_SITES: usize = 3;
@@ -157,12 +174,29 @@ pub fn growth(before: &SiteBytes, after: &SiteBytes) -> Vec<SiteGrowth> {
     grown.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.frame.script.cmp(&b.0.frame.script)));
     grown
         .into_iter()
-        .map(|(site, g)| SiteGrowth { site, growth_bytes: g, share: g / sum })
+        .map(|(site, g)| SiteGrowth {
+            mostly_via: mostly_via(before, after, &site, g),
+            site,
+            growth_bytes: g,
+            share: g / sum,
+        })
         .enumerate()
         .take_while(|(i, s)| *i == 0 || s.share >= MIN_SHARE)
         .take(TOP_SITES)
         .map(|(_, s)| s)
         .collect()
+}
+
+/// The caller through which `site` grew by more than half of `growth`, if one did.
+fn mostly_via(before: &SiteBytes, after: &SiteBytes, site: &Site, growth: f64) -> Option<Frame> {
+    after
+        .via
+        .iter()
+        .filter(|((s, _), _)| s == site)
+        .map(|(key, &now)| (&key.1, now as f64 - before.via.get(key).copied().unwrap_or(0) as f64))
+        .filter(|(_, g)| *g > VIA_SHARE * growth)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(frame, _)| frame.clone())
 }
 
 /// Time between reads while a heap warning may come (the heap series warms up, grows or
@@ -332,6 +366,8 @@ pub fn describe(sites: &[SiteGrowth], cwd: Option<&Path>) -> Option<(String, Val
                 let mut inside = function(frame).to_string();
                 if let Some(caller) = caller {
                     inside.push_str(&format!(", called from {} in {}", location(caller, cwd), function(caller)));
+                } else if let Some(via) = &s.mostly_via {
+                    inside.push_str(&format!(", mostly called from {} in {}", location(via, cwd), function(via)));
                 }
                 (where_, inside)
             }
@@ -339,6 +375,7 @@ pub fn describe(sites: &[SiteGrowth], cwd: Option<&Path>) -> Option<(String, Val
         parts.push(format!("{where_} ({inside}, +{}, {:.0} %)", crate::trends::bytes(s.growth_bytes), s.share * 100.0));
         let mut d = frame_json(frame, cwd);
         d["caller"] = s.site.caller.as_ref().map(|c| frame_json(c, cwd)).unwrap_or(Value::Null);
+        d["mostlyVia"] = s.mostly_via.as_ref().map(|c| frame_json(c, cwd)).unwrap_or(Value::Null);
         d["package"] = package.map(|(name, version)| json!({"name": name, "version": version})).unwrap_or(Value::Null);
         d["growthBytes"] = json!(s.growth_bytes.round());
         d["share"] = json!((s.share * 1e3).round() / 1e3);
@@ -409,6 +446,33 @@ mod tests {
         assert!((g[0].share - 0.8).abs() < 1e-9);
         assert_eq!(g[1].site.frame.function, "clone");
         assert!(growth(&after, &before).iter().all(|s| s.site.frame.function == "handle"));
+    }
+
+    #[test]
+    fn a_helpers_growth_names_the_caller_it_mostly_came_through() {
+        let read = |at_ms, from_cache: u64, from_log: u64| {
+            SiteBytes::from_nodes(
+                at_ms,
+                &[
+                    node(1, 0, "(root)", "", 0, 0),
+                    node(2, 1, "saveSession", "/app/cache.js", 34, 0),
+                    node(3, 2, "text", "/app/lib.js", 48, from_cache),
+                    node(4, 1, "log", "/app/log.js", 7, 0),
+                    node(5, 4, "text", "/app/lib.js", 48, from_log),
+                ],
+            )
+        };
+        let g = growth(&read(0, 100, 5_000), &read(1, 9_100, 6_000));
+        assert_eq!(g.len(), 1, "one site: text, whoever called it");
+        assert_eq!(g[0].growth_bytes, 10_000.0);
+        assert_eq!(g[0].mostly_via.as_ref().unwrap().function, "saveSession");
+        let even = growth(&read(0, 0, 0), &read(1, 5_000, 5_000));
+        assert_eq!(even[0].mostly_via, None, "half each: neither is most");
+        let spread = growth(&read(0, 0, 0), &read(1, 4_000, 6_000));
+        assert_eq!(spread[0].mostly_via.as_ref().unwrap().function, "log");
+        let (text, data) = describe(&g, None).unwrap();
+        assert_eq!(text, "Most of the growth was allocated at /app/lib.js:48:3 (text, mostly called from /app/cache.js:34:3 in saveSession, +0.0 MB, 100 %).");
+        assert_eq!(data[0]["mostlyVia"]["function"], "saveSession");
     }
 
     #[test]

@@ -5,10 +5,14 @@
 // full GCs. Leak (the default): each request also leaves a 170-byte audit entry in an array
 // nobody trims, ~5 MB a minute at 500 requests/s. Healthy twin (LEAK=0): the same without
 // the audit entries.
+// BATCHES=steady: every batch is kept exactly 1 s, so the live heap at each full GC is about
+// the same and only `heapUsed` swings (old garbage piling up between full GCs): the usual
+// healthy sawtooth, where the default (random 2-8 s) also scatters the baselines by ±20 MB.
 
 const { serve, answer, text } = require('./lib');
 
 const LEAK = process.env.LEAK !== '0';
+const STEADY = process.env.BATCHES === 'steady';
 const audit = [];
 const batches = [];
 let next = 0;
@@ -16,7 +20,7 @@ let next = 0;
 setInterval(() => {
   const now = Date.now();
   while (batches.length > 0 && batches[0].flushAt <= now) batches.shift();
-  batches.push({ flushAt: now + 2000 + Math.random() * 6000, records: [] });
+  batches.push({ flushAt: now + (STEADY ? 1000 : 2000 + Math.random() * 6000), records: [] });
 }, 500).unref();
 
 serve((req, res) => {

@@ -44,6 +44,7 @@ const CASES = [
   { name: 'Map leak, script (~2 MB/s)', file: 'map-leak.js', leak: 'LEAKWATCH_HEAP_GROWTH', env: { LEAK_MB_S: '2' } },
   { name: 'response cache, unbounded, server (~0.7 MB/s)', file: 'response-cache-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
   { name: 'slow leak (~5 MB/min) under a noisy sawtooth, server', file: 'slow-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 }, seconds: 200 },
+  { name: 'slow leak (~5 MB/min) under a steady sawtooth, server', file: 'slow-leak-server.js', env: { BATCHES: 'steady' }, leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 }, seconds: 200 },
   { name: 'pool: a listener per checkout never removed, server (100/s)', file: 'pool-listener-server.js', leak: 'LEAKWATCH_LISTENER_SITE_LEAK', load: { rate: 100 } },
   { name: 'pool: a listener per checkout never removed, server (10/s)', file: 'pool-listener-server.js', leak: 'LEAKWATCH_LISTENER_SITE_LEAK', load: { rate: 10 }, seconds: 200 },
   { name: 'lru-cache with max, server (healthy)', file: 'lru-cache-server.js', load: { rate: 500 } },
@@ -54,6 +55,7 @@ const CASES = [
   { name: 'cancel callbacks unregistered, server (healthy)', file: 'cancel-token-server.js', env: { LEAK: '0' }, load: { rate: 500 } },
   { name: 'settling promises, server (healthy)', file: 'promise-leak-server.js', env: { LEAK: '0' }, load: { rate: 500 } },
   { name: 'noisy sawtooth, server (healthy)', file: 'slow-leak-server.js', env: { LEAK: '0' }, load: { rate: 500 }, seconds: 200 },
+  { name: 'steady sawtooth, server (healthy)', file: 'slow-leak-server.js', env: { LEAK: '0', BATCHES: 'steady' }, load: { rate: 500 }, seconds: 200 },
   { name: 'pool: listener removed on release, server (healthy)', file: 'pool-listener-server.js', env: { LEAK: '0' }, load: { rate: 100 } },
 ];
 
