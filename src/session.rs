@@ -108,7 +108,10 @@ impl Shared {
             }
         }
         if event.kind == GcKind::MarkSweepCompact {
-            self.listeners.on_full_gc(event.end_ms as u64);
+            // The counters now, a few ms after the GC: what a settled read a second later
+            // leaves out as added since.
+            self.counters.snapshot(&mut self.counts_copy);
+            self.listeners.on_full_gc_with_counts(event.end_ms as u64, &self.counts_copy);
         }
     }
 

@@ -16,7 +16,7 @@
 // leak warning. "full GCs" counts the baselines in the log, "hinted" the memory-pressure
 // hints leakwatch sent V8 for an overdue baseline (gcHints, on by default).
 //
-//   node examples/workloads/time-to-verdict.js [file-prefix ...]
+//   node examples/workloads/time-to-verdict.js [file-prefix or words of a case's name ...]
 //   env: SECONDS per run (60; some cases set their own), REPEAT runs per case (1): times are
 //        then median (min–max);
 //        KEEP_LOGS=1 keeps the logs (the directory is printed)
@@ -197,7 +197,7 @@ function row(c, runs) {
 
 async function main() {
   const only = process.argv.slice(2);
-  const cases = CASES.filter((c) => only.length === 0 || only.some((o) => c.file.startsWith(o)));
+  const cases = CASES.filter((c) => only.length === 0 || only.some((o) => c.file.startsWith(o) || c.name.includes(o)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-ttv-'));
   const rows = [];
   for (const [k, c] of cases.entries()) {
