@@ -43,7 +43,11 @@ function install() {
 }
 
 function define(name, value) {
-  Object.defineProperty(process, name, { value, writable: true, configurable: true, enumerable: false });
+  try {
+    Object.defineProperty(process, name, { value, writable: true, configurable: true, enumerable: false });
+  } catch {
+    // A frozen or locked-down `process`: leakwatch's listeners stay visible, nothing breaks.
+  }
 }
 
 module.exports = { hide };
