@@ -7,14 +7,17 @@
 //
 // A snapshot is one JSON object, as large as the heap or more. It is read in chunks, never
 // parsed whole: the node list is counted as it streams by (objects, closures and native
-// objects by name: their count and self size), and of the string table only the names those
-// nodes use are kept. Memory: the distinct names, not the snapshot.
+// objects by name: their count and self size; strings all together), and of the string table
+// only the names those nodes use are kept. Memory: the distinct names, not the snapshot.
 
 const fs = require('node:fs');
 const { StringDecoder } = require('node:string_decoder');
 
 const CHUNK = 1 << 20;
 const COUNTED_TYPES = new Set(['object', 'closure', 'native']);
+// Strings are named by their contents: counted together, as one row.
+const STRING_TYPES = new Set(['string', 'concatenated string', 'sliced string']);
+const STRINGS = -1; // the name index of that row
 const ROWS = 15;
 
 /** Counts of one snapshot: Map of "type\0name" -> {type, name, count, bytes}, and its node count. */
@@ -45,10 +48,11 @@ function countSnapshot(file) {
           field = 0;
           nodes++;
           const type = types[node[at.type]];
-          if (COUNTED_TYPES.has(type)) {
-            const key = `${node[at.type]}:${node[at.name]}`;
+          const strings = STRING_TYPES.has(type);
+          if (strings || COUNTED_TYPES.has(type)) {
+            const key = strings ? 'strings' : `${node[at.type]}:${node[at.name]}`;
             let row = byName.get(key);
-            if (!row) byName.set(key, (row = { type, nameIndex: node[at.name], count: 0, bytes: 0 }));
+            if (!row) byName.set(key, (row = { type: strings ? 'string' : type, nameIndex: strings ? STRINGS : node[at.name], count: 0, bytes: 0 }));
             row.count++;
             row.bytes += node[at.size];
           }
@@ -67,7 +71,7 @@ function countSnapshot(file) {
   const names = readStrings(reader, pending, new Set([...byName.values()].map((r) => r.nameIndex)), file);
   const counts = new Map();
   for (const row of byName.values()) {
-    const name = names.get(row.nameIndex) ?? '(unknown)';
+    const name = row.nameIndex === STRINGS ? '(strings)' : (names.get(row.nameIndex) ?? '(unknown)');
     const key = `${row.type}\0${name}`;
     const sum = counts.get(key) ?? { type: row.type, name, count: 0, bytes: 0 };
     sum.count += row.count;
@@ -147,15 +151,17 @@ function readStrings(reader, pending, wanted, file) {
   }
 }
 
-/** The rows that grew from `a` to `b`, largest growth of bytes first. */
+/** The rows that grew from `a` to `b` by 1 % of the growth or more, largest growth of bytes first. */
 function grown(a, b) {
-  const rows = [];
+  let rows = [];
   for (const [key, after] of b.counts) {
     const before = a.counts.get(key) ?? { count: 0, bytes: 0 };
     const count = after.count - before.count;
     const bytes = after.bytes - before.bytes;
     if (count > 0 && bytes > 0) rows.push({ type: after.type, name: after.name, count, bytes, before: before.count, after: after.count });
   }
+  const total = rows.reduce((sum, r) => sum + r.bytes, 0);
+  rows = rows.filter((r) => r.bytes >= total / 100);
   return rows.sort((x, y) => y.bytes - x.bytes);
 }
 
@@ -163,7 +169,7 @@ function summaryText(firstFile, secondFile, rows) {
   const mb = (b) => `${(b / 1048576).toFixed(1)} MB`;
   const label = (r) => (r.type === 'closure' ? `${r.name || '(anonymous)'} (closure)` : r.type === 'native' ? `${r.name} (native)` : r.name);
   const lines = [
-    'leakwatch: what grew between two heap snapshots of a leaking heap, by constructor (self size; objects, closures, native objects)',
+    'leakwatch: what grew between two heap snapshots of a leaking heap, by constructor (self size; objects, closures, native objects; strings as one row)',
     `first:  ${firstFile}`,
     `second: ${secondFile}`,
     '',
