@@ -8,7 +8,7 @@
 use crate::alloc_sites::ProfileNode;
 use crate::gc_queue;
 use crate::gc_record::GcRecord;
-use libloading::os::unix::{Library, Symbol, RTLD_LOCAL, RTLD_NOW};
+use libloading::os::unix::{Library, Symbol, RTLD_LAZY, RTLD_LOCAL, RTLD_NOW};
 use once_cell::sync::OnceCell;
 use std::ffi::c_void;
 
@@ -135,15 +135,10 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     if !std::path::Path::new(path).is_file() {
         return Err(missing(path, runtime));
     }
-    // RTLD_NOW: a V8 symbol that this Node lacks fails here, cleanly, not at the first GC.
-    let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| {
-        format!(
-            "the V8 GC shim does not load in {}: {e}; build leakwatch under this Node \
-             (`npx leakwatch build`) for V8 GC callbacks",
-            NodeVersions::running(runtime).describe()
-        )
-    })?;
-    let info_fn: Symbol<InfoFn> = unsafe { library.get(b"lw_shim_info_get\0") }.map_err(|e| e.to_string())?;
+    // First lazily, to read what the shim was built for: a shim built against another V8 may
+    // not bind here at all (its V8 symbols differ), and the reason should name both Nodes.
+    let probe = unsafe { Library::open(Some(path), RTLD_LAZY | RTLD_LOCAL) }.map_err(|e| not_loadable(&e, runtime))?;
+    let info_fn: Symbol<InfoFn> = unsafe { probe.get(b"lw_shim_info_get\0") }.map_err(|e| e.to_string())?;
     let mut info = ShimInfo::default();
     unsafe { info_fn(&mut info) };
     if info.abi != SHIM_ABI {
@@ -153,11 +148,15 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
         ));
     }
     let node_version_fn: Symbol<NodeVersionFn> =
-        unsafe { library.get(b"lw_shim_node_version_get\0") }.map_err(|e| e.to_string())?;
+        unsafe { probe.get(b"lw_shim_node_version_get\0") }.map_err(|e| e.to_string())?;
     let mut node = [0u32; 3];
     unsafe { node_version_fn(&mut node) };
     let built_for = NodeVersions::from_info(&info, node);
     check_versions(&built_for, runtime)?;
+    drop((info_fn, node_version_fn, probe));
+    // Then for good, RTLD_NOW: a V8 symbol that this Node lacks fails here, cleanly, not at
+    // the first GC.
+    let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| not_loadable(&e, runtime))?;
     let install = unsafe { library.get(b"lw_shim_install\0") }.map_err(|e| e.to_string())?;
     let uninstall = unsafe { library.get(b"lw_shim_uninstall\0") }.map_err(|e| e.to_string())?;
     let heap_limit = unsafe { library.get(b"lw_shim_heap_limit\0") }.map_err(|e| e.to_string())?;
@@ -170,6 +169,14 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
         })
     })();
     Ok(Shim { built_for, install, uninstall, heap_limit, memory_pressure, sampling, _library: library })
+}
+
+fn not_loadable(e: &libloading::Error, runtime: &RuntimeVersions) -> String {
+    format!(
+        "the V8 GC shim does not load in {}: {e}; build leakwatch under this Node \
+         (`npx leakwatch build`) for V8 GC callbacks",
+        NodeVersions::running(runtime).describe()
+    )
 }
 
 /// Why there is no shim at `path`: the usual case is a Node newer than the prebuilt shims, so
