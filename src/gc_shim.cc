@@ -92,6 +92,12 @@ void on_epilogue(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags flag
 
 }  // namespace
 
+// The same facts as data, readable without running any of the shim's code: when the shim does
+// not bind here (built against another V8), the addon still reads what it was built for.
+LW_EXPORT const lw_shim_info lw_shim_build_info = {LW_SHIM_ABI, NODE_MODULE_VERSION, V8_MAJOR_VERSION,
+                                                   V8_MINOR_VERSION};
+LW_EXPORT const uint32_t lw_shim_build_node[3] = {NODE_MAJOR_VERSION, NODE_MINOR_VERSION, NODE_PATCH_VERSION};
+
 LW_EXPORT void lw_shim_info_get(lw_shim_info* out) {
   out->abi = LW_SHIM_ABI;
   out->node_module_version = NODE_MODULE_VERSION;

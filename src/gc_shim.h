@@ -54,6 +54,9 @@ typedef struct lw_gc_hooks lw_gc_hooks;  // opaque: one per isolate
 void lw_shim_info_get(lw_shim_info* out);
 // The Node version (major, minor, patch) of the headers built against, for messages.
 void lw_shim_node_version_get(uint32_t out[3]);
+// The same as data (optional): read without calling into a shim that does not bind.
+extern const lw_shim_info lw_shim_build_info;
+extern const uint32_t lw_shim_build_node[3];
 
 // These run on the isolate's own thread (the JS thread that calls start()/stop()).
 lw_gc_hooks* lw_shim_install(lw_gc_sink sink, uint32_t session);

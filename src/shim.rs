@@ -135,10 +135,12 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
     if !std::path::Path::new(path).is_file() {
         return Err(missing(path, runtime));
     }
-    // First lazily, to read what the shim was built for: a shim built against another V8 may
-    // not bind here at all (its V8 symbols differ), and the reason should name both Nodes.
-    let probe = unsafe { Library::open(Some(path), RTLD_LAZY | RTLD_LOCAL) }.map_err(|e| not_loadable(&e, runtime))?;
-    let info_fn: Symbol<InfoFn> = unsafe { probe.get(b"lw_shim_info_get\0") }.map_err(|e| e.to_string())?;
+    // RTLD_NOW: a V8 symbol that this Node lacks fails here, cleanly, not at the first GC.
+    let library = match unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) } {
+        Ok(library) => library,
+        Err(e) => return Err(built_for_another(path, runtime).unwrap_or_else(|| not_loadable(&e, runtime))),
+    };
+    let info_fn: Symbol<InfoFn> = unsafe { library.get(b"lw_shim_info_get\0") }.map_err(|e| e.to_string())?;
     let mut info = ShimInfo::default();
     unsafe { info_fn(&mut info) };
     if info.abi != SHIM_ABI {
@@ -148,15 +150,11 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
         ));
     }
     let node_version_fn: Symbol<NodeVersionFn> =
-        unsafe { probe.get(b"lw_shim_node_version_get\0") }.map_err(|e| e.to_string())?;
+        unsafe { library.get(b"lw_shim_node_version_get\0") }.map_err(|e| e.to_string())?;
     let mut node = [0u32; 3];
     unsafe { node_version_fn(&mut node) };
     let built_for = NodeVersions::from_info(&info, node);
     check_versions(&built_for, runtime)?;
-    drop((info_fn, node_version_fn, probe));
-    // Then for good, RTLD_NOW: a V8 symbol that this Node lacks fails here, cleanly, not at
-    // the first GC.
-    let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map_err(|e| not_loadable(&e, runtime))?;
     let install = unsafe { library.get(b"lw_shim_install\0") }.map_err(|e| e.to_string())?;
     let uninstall = unsafe { library.get(b"lw_shim_uninstall\0") }.map_err(|e| e.to_string())?;
     let heap_limit = unsafe { library.get(b"lw_shim_heap_limit\0") }.map_err(|e| e.to_string())?;
@@ -169,6 +167,20 @@ fn open(path: &str, runtime: &RuntimeVersions) -> Result<Shim, String> {
         })
     })();
     Ok(Shim { built_for, install, uninstall, heap_limit, memory_pressure, sampling, _library: library })
+}
+
+/// When a shim does not bind here, why: if its data says it was built for another Node, the
+/// reason names both. Read lazily and as data only: nothing of the shim's code runs (a lazily
+/// bound call to a missing V8 function would end the process).
+fn built_for_another(path: &str, runtime: &RuntimeVersions) -> Option<String> {
+    let probe = unsafe { Library::open(Some(path), RTLD_LAZY | RTLD_LOCAL) }.ok()?;
+    let info: Symbol<*const ShimInfo> = unsafe { probe.get(b"lw_shim_build_info\0") }.ok()?;
+    let node: Symbol<*const [u32; 3]> = unsafe { probe.get(b"lw_shim_build_node\0") }.ok()?;
+    let (info, node) = unsafe { (info.as_ref()?, *node.as_ref()?) };
+    if info.abi != SHIM_ABI {
+        return None;
+    }
+    check_versions(&NodeVersions::from_info(info, node), runtime).err()
 }
 
 fn not_loadable(e: &libloading::Error, runtime: &RuntimeVersions) -> String {
