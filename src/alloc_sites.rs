@@ -74,6 +74,9 @@ const MAX_SAMPLES: f64 = 16_384.0;
 /// profile whose every sample has a stack of its own reaches this at ~500 MB of live heap
 /// (benches/heap-profile.js); an app's stacks repeat far more.
 const READ_BUDGET_US: f64 = 5_000.0;
+/// Heaps below this are scaled from as if this large: a small heap's read is mostly fixed
+/// cost, which does not grow with the heap.
+const SCALE_FROM_HEAP: f64 = 64.0 * 1024.0 * 1024.0;
 /// Reads the prediction looks back on.
 const RECENT_READS: usize = 4;
 
@@ -249,7 +252,7 @@ impl AllocSites {
             .recent_reads
             .iter()
             .filter(|(_, heap_then)| *heap_then > 0.0)
-            .map(|(us, heap_then)| *us as f64 * (heap_used / heap_then).max(1.0))
+            .map(|(us, heap_then)| *us as f64 * (heap_used / heap_then.max(SCALE_FROM_HEAP)).max(1.0))
             .fold(0.0, f64::max);
         heap_used / self.interval_bytes as f64 <= MAX_SAMPLES && predicted_us <= READ_BUDGET_US
     }
@@ -488,6 +491,10 @@ mod tests {
         let mut sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
         assert!(sites.affordable(4e9) && !sites.affordable(9e9), "8 GiB of heap at most");
         assert!(!AllocSites::new(16 << 10, "").affordable(1e9));
+        let mut small = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
+        small.on_read(profile(0, 0, 0, 0), 800, 5e6);
+        assert!(small.affordable(60e6), "a 5 MB heap's read is not scaled up twelvefold");
+        assert!(!small.affordable(500e6), "but from 64 MB on it is");
         let mut slow = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
         slow.on_read(profile(0, 0, 0, 0), 2_000, 100e6);
         assert!(slow.affordable(200e6), "4 ms predicted at twice the heap");
