@@ -136,7 +136,8 @@ test('the snapshot diff counts what a full parse counts, accented names included
   const odd = rows.find((r) => r.type === 'object' && r.name === name);
   assert.strictEqual(odd.count, 3000);
   assert.strictEqual(odd.after, 3500);
-  assert.ok(rows.some((r) => r.type === 'closure' && r.count >= 3000), JSON.stringify(rows.slice(0, 5)));
+  // One closure per push, give or take what V8 shares (Node 24 made 2,999 of 3,000).
+  assert.ok(rows.some((r) => r.type === 'closure' && r.count >= 2900), JSON.stringify(rows.slice(0, 5)));
   assert.match(fs.readFileSync(path.join(dir, 'diff.txt'), 'utf8'), new RegExp(`${name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} +\\+3,000 objects \\(500 -> 3,500\\)`));
   kept.length = 0;
   assert.ok(strings.length === 3);
