@@ -12,23 +12,26 @@ const { runNode, tempDir, logLines, ROOT } = require('./helpers');
 const FIXTURE = path.join(__dirname, 'fixtures', 'trend-workload.js');
 const HEAP = { window: '30s', warmup: '10s', sustain: '6s', minGrowth: '24MB' }; // as in trend.test.js
 
-test('a confirmed heap leak writes one snapshot, owner-only, and says where', async () => {
+/**
+ * Runs a leaking fixture workload with snapshots on into a fresh `snapshots` dir (created by
+ * leakwatch), up to `seconds`; resolves {dir, log, child} once it exited cleanly.
+ */
+async function leakWithSnapshots(workload, seconds, env) {
   const base = tempDir('lw-snap-');
   const dir = path.join(base, 'snapshots'); // does not exist yet
   const log = path.join(base, 'memory.log');
-  // Stops two seconds after the heap verdict; 60 s is a bound for a starved machine, not the
-  // expected time (~10 s).
-  const child = await runNode([FIXTURE, 'map-leak', '60'], {
-    env: {
-      LOG: log,
-      HEAP: JSON.stringify(HEAP),
-      SNAPSHOT: JSON.stringify({ dir, max: 1, minIntervalMs: 0 }),
-      STOP_ON: 'LEAKWATCH_HEAP_GROWTH',
-      LEAK_ENTRIES: '50', // ~5 MB/s: a small heap, a small snapshot
-    },
-    timeoutMs: 90_000,
+  const child = await runNode([FIXTURE, workload, String(seconds)], {
+    env: { LOG: log, HEAP: JSON.stringify(HEAP), SNAPSHOT: JSON.stringify({ dir, max: 1, minIntervalMs: 0 }), STOP_ON: 'LEAKWATCH_HEAP_GROWTH', ...env },
+    timeoutMs: (seconds + 60) * 1000,
   });
   assert.strictEqual(child.code, 0, child.stderr);
+  return { dir, log, child };
+}
+
+test('a confirmed heap leak writes one snapshot, owner-only, and says where', async () => {
+  // Stops two seconds after the heap verdict; 60 s is a bound for a starved machine, not the
+  // expected time (~10 s). ~5 MB/s: a small heap, a small snapshot.
+  const { dir, log, child } = await leakWithSnapshots('map-leak', 60, { LEAK_ENTRIES: '50' });
   const leak = child.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -144,23 +147,9 @@ test('the snapshot diff counts what a full parse counts, accented names included
 });
 
 test('a confirmed heap leak is followed by a second snapshot and a summary of what grew, written by a child', async () => {
-  const base = tempDir('lw-snap-');
-  const dir = path.join(base, 'snapshots');
-  const log = path.join(base, 'memory.log');
   // ~2.5 MB/s of Session objects; the process stays 40 s after the verdict, for the second
   // snapshot (15 s) and the summary.
-  const child = await runNode([FIXTURE, 'session-leak', '120'], {
-    env: {
-      LOG: log,
-      HEAP: JSON.stringify(HEAP),
-      SNAPSHOT: JSON.stringify({ dir, max: 1, minIntervalMs: 0 }),
-      STOP_ON: 'LEAKWATCH_HEAP_GROWTH',
-      STOP_AFTER_MS: '40000',
-      LEAK_ENTRIES: '20',
-    },
-    timeoutMs: 180_000,
-  });
-  assert.strictEqual(child.code, 0, child.stderr);
+  const { log } = await leakWithSnapshots('session-leak', 120, { STOP_AFTER_MS: '40000', LEAK_ENTRIES: '20' });
   const lines = logLines(fs.readFileSync(log, 'utf8'));
   const diff = lines.find((l) => l.code === 'LEAKWATCH_HEAP_SNAPSHOT_DIFF');
   assert.ok(diff, JSON.stringify(lines.filter((l) => l.event === 'warning')));

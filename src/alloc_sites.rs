@@ -10,9 +10,11 @@
 //! the outermost function of optimized code, so a small function inlined into its caller
 //! allocates as that caller.
 
+use once_cell::sync::Lazy;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// One node of V8's allocation profile, as the shim hands it over.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -238,9 +240,9 @@ impl AllocSites {
         }
     }
 
-    /// One read of the profile's nodes, as kept.
-    pub fn reduce(&self, at_ms: u64, nodes: &[ProfileNode]) -> SiteBytes {
-        SiteBytes::from_nodes_excluding(at_ms, nodes, &self.own_scripts)
+    /// leakwatch's own scripts, left out of every read (`SiteBytes::from_nodes_excluding`).
+    pub fn own_scripts(&self) -> &str {
+        &self.own_scripts
     }
 
     /// Whether reading the profile of a heap this large is cheap enough for the JS thread:
@@ -326,20 +328,39 @@ fn function(frame: &Frame) -> &str {
     }
 }
 
+/// Package versions read so far, by package.json path (bounded): the JS thread's
+/// `heapGrowth()` uses what the background thread's warnings have read, and reads nothing.
+static VERSIONS: Lazy<Mutex<HashMap<PathBuf, Option<String>>>> = Lazy::new(Default::default);
+const MAX_VERSIONS: usize = 256;
+
 /// The package a script belongs to (`…/node_modules/@scope/name/…`), with the version its
-/// package.json gives. Reads one small file: call off the JS thread.
-fn package(frame: &Frame) -> Option<(String, Option<String>)> {
+/// package.json gives: read from the file when `may_read` (off the JS thread), else only if
+/// read before.
+fn package(frame: &Frame, may_read: bool) -> Option<(String, Option<String>)> {
     let path = frame.script.strip_prefix("file://").unwrap_or(&frame.script);
     let at = path.rfind("/node_modules/")? + "/node_modules/".len();
     let mut parts = path[at..].split('/');
     let first = parts.next()?;
     let name = if first.starts_with('@') { format!("{first}/{}", parts.next()?) } else { first.to_string() };
     let manifest = Path::new(&path[..at]).join(&name).join("package.json");
-    let version = std::fs::read_to_string(manifest)
-        .ok()
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-        .and_then(|v| v["version"].as_str().map(String::from));
+    let mut versions = VERSIONS.lock().unwrap_or_else(|p| p.into_inner());
+    let version = match versions.get(&manifest) {
+        Some(known) => known.clone(),
+        None if may_read => {
+            let read = read_version(&manifest);
+            if versions.len() < MAX_VERSIONS {
+                versions.insert(manifest, read.clone());
+            }
+            read
+        }
+        None => None,
+    };
     Some((name, version))
+}
+
+fn read_version(manifest: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    serde_json::from_str::<Value>(&text).ok()?["version"].as_str().map(String::from)
 }
 
 fn frame_json(frame: &Frame, cwd: Option<&Path>) -> Value {
@@ -348,7 +369,8 @@ fn frame_json(frame: &Frame, cwd: Option<&Path>) -> Value {
 
 /// What a heap warning says about the sites, and the same as data for its details:
 /// `Most of the growth was allocated at src/cache.js:34:3 (saveSession, +12.3 MB, 71 %), …`
-pub fn describe(sites: &[SiteGrowth], cwd: Option<&Path>) -> Option<(String, Value)> {
+/// `may_read`: packages' versions may be read from their package.json (not on the JS thread).
+pub fn describe(sites: &[SiteGrowth], cwd: Option<&Path>, may_read: bool) -> Option<(String, Value)> {
     if sites.is_empty() {
         return None;
     }
@@ -356,7 +378,7 @@ pub fn describe(sites: &[SiteGrowth], cwd: Option<&Path>) -> Option<(String, Val
     let mut data = Vec::new();
     for s in sites {
         let frame = &s.site.frame;
-        let package = package(frame);
+        let package = package(frame, may_read);
         let (where_, inside) = match (&s.site.caller, frame.script.is_empty()) {
             // A built-in (String.prototype.repeat, JSON.parse): where the app called it.
             (Some(caller), true) => (location(caller, cwd), format!("{}() in {}", function(frame), function(caller))),
@@ -433,8 +455,9 @@ mod tests {
             node(4, 3, "parse", "", 0, 300),
         ];
         let sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "/app/node_modules/leakwatch/js/");
-        assert_eq!(sites.reduce(0, &nodes).total(), 300, "a built-in under leakwatch's frame still counts");
-        assert!(sites.reduce(0, &nodes).bytes.keys().all(|s| s.frame.function != "heapGrowth"));
+        let read = SiteBytes::from_nodes_excluding(0, &nodes, sites.own_scripts());
+        assert_eq!(read.total(), 300, "a built-in under leakwatch's frame still counts");
+        assert!(read.bytes.keys().all(|s| s.frame.function != "heapGrowth"));
         assert_eq!(SiteBytes::from_nodes(0, &nodes).total(), 800);
     }
 
@@ -473,7 +496,7 @@ mod tests {
         assert_eq!(even[0].mostly_via, None, "half each: neither is most");
         let spread = growth(&read(0, 0, 0), &read(1, 4_000, 6_000));
         assert_eq!(spread[0].mostly_via.as_ref().unwrap().function, "log");
-        let (text, data) = describe(&g, None).unwrap();
+        let (text, data) = describe(&g, None, true).unwrap();
         assert_eq!(text, "Most of the growth was allocated at /app/lib.js:48:3 (text, mostly called from /app/cache.js:34:3 in saveSession, +0.0 MB, 100 %).");
         assert_eq!(data[0]["mostlyVia"]["function"], "saveSession");
     }
@@ -552,7 +575,7 @@ mod tests {
                 node(3, 2, "", &format!("{}/index.js", pkg.display()), 5, 1 << 20),
             ],
         );
-        let (text, data) = describe(&growth(&before, &after), Some(&dir)).unwrap();
+        let (text, data) = describe(&growth(&before, &after), Some(&dir), true).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
             text,
@@ -563,9 +586,20 @@ mod tests {
             )
         );
         assert_eq!(data[1]["package"]["version"], "2.1.2");
+        let other = dir.join("node_modules/other");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("package.json"), r#"{"version": "9.9.9"}"#).unwrap();
+        let unread = SiteBytes::from_nodes(
+            9,
+            &[node(1, 0, "(root)", "", 0, 0), node(2, 1, "f", &format!("{}/i.js", other.display()), 1, 1 << 20)],
+        );
+        let (_, js_thread) = describe(&growth(&before, &unread), None, false).unwrap();
+        assert_eq!(js_thread[0]["package"], json!({"name": "other", "version": null}), "no file read on the JS thread");
+        let (_, known) = describe(&growth(&before, &after), None, false).unwrap();
+        assert_eq!(known[1]["package"]["version"], "2.1.2", "a version read before is known");
         assert_eq!(data[1]["caller"]["function"], "saveSession");
         assert_eq!(data[0]["share"], 0.75);
-        assert_eq!(describe(&[], None), None);
+        assert_eq!(describe(&[], None, true), None);
     }
 
     #[test]
@@ -579,7 +613,7 @@ mod tests {
                 node(3, 2, "repeat", "", 0, 1 << 20),
             ],
         );
-        let (text, _) = describe(&growth(&before, &after), None).unwrap();
+        let (text, _) = describe(&growth(&before, &after), None, true).unwrap();
         assert_eq!(text, "Most of the growth was allocated at /srv/app.js:6:3 (repeat() in fill, +1.0 MB, 100 %).");
     }
 }

@@ -1,7 +1,7 @@
 //! The napi surface: the only file that knows about Node-API. Called from js/native.js, a
 //! handful of times per session (start/stop, once-a-second samples, stats), never per event.
 
-use crate::alloc_sites::{self, AllocSites};
+use crate::alloc_sites::{self, AllocSites, SiteBytes};
 use crate::collector::{self, lock, EventSink, SharedRef};
 use crate::config::Config;
 use crate::gc_record::GcKind;
@@ -199,29 +199,27 @@ fn read_alloc_sites(shared: &SharedRef) {
 }
 
 /// One read of the profile. A heap so large that the read could pause the app noticeably is
-/// skipped, and counted.
+/// skipped, and counted. The session's lock is not held while V8 builds the profile and it is
+/// reduced: the background thread never waits on a read.
 fn read_alloc_sites_now(shared: &SharedRef) {
-    let (now, heap_used) = {
-        let s = lock(shared);
-        match (&s.alloc_sites, s.sample) {
-            (Some(_), Some(x)) => (x.time_ms as u64, x.heap_used),
-            _ => return,
+    let (now, heap_used, own) = {
+        let mut s = lock(shared);
+        let Some(x) = s.sample else { return };
+        let (now, heap_used) = (x.time_ms as u64, x.heap_used);
+        let Some(sites) = s.alloc_sites.as_mut() else { return };
+        if !sites.affordable(heap_used) {
+            sites.on_skipped(now);
+            return;
         }
+        (now, heap_used, sites.own_scripts().to_string())
     };
     let Some(shim) = shim::loaded() else { return };
-    let affordable = lock(shared).alloc_sites.as_ref().is_some_and(|a| a.affordable(heap_used));
-    if !affordable {
-        if let Some(sites) = lock(shared).alloc_sites.as_mut() {
-            sites.on_skipped(now);
-        }
-        return;
-    }
     let began = Instant::now();
     let Some((nodes, _)) = shim.read_sampling(alloc_sites::MAX_NODES) else { return };
-    let mut s = lock(shared);
-    if let Some(sites) = s.alloc_sites.as_mut() {
-        let read = sites.reduce(now, &nodes);
-        sites.on_read(read, began.elapsed().as_micros() as u64, heap_used);
+    let read = SiteBytes::from_nodes_excluding(now, &nodes, &own);
+    let took_us = began.elapsed().as_micros() as u64;
+    if let Some(sites) = lock(shared).alloc_sites.as_mut() {
+        sites.on_read(read, took_us, heap_used);
     }
 }
 

@@ -287,8 +287,10 @@ impl Shared {
     pub fn heap_growth_json(&self, since: Option<u64>) -> Value {
         let since = since.or_else(|| self.trends.heap_window_start()).unwrap_or(0);
         let cwd = std::env::current_dir().ok();
-        let described =
-            self.alloc_sites.as_ref().and_then(|a| alloc_sites::describe(&a.growth_since(since), cwd.as_deref()));
+        let described = self
+            .alloc_sites
+            .as_ref()
+            .and_then(|a| alloc_sites::describe(&a.growth_since(since), cwd.as_deref(), false));
         let (message, sites) = described.map_or((Value::Null, json!([])), |(text, data)| (json!(text), data));
         let latest = self.alloc_sites.as_ref().and_then(AllocSites::latest_read_ms);
         json!({"state": self.heap_profile, "sinceMs": since, "latestReadMs": latest, "message": message, "sites": sites})

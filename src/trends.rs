@@ -121,15 +121,11 @@ impl Trends {
         let mut out = Vec::new();
         for series in [&mut self.heap, &mut self.external, &mut self.rss] {
             if series.judge(now_ms) {
-                let mut w = if series.name == "heap" {
-                    let mut w = warning(series, now_ms, heap_limit);
-                    if let Some(sites) = sites {
-                        add_sites(&mut w, sites, series);
-                    }
-                    w
-                } else {
-                    warning(series, now_ms, None)
-                };
+                let heap = series.name == "heap";
+                let mut w = warning(series, now_ms, heap_limit.filter(|_| heap));
+                if let (true, Some(sites)) = (heap, sites) {
+                    add_sites(&mut w, sites, series);
+                }
                 if let Some(also) = also {
                     w.message.push(' ');
                     w.message.push_str(also);
@@ -208,7 +204,7 @@ fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>) -> LeakWarning
 fn add_sites(w: &mut LeakWarning, sites: &AllocSites, series: &Series) {
     let since = series.verdict.as_ref().map_or(0, |v| v.window_start_ms);
     let cwd = std::env::current_dir().ok();
-    match alloc_sites::describe(&sites.growth_since(since), cwd.as_deref()) {
+    match alloc_sites::describe(&sites.growth_since(since), cwd.as_deref(), true) {
         Some((text, data)) => {
             w.message.push(' ');
             w.message.push_str(&text);
