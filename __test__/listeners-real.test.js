@@ -20,7 +20,8 @@ const HERE = path.relative(process.cwd(), __filename);
 const MAX_GROUPS = 1024;
 let handle = null;
 
-function setup() {
+// `native`: the addon's marker watch, as leakwatch runs it (else a FinalizationRegistry).
+function setup({ native } = {}) {
   const counts = new Int32Array(new ArrayBuffer(8 * MAX_GROUPS));
   const described = new Map();
   const warned = [];
@@ -30,6 +31,7 @@ function setup() {
     describeGroup: (slot, info) => described.set(slot, info),
     warn: (code, message, details, eventName) => warned.push({ code, message, details, eventName }),
     notify() {},
+    native,
   });
   return { counts, described, warned };
 }
@@ -219,31 +221,56 @@ async function collectUntil(done) {
   }
 }
 
-test('listeners on emitters that were garbage-collected stop counting as live', async () => {
-  setup();
-  const kept = [];
-  (function makeGarbage() {
-    for (let i = 0; i < 500; i++) {
-      const e = new Temporary();
-      e.on('data', () => e.emit('seen')); // closes over its emitter
-      e.on('data', () => {});
-      e.once('end', () => {});
-      if (i < 100) kept.push(e);
-    }
-  })();
-  assert.equal(row('Temporary', 'data').live, 1000);
-  await collectUntil(() => row('Temporary', 'data').live === 200);
-  assert.equal(row('Temporary', 'data').live, 200);
-  assert.equal(row('Temporary', 'end').live, 100);
-  assert.equal(kept.length, 100);
+test('native: a marker watch reports its own collected slots; an ended one reports nothing', async () => {
+  const { binding } = require('../js/native');
+  const ended = binding.markerWatchBegin();
+  binding.markerWatchAdd([{}, {}], Uint32Array.of(1, 2), ended);
+  binding.markerWatchEnd(ended);
+  const live = binding.markerWatchBegin();
+  const kept = {};
+  binding.markerWatchAdd([{}, kept, {}], Uint32Array.of(7, 8, 9), live);
+  const seen = [];
+  await collectUntil(() => {
+    seen.push(...binding.markerWatchCollected(live));
+    return seen.length >= 2;
+  });
+  assert.deepEqual(seen.sort(), [7, 9], 'the collected markers, not the kept one');
+  assert.deepEqual([...binding.markerWatchCollected(ended)], []);
+  assert.ok(kept);
+  binding.markerWatchEnd(live);
 });
 
-test('an AbortSignal that is collected stops counting too', async () => {
-  setup();
-  (function makeGarbage() {
-    for (let i = 0; i < 200; i++) new AbortController().signal.addEventListener('abort', () => {});
-  })();
-  assert.equal(row('AbortSignal', 'abort').live, 200);
-  await collectUntil(() => row('AbortSignal', 'abort').live === 0);
-  assert.equal(row('AbortSignal', 'abort').live, 0);
-});
+// Collected emitters are learnt of through Node-API finalizers (as leakwatch runs) or, for a
+// tracker without the addon, a FinalizationRegistry (listeners/collection.js).
+for (const watch of ['native', 'registry']) {
+  const options = () => ({ native: watch === 'native' ? require('../js/native').binding : undefined });
+
+  test(`${watch}: listeners on emitters that were garbage-collected stop counting as live`, async () => {
+    setup(options());
+    const kept = [];
+    (function makeGarbage() {
+      for (let i = 0; i < 500; i++) {
+        const e = new Temporary();
+        e.on('data', () => e.emit('seen')); // closes over its emitter
+        e.on('data', () => {});
+        e.once('end', () => {});
+        if (i < 100) kept.push(e);
+      }
+    })();
+    assert.equal(row('Temporary', 'data').live, 1000);
+    await collectUntil(() => row('Temporary', 'data').live === 200);
+    assert.equal(row('Temporary', 'data').live, 200);
+    assert.equal(row('Temporary', 'end').live, 100);
+    assert.equal(kept.length, 100);
+  });
+
+  test(`${watch}: an AbortSignal that is collected stops counting too`, async () => {
+    setup(options());
+    (function makeGarbage() {
+      for (let i = 0; i < 200; i++) new AbortController().signal.addEventListener('abort', () => {});
+    })();
+    assert.equal(row('AbortSignal', 'abort').live, 200);
+    await collectUntil(() => row('AbortSignal', 'abort').live === 0);
+    assert.equal(row('AbortSignal', 'abort').live, 0);
+  });
+}

@@ -49,7 +49,11 @@ function createLeakwatch() {
     const started = JSON.parse(binding.start(JSON.stringify(config), onNativeEvent));
     const id = started.id;
     session = { id, options: normalized, sink: jsSink(normalized.log), gcSource: started.gcSource, gcFallbackReason: started.gcFallbackReason };
-    session.stopSampler = startSampler(normalized.intervalMs, (s, handles) => binding.sample(id, s, handles));
+    const current = session;
+    session.stopSampler = startSampler(normalized.intervalMs, (sample, handles) => {
+      if (current.tracker) current.tracker.collect(); // collected emitters' listeners off first
+      binding.sample(id, sample, handles);
+    });
     session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
     const sink = session.sink;
     session.unsubscribe = warnings.onWarning((w) => logWarning(id, sink, w));
@@ -130,6 +134,7 @@ function createLeakwatch() {
         counts,
         maxGroups: counts.length >> 1,
         describeGroup: (slot, info) => binding.describeGroup(id, slot, JSON.stringify(info)),
+        native: binding, // its markerWatch* functions (listeners/collection.js)
         warn: warnings.warn,
         notify: warnings.notify,
       });
@@ -164,6 +169,7 @@ function createLeakwatch() {
 
   function stats() {
     if (!session) return null;
+    if (session.tracker) session.tracker.collect();
     const text = binding.stats(session.id);
     return text ? JSON.parse(text) : null;
   }

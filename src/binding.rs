@@ -1,5 +1,6 @@
-//! The napi surface: the only file that knows about Node-API. Called from js/native.js, a
-//! handful of times per session (start/stop, once-a-second samples, stats), never per event.
+//! The napi surface: with weak_markers.rs, the only file that knows about Node-API. Called from
+//! js/native.js a handful of times per session (start/stop, once-a-second samples, stats),
+//! never per event.
 
 use crate::alloc_sites::{self, AllocSites, SiteBytes};
 use crate::collector::{self, lock, EventSink, SharedRef};

@@ -22,7 +22,9 @@ pub mod shim;
 pub mod sink;
 pub mod slope;
 pub mod trend;
+pub mod trends;
 
 #[cfg(feature = "node")]
 mod binding;
-pub mod trends;
+#[cfg(feature = "node")]
+mod weak_markers;

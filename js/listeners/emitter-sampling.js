@@ -2,9 +2,9 @@
 // Which (emitter, event type) pairs are counted: all of them, exactly, unless their class churns.
 //
 // Counting a pair needs a record on its emitter (records.js) and, so that a collected emitter
-// stops counting, a FinalizationRegistry cell. That is cheap for long-lived emitters and
-// ruinous for the ones a busy server makes and drops per request: a registry keeps its targets
-// alive through scavenges, so every request's objects would be promoted to the old generation
+// stops counting, a weakly watched marker (collection.js). That is cheap for long-lived
+// emitters and costly for the ones a busy server makes and drops per request: a weak watch
+// keeps its targets alive through scavenges, so every request's objects would be promoted to the old generation
 // (measured: registering 2,000,000 short-lived objects made their allocation loop ~10x slower,
 // with ~12x the GC time).
 //

@@ -7,8 +7,8 @@
 // What is counted where
 //   - groups.js: a group is (emitter class, event), one slot, cumulative adds/removes; one
 //     more slot counts every add and remove, exactly.
-//   - records.js: per emitter, the live count per event type; a FinalizationRegistry takes a
-//     collected emitter's listeners off its groups.
+//   - records.js: per emitter, the live count per event type; collection.js learns which
+//     emitters were collected, and their listeners come off their groups.
 //   - emitter-sampling.js: which (emitter, event) pairs get a record: all of them, unless
 //     their class makes emitters by the thousand; then 1 in `keep`, counted as `keep`.
 //   - emitter.js / target.js: the patches that count, inline, on every registration path.
@@ -65,6 +65,7 @@ let installed = null;
  * @param {number} [o.sampleKeep]  count one busy period in this many, for every class (tests)
  * @param {number} [o.checkDelayMs]  'auto': when the fast methods' check starts (emitter-mode.js)
  * @param {'child'|'process'} [o.checkIn]  'auto': where it runs (tests)
+ * @param {object} [o.native]  the addon's marker watch (collection.js); else a FinalizationRegistry
  */
 function install(o) {
   if (installed !== null) throw new Error('leakwatch: listener tracking is already installed');
@@ -89,7 +90,12 @@ function install(o) {
   const handle = {
     uninstall,
     ready: emitterPatch.ready, // resolves to the emitter mode once settled
-    snapshot: () => ctx.groups.snapshot(),
+    /** Takes collected emitters' listeners off (once a second, and before counts are read). */
+    collect: () => ctx.records.drainCollected(),
+    snapshot() {
+      ctx.records.drainCollected();
+      return ctx.groups.snapshot();
+    },
     /** leakwatch/testing: sample every add while a tracker runs, for exact sites (sampler.js). */
     sampleEveryAdd(on) {
       ctx.sampleEveryAdd = on;
@@ -129,7 +135,7 @@ function makeContext(o) {
   ctx.uncounted = ctx.groups.uncounted;
   ctx.excess = ctx.groups.excess;
   ctx.sampler = createSampler(ctx);
-  ctx.records = createRecords(ctx, ctx.sampler.dropSamples);
+  ctx.records = createRecords(ctx, ctx.sampler.dropSamples, o.native ?? null);
   ctx.leak = createEmitterWarnings(ctx);
   return ctx;
 }

@@ -16,25 +16,27 @@
 // nor a short-lived connection's socket (a WebSocket's does a few dozen lookups in its life);
 // a keep-alive socket after a hundred-odd requests, or an app's event bus early in its life.
 //
-// The head is what lets a collected emitter stop counting: a FinalizationRegistry holds it
-// (never the emitter, never a listener: listeners often close over their emitter, which would
-// then live forever) and, when the emitter is collected, takes its remaining listeners off the
-// group counters. What the registry watches is not the emitter but a small marker that only the
-// WeakMap holds, as the value for the emitter: it dies with the emitter. V8's young-generation
-// GC keeps a registry's targets alive, and with them everything they reference; an emitter
-// registered itself would drag its whole object graph (a request's, a socket's) into the old
-// generation. Measured on 1,000,000 short-lived objects of 20 small objects each: 1,920 ms
-// registering each object, 561 ms registering a marker, 250 ms with no registration.
+// The head is what lets a collected emitter stop counting: collection.js is told when the
+// emitter is collected and hands the head back, and its remaining listeners come off the group
+// counters. What is watched is not the emitter but a small marker that only the WeakMap holds,
+// as the value for the emitter: it dies with the emitter. Nothing watching it may keep the
+// emitter alive, and neither may a listener (listeners often close over their emitter), so the
+// head holds neither. A marker rather than the emitter, because V8's young-generation GC keeps
+// a weakly watched object alive, and with it everything it references: an emitter watched
+// itself would drag its whole object graph (a request's, a socket's) into the old generation.
+// Measured with a FinalizationRegistry on 1,000,000 short-lived objects of 20 small objects
+// each: 1,920 ms registering each object, 561 ms registering a marker, 250 ms with none.
 //
 // Not every pair is counted: emitter-sampling.js decides, per busy period, and gives each
 // counted one a weight (1 unless its class churns). An emitter with no counted pair has no
-// record at all, so a short-lived one costs no allocation and no registry cell.
+// record at all, so a short-lived one costs no allocation and no watch.
 //
 // Memory matters here (one record per live emitter, 100,000s of sockets): an emitter with one
-// event type costs one Entry, a Marker, the registry's cell and a WeakMap slot, no arrays.
+// event type costs one Entry, a Marker, its watch (a weak handle) and a WeakMap slot.
 
 const { types } = require('node:util');
 const { createEmitterSampling } = require('./emitter-sampling');
+const { createCollectionWatch } = require('./collection');
 
 const SCAN_LIMIT = 16; // past this many event types on one emitter, look types up in a Map
 const PRUNE_AT = 8; // an emitter with this many types drops the ones with no listeners left
@@ -55,11 +57,11 @@ class Entry {
     this.link = null; // the emitter's next entry
     this.index = null; // on the head of an emitter with many types: Map(type -> Entry)
     this.sampling = null; // on the head: its class's sampling state (emitter-sampling.js)
-    this.owner = null; // on the head: the install's registry (a property left by an earlier one is ignored)
+    this.owner = null; // on the head: the install's token (a property left by an earlier one is ignored)
   }
 }
 
-// What the WeakMap holds for a recorded emitter, and what the registry watches (above).
+// What the WeakMap holds for a recorded emitter, and what collection.js watches (above).
 class Marker {
   constructor(head) {
     this.head = head;
@@ -76,10 +78,12 @@ function clock() {
 /**
  * @param {object} ctx  shared state of one install: ctx.counts (Int32Array), ctx.groups
  * @param {(entry: Entry) => void} dropSamples  forget an entry's sampled listeners
+ * @param {object|null|undefined} native  the addon's marker watch (collection.js), or none
  */
-function createRecords(ctx, dropSamples) {
+function createRecords(ctx, dropSamples, native) {
   const records = new WeakMap(); // emitter -> Marker; one per install, so earlier installs' go unread
-  const registry = new FinalizationRegistry(collected);
+  const owner = {}; // this install, on each head it makes
+  const collection = createCollectionWatch(collected, native);
   const sampling = createEmitterSampling(clock, (target) => ctx.groups.classNameOf(target), ctx.fixedKeep);
   const status = sampling.status;
 
@@ -91,7 +95,7 @@ function createRecords(ctx, dropSamples) {
   // The head in target's property, if this install put it there (one load: busy emitters).
   function pinnedHead(target) {
     const head = target.__leakwatchListeners;
-    return head !== undefined && head.owner === registry ? head : undefined;
+    return head !== undefined && head.owner === owner ? head : undefined;
   }
 
   function lookup(target) {
@@ -186,8 +190,7 @@ function createRecords(ctx, dropSamples) {
     }
     records.delete(target);
     unpin(target, head);
-    // Left registered: once its marker dies the finalizer finds nothing counted to take off.
-    // Registering with a token to unregister by costs ~2.8x a plain registration (README).
+    // Left watched: once its marker dies collected() finds nothing counted to take off.
   }
 
   function find(head, type) {
@@ -233,11 +236,11 @@ function createRecords(ctx, dropSamples) {
   function attach(target, type, weight) {
     const head = new Entry(type, ctx.groups.groupFor(target, type));
     head.sampling = sampling.stateOf(target);
-    head.owner = registry;
+    head.owner = owner;
     sampling.noteRecorded(head.sampling, weight);
     const marker = new Marker(head);
     records.set(target, marker);
-    registry.register(marker, head);
+    collection.watch(marker, head);
     return head;
   }
 
@@ -324,7 +327,7 @@ function createRecords(ctx, dropSamples) {
         if (entry.samples !== null) dropSamples(entry);
       }
     } catch {
-      // Never throw from a finalizer task.
+      // Never throw from a finalizer task or the drain.
     }
   }
 
@@ -337,7 +340,12 @@ function createRecords(ctx, dropSamples) {
     return sampling.weigh(target) === 1;
   }
 
-  return { entryOf, countedEntry, promote, emptied, peek, count, settle, exact, entriesOf, collected, sampled: sampling.sampled, uninstall: sampling.uninstall };
+  function uninstall() {
+    sampling.uninstall();
+    collection.stop();
+  }
+
+  return { entryOf, countedEntry, promote, emptied, peek, count, settle, exact, entriesOf, collected, drainCollected: collection.drain, sampled: sampling.sampled, uninstall };
 }
 
 /** Every entry of an emitter, head first. */

@@ -36,10 +36,18 @@ function keepBytecode() {
 /** Full GCs until what the calls left is all that is left; resolves the bytes still used. */
 async function collectGarbage() {
   keepBytecode();
+  settleListenerRecords(); // emitters recorded since the last second: watched from now on
   await turn();
   forceGc();
   await turn(); // finalizers of what the first GC found dead may free more
+  settleListenerRecords(); // the collected emitters' records go before the measurement
   return retainedBytes(); // a second full GC, and the measurement
+}
+
+// The listener tracker learns of collected emitters once a second, or when asked
+// (listeners/collection.js); a check asks, so that its counts and heap figures are final.
+function settleListenerRecords() {
+  require('../listeners').installedTracker()?.collect();
 }
 
 // What JS objects keep: the size of the live objects, summed by V8 while it marks them in a
