@@ -22,7 +22,7 @@ const group = (emitter, event) => groupCounts(handle, emitter, event);
 
 class Conn extends EventEmitter {}
 
-test('wrappers at install, the fast methods once a child process has checked them; counts exact across', async () => {
+test('wrappers at install, the fast methods once a child process has checked them, in the same functions; counts exact across', async () => {
   ({ handle } = installTracking({ checkDelayMs: 0, checkIn: 'child' }));
   assert.equal(handle.stats().emitterMode, 'wrap');
   const wrapOn = EventEmitter.prototype.on;
@@ -33,7 +33,7 @@ test('wrappers at install, the fast methods once a child process has checked the
 
   assert.equal(await settledMode(handle), 'fast');
   assert.equal(handle.stats().emitterMode, 'fast');
-  assert.notEqual(EventEmitter.prototype.on, wrapOn);
+  assert.equal(EventEmitter.prototype.on, wrapOn, 'the switch happens inside the installed methods');
   assert.equal(EventEmitter.prototype.on, EventEmitter.prototype.addListener);
   c.off('data', f); // added by the wrappers, removed by the fast methods
   c.on('data', f);
@@ -54,7 +54,7 @@ test('uninstall while the check is pending: Node\'s methods back, the check give
   assert.equal(EventEmitter.prototype.on, nodeOn);
 });
 
-test('a patch put over the wrappers before the check answers stays, and still counts through', async () => {
+test('a patch put over ours before the check answers stays, and counts through ours, fast once checked', async () => {
   ({ handle } = installTracking({ checkDelayMs: 0, checkIn: 'child' }));
   const below = EventEmitter.prototype.on;
   const seen = [];
@@ -64,7 +64,7 @@ test('a patch put over the wrappers before the check answers stays, and still co
   };
   EventEmitter.prototype.on = theirs;
   try {
-    assert.equal(await settledMode(handle), 'wrap');
+    assert.equal(await settledMode(handle), 'fast');
     assert.equal(EventEmitter.prototype.on, theirs);
     new Conn().on('ready', () => {});
     assert.deepEqual(seen, ['ready']);
@@ -141,4 +141,20 @@ test('in a worker thread the check runs in that thread: the fast methods, no chi
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'fast');
   assert.equal(fs.existsSync(spawns), false, 'no thread spawned a process');
+});
+
+test('with leakwatch/register, the methods the app caches at its first line are the ones it has once the check switched to fast', async () => {
+  const code = `const P = require('node:events').prototype;
+    const names = ['on', 'addListener', 'prependListener', 'off', 'removeListener', 'removeAllListeners', 'once'];
+    const first = names.map((n) => P[n]);
+    const lw = require('.');
+    let polls = 0;
+    const poll = setInterval(() => {
+      if (lw.internals().emitterMode !== 'fast' && ++polls < 200) return;
+      clearInterval(poll);
+      console.log(lw.internals().emitterMode, names.filter((n, i) => P[n] !== first[i]).join(',') || 'same');
+    }, 50);`;
+  const r = await runNode(['-r', REGISTER, '-e', code], { env: { LEAKWATCH_LOG: 'off' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'fast same');
 });

@@ -271,3 +271,63 @@ test('flags: --redirect-warnings writes it to the file; --trace-warnings adds th
 function escape(text) {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
+
+// Node's own warnings keep the stack Node gives them (--trace-warnings), in both of the
+// EventEmitter patch's modes and from the EventTarget hook: the same text as without leakwatch,
+// frame for frame. The adds run from a timer callback, so the frames below match too.
+const STACKS = `
+  const EventEmitter = require('node:events');
+  class Bus extends EventEmitter {}
+  const bus = new Bus();
+  const target = new EventTarget();
+  EventEmitter.setMaxListeners(2, target);
+  function subscribe() { bus.on('message', () => {}); }
+  function subscribeOnce() { bus.once('tick', () => {}); }
+  function subscribeFirst() { bus.prependListener('first', () => {}); }
+  function listen() { target.addEventListener('foo', () => {}); }
+  function go() {
+    console.log(mode());
+    for (let i = 0; i < 11; i++) { subscribe(); subscribeOnce(); subscribeFirst(); listen(); }
+  }
+  const mode = () => (globalThis.leakwatchForTest ? globalThis.leakwatchForTest.internals().emitterMode : null);
+  let polls = 0;
+  const poll = setInterval(() => {
+    if (process.env.WANT_MODE && mode() !== process.env.WANT_MODE && ++polls < 400) return;
+    clearInterval(poll);
+    setTimeout(go, 0);
+  }, 25);
+`;
+
+function nodeWarningStacks(args, env = {}) {
+  const r = spawnSync(process.execPath, ['--trace-warnings', ...args, '-e', STACKS], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, LEAKWATCH_LOG: 'off', ...env },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  // Each of Node's warnings with its frames, the pid left out.
+  const blocks = r.stderr.split(/^\(node:\d+\) /m).map((b) => b.trimEnd());
+  return {
+    mode: r.stdout.trim(),
+    stacks: blocks.filter((b) => b.startsWith('MaxListenersExceededWarning')),
+    ours: blocks.filter((b) => b.startsWith('[LEAKWATCH_LISTENER_LEAK]')),
+  };
+}
+
+for (const mode of ['wrap', 'fast']) {
+  test(`Node's MaxListenersExceededWarning has Node's own stack with leakwatch in ${mode} mode (EventEmitter and EventTarget)`, () => {
+    const { stacks: plain } = nodeWarningStacks([]);
+    assert.equal(plain.length, 4, plain.join('\n\n'));
+    assert.match(plain.find((b) => b.includes(' message listeners')), /\n {4}at _addListener \(node:events:\d+:\d+\)\n {4}at Bus\.addListener \(node:events:\d+:\d+\)\n {4}at subscribe /);
+    const preload = `globalThis.leakwatchForTest = require(${JSON.stringify(path.join(__dirname, '..'))}); require(${JSON.stringify(path.join(__dirname, '..', 'js', 'register.js'))});`;
+    const preloadFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-stacks-')), 'preload.js');
+    fs.writeFileSync(preloadFile, preload);
+    // Wrap mode: the adds run in the first 25 ms, before the check (a second after start).
+    const watched = nodeWarningStacks(['-r', preloadFile], mode === 'fast' ? { WANT_MODE: 'fast' } : {});
+    assert.equal(watched.mode, mode);
+    assert.deepEqual(watched.stacks, plain);
+    // leakwatch's own warnings start at the app's code as well.
+    assert.equal(watched.ours.length, 4, watched.ours.join('\n\n'));
+    for (const block of watched.ours) assert.doesNotMatch(block, /js[\\/]listeners[\\/]|js[\\/]warnings\.js/, block);
+  });
+}

@@ -9,7 +9,9 @@ const subscribers = new Set();
 // leak's warning say when the heap is leaking too (the heap warning says the reverse).
 let noteFor = () => '';
 
-function warn(code, message, details = {}, eventName = 'warning') {
+// `below`: a function on the stack (the app's add, as leakwatch installed it) above which the
+// warning's stack (--trace-warnings) leaves frames out, so that it starts at the app's code.
+function warn(code, message, details = {}, eventName = 'warning', below = undefined) {
   try {
     const note = noteFor(eventName);
     if (note) message = `${message} ${note}`;
@@ -17,7 +19,7 @@ function warn(code, message, details = {}, eventName = 'warning') {
     // no note
   }
   try {
-    process.emitWarning(message, { type: 'LeakwatchWarning', code });
+    process.emitWarning(message, below === undefined ? { type: 'LeakwatchWarning', code } : { type: 'LeakwatchWarning', code, ctor: below });
   } catch {
     // emitWarning can throw if the app broke `process`; the subscribers still hear it.
   }

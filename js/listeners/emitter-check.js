@@ -12,18 +12,32 @@
 
 const EventEmitter = require('node:events');
 const { readFlavour, learnWarningTemplate, applyMethods } = require('./emitter');
+const { learnNodeFrames } = require('./node-stack');
 
 /**
- * The whole check, on `orig` (the prototype's methods before install): {same, template,
- * sources}. `template`: Node's warning text to build the fast methods' flavour from;
- * `sources`: the methods' source text, so that a verdict reached in a child process (on its
- * own, untouched methods) is used only where the methods are the same.
+ * The whole check, on `orig` (the prototype's methods before install): {same, template, frames,
+ * sources}. `template`: Node's warning text to build the fast methods' flavour from; `frames`:
+ * the frames Node's own add puts in its warning's stack (node-stack.js), null when the fast
+ * methods cannot reproduce them exactly; `sources`: the methods' source text, so that a verdict
+ * reached in a child process (on its own, untouched methods) is used only where the methods
+ * are the same.
  */
 function checkFast(orig) {
-  const template = learnWarningTemplate((name, type, max) => captureNodeWarning(orig, name, type, max));
-  const flavour = readFlavour(orig, template);
-  const same = flavour !== null && sameBehaviour(scratchFastMethods(orig, flavour), applyMethods);
-  return { same, template, sources: sourcesOf(orig) };
+  const capture = (method) => (name, type, max) => captureNodeWarning(orig, name, type, max, method);
+  const template = learnWarningTemplate(capture('addListener'));
+  let frames = learnNodeFrames(capture('addListener')('LwProbeGamma', 'lwTypeGamma', 2), capture('prependListener')('LwProbeDelta', 'lwTypeDelta', 2));
+  let same = sameWith(orig, template, frames);
+  if (!same && frames !== null) {
+    frames = null; // counting exactly matters more than the warning's stack
+    same = sameWith(orig, template, null);
+  }
+  return { same, template, frames, sources: sourcesOf(orig) };
+}
+
+// Whether fast methods built with `frames` behave as Node's (and, with frames, warn with its stacks).
+function sameWith(orig, template, frames) {
+  const flavour = readFlavour(orig, template, frames);
+  return flavour !== null && sameBehaviour(scratchFastMethods(orig, flavour), applyMethods, frames !== null);
 }
 
 /** {name: source text} of the methods the patch replaces (emitter.originalMethods()). */
@@ -63,13 +77,16 @@ function freshModules(ids) {
   }
 }
 
-/** Node's MaxListenersExceededWarning for a class named `className`, caught, not printed. */
-function captureNodeWarning(orig, className, type, max) {
+/**
+ * Node's MaxListenersExceededWarning for a class named `className`, raised by Node's own
+ * `method` ('addListener' or 'prependListener'), caught, not printed.
+ */
+function captureNodeWarning(orig, className, type, max, method = 'addListener') {
   const Probe = { [className]: class extends EventEmitter {} }[className];
   const probe = new Probe();
   probe.setMaxListeners(max);
   return withWarningsCaught((caught) => {
-    for (let i = 0; i <= max; i++) orig.addListener.call(probe, type, () => {});
+    for (let i = 0; i <= max; i++) orig[method].call(probe, type, () => {});
     return caught[0] ?? null;
   });
 }
@@ -89,15 +106,16 @@ function withWarningsCaught(fn) {
 /**
  * True when the `fast` methods produce the same traces as the prototype's current (Node's own)
  * methods on every scenario. `applyMethods(fast)` puts them in place and returns an undo.
+ * `stacks`: Node's warnings must have the same stacks too.
  */
-function sameBehaviour(fast, applyMethods) {
+function sameBehaviour(fast, applyMethods, stacks = false) {
   try {
     for (const scenario of SCENARIOS) {
-      const a = JSON.stringify(run(scenario));
+      const a = JSON.stringify(run(scenario, stacks));
       const restore = applyMethods(fast);
       let b;
       try {
-        b = JSON.stringify(run(scenario));
+        b = JSON.stringify(run(scenario, stacks));
       } finally {
         restore();
       }
@@ -109,7 +127,7 @@ function sameBehaviour(fast, applyMethods) {
   }
 }
 
-function run(scenario) {
+function run(scenario, stacks) {
   const trace = [];
   const labels = new Map();
   const label = (fn) => {
@@ -146,9 +164,19 @@ function run(scenario) {
   };
   withWarningsCaught((caught) => {
     scenario(t);
-    for (const w of caught) trace.push(['warning', w.name, w.message, w.count, String(w.type), Object.keys(w)]);
+    for (const w of caught) {
+      trace.push(['warning', w.name, w.message, w.count, String(w.type), Object.keys(w), stacks ? stackTop(w.stack) : null]);
+    }
   });
   return trace;
+}
+
+// A warning's stack down to its first frame outside Node (the scenario's call): the frames
+// below differ between the two runs' call sites.
+function stackTop(stack) {
+  const lines = String(stack).split('\n');
+  const caller = lines.findIndex((line) => line.startsWith('    at ') && !line.includes('(node:'));
+  return caller < 0 ? lines : lines.slice(0, caller + 1);
 }
 
 function snapshot(e, label) {

@@ -32,37 +32,38 @@ const CHILD_FILE = path.join(__dirname, 'emitter-check-child.js');
 const MAX_ANSWER = 64 * 1024; // bytes of the child's output kept, at most
 
 /**
- * Puts the methods for `mode` in place: 'wrap', 'fast' (checked now, here; throws if they do not
- * match), or 'auto' (wrap, then fast once checked). Returns the patch: {mode, restore(), stop(),
- * ready}; `mode` changes when the patch switches, `ready` resolves to the final mode, `stop()`
- * cancels a pending check.
+ * Puts the counting methods in place, once: 'wrap' (wrappers for good), 'fast' (checked now,
+ * here; throws if they do not match), or 'auto' (wrappers, then fast once checked). The
+ * functions on EventEmitter.prototype stay the same through the switch: it happens inside them.
+ * Returns the patch: {mode, restore(), stop(), ready}; `mode` changes when the patch switches,
+ * `ready` resolves to the final mode, `stop()` cancels a pending check.
  * @param {{checkDelayMs?: number, checkIn?: 'child'|'process'}} [when]  tests: how soon, where
  */
 function patchEmitters(ctx, mode, when = {}) {
   const orig = emitter.originalMethods();
+  const methods = emitter.countingMethods(ctx, orig);
   if (mode === 'fast') {
-    const fast = fastIfSame(ctx, orig, checkFast(orig));
-    if (fast === null) throw new Error('leakwatch: fast EventEmitter methods do not match this Node version');
-    return settled('fast', emitter.applyMethods(fast));
+    const flavour = fastFlavour(orig, checkFast(orig));
+    if (flavour === null) throw new Error('leakwatch: fast EventEmitter methods do not match this Node version');
+    methods.useFast(flavour);
+    return settled('fast', emitter.applyMethods(methods));
   }
-  const wrap = emitter.wrapMethods(ctx, orig);
-  const patch = settled('wrap', emitter.applyMethods(wrap));
+  const patch = settled('wrap', emitter.applyMethods(methods));
   if (mode === 'wrap') return patch;
-  return checkLater(ctx, orig, wrap, patch, when);
+  return checkLater(orig, methods, patch, when);
 }
 
 function settled(mode, restore) {
   return { mode, restore, stop() {}, ready: Promise.resolve(mode) };
 }
 
-// The fast methods when `verdict` says they behave as Node's own, else null.
-function fastIfSame(ctx, orig, verdict) {
+// This Node's flavour for the fast methods when `verdict` says they behave as Node's own, else null.
+function fastFlavour(orig, verdict) {
   if (verdict === null || verdict.same !== true) return null;
-  const flavour = emitter.readFlavour(orig, verdict.template);
-  return flavour === null ? null : emitter.fastMethods(ctx, orig, flavour);
+  return emitter.readFlavour(orig, verdict.template, verdict.frames);
 }
 
-function checkLater(ctx, orig, wrap, patch, { checkDelayMs = CHECK_DELAY_MS, checkIn = defaultPlace() }) {
+function checkLater(orig, methods, patch, { checkDelayMs = CHECK_DELAY_MS, checkIn = defaultPlace() }) {
   let done = false;
   let child = null;
   let resolveReady;
@@ -78,18 +79,16 @@ function checkLater(ctx, orig, wrap, patch, { checkDelayMs = CHECK_DELAY_MS, che
   function decide(verdict) {
     if (done) return;
     end();
-    // Someone patched over the wrappers since: leave theirs in place (their chain calls ours).
-    if (emitter.isApplied(wrap)) {
-      patch.restore(); // Node's own methods back: a check here compares against them
-      let fast = null;
-      try {
-        if (verdict === null || !sameSources(verdict.sources, orig)) verdict = checkFast(orig);
-        fast = fastIfSame(ctx, orig, verdict);
-      } catch {
-        // stay with the wrappers
-      }
-      patch.restore = emitter.applyMethods(fast ?? wrap);
-      if (fast !== null) patch.mode = 'fast';
+    let flavour = null;
+    try {
+      if (verdict === null || !sameSources(verdict.sources, orig)) verdict = checkHere(orig, methods, patch);
+      flavour = fastFlavour(orig, verdict);
+    } catch {
+      // stay with the wrappers
+    }
+    if (flavour !== null) {
+      methods.useFast(flavour);
+      patch.mode = 'fast';
     }
     resolveReady(patch.mode);
   }
@@ -116,6 +115,19 @@ function checkLater(ctx, orig, wrap, patch, { checkDelayMs = CHECK_DELAY_MS, che
   if (checkDelayMs > 0) later(start, checkDelayMs);
   else start();
   return patch;
+}
+
+// The check in this process: it compares against Node's own methods, so ours come off
+// EventEmitter.prototype for that one synchronous run and go back on, the same functions.
+// Someone who patched over ours since keeps their methods in place (their chain calls ours).
+function checkHere(orig, methods, patch) {
+  if (!emitter.isApplied(methods)) return checkFast(orig);
+  patch.restore();
+  try {
+    return checkFast(orig);
+  } finally {
+    patch.restore = emitter.applyMethods(methods);
+  }
 }
 
 // A child process from the main thread; in a worker thread (an app may run dozens, each with

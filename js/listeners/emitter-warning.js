@@ -83,7 +83,7 @@ function createEmitterWarnings(ctx) {
     };
     entry.warned = { count: live, time: now };
     entry.next = 2 * live - 1;
-    ctx.warn(CODE, message(details), details, EVENT);
+    ctx.warn(CODE, message(details), details, EVENT, below);
   }
 
   return { check };

@@ -21,6 +21,7 @@
 const EventEmitter = require('node:events');
 const { inspect } = require('node:util');
 const { pastMax } = require('./emitter-warning');
+const { callAsNode, stackAsNode } = require('./node-stack');
 
 const P = EventEmitter.prototype;
 const ADD_NAMES = ['addListener', 'on'];
@@ -41,10 +42,11 @@ function originalMethods() {
 /**
  * Reads how this Node's lib/events.js behaves, from a fresh emitter and the source text of
  * removeListener. `warningTemplate`: Node's MaxListenersExceededWarning text with placeholders
- * (learnWarningTemplate), learnt here or in the check's child process. Returns null when
+ * (learnWarningTemplate), learnt here or in the check's child process; `nodeFrames`: Node's
+ * frames for that warning's stack (node-stack.js learnNodeFrames), or null. Returns null when
  * something is not as any known version has it.
  */
-function readFlavour(orig, warningTemplate) {
+function readFlavour(orig, warningTemplate, nodeFrames = null) {
   try {
     if (typeof warningTemplate !== 'string') return null;
     const probe = new EventEmitter();
@@ -54,7 +56,7 @@ function readFlavour(orig, warningTemplate) {
     const emitting = ownSymbol(probe._events.x, 'events.emitting');
     const source = Function.prototype.toString.call(orig.removeListener);
     const legacyRemove = source.includes('hasEventListener(this, type)');
-    return { shape, emitting, legacyRemove, nodeWarning: warningRenderer(warningTemplate) };
+    return { shape, emitting, legacyRemove, nodeWarning: warningRenderer(warningTemplate), nodeFrames: nodeFrames ?? null };
   } catch {
     return null;
   }
@@ -98,17 +100,37 @@ function warningRenderer(template) {
       .replace('\u0004', () => String(max));
 }
 
-/** The fast methods: lib/events.js's logic with counting inline. */
-function fastMethods(ctx, orig, flavour) {
+/**
+ * The counting methods, installed once: they start as wrappers around Node's methods and,
+ * once useFast(flavour) is called (the check found the fast ones exact), run lib/events.js's
+ * logic with the counting inline. The same four functions stay on EventEmitter.prototype for
+ * the process's life, so code that cached `EventEmitter.prototype.on` at start calls what
+ * everyone else calls.
+ */
+function countingMethods(ctx, orig) {
   const { entryOf, countedEntry, promote, emptied, count, settle } = ctx.records;
-  const { shape: kShapeMode, emitting: kEmitting, legacyRemove, nodeWarning } = flavour;
+  const wrapped = wrappedOps(ctx, orig);
+  let fast = false;
+  // This Node's lib/events.js flavour (readFlavour), set by useFast().
+  let kShapeMode = null;
+  let kEmitting = null;
+  let legacyRemove = false;
+  let nodeWarning = null;
+  let nodeFrames = null;
 
   function addListener(type, listener) {
-    return add(this, type, listener, false, addListener);
+    if (fast) return add(this, type, listener, false, addListener);
+    return wrapped.add(this, type, listener, false, addListener);
   }
 
   function prependListener(type, listener) {
-    return add(this, type, listener, true, prependListener);
+    if (fast) return add(this, type, listener, true, prependListener);
+    return wrapped.add(this, type, listener, true, prependListener);
+  }
+
+  function useFast(flavour) {
+    ({ shape: kShapeMode, emitting: kEmitting, legacyRemove, nodeWarning, nodeFrames } = flavour);
+    fast = true;
   }
 
   function add(target, type, listener, prepend, below) {
@@ -161,11 +183,13 @@ function fastMethods(ctx, orig, flavour) {
     return before;
   }
 
+  // Node's warning, raised here: with Node's own stack where its frames were learnt.
   function warnLikeNode(target, type, existing, m, below) {
     existing.warned = true;
     const w = new Error(nodeWarning(existing.length, type, target, m));
     Object.assign(w, { name: 'MaxListenersExceededWarning', emitter: target, type, count: existing.length });
-    Error.captureStackTrace(w, below);
+    if (nodeFrames === null) Error.captureStackTrace(w, below);
+    else stackAsNode(w, below === prependListener ? 'prependListener' : 'addListener', nodeFrames, add);
     process.emitWarning(w);
   }
 
@@ -220,6 +244,7 @@ function fastMethods(ctx, orig, flavour) {
   }
 
   function removeListener(type, listener) {
+    if (!fast) return wrapped.remove(this, type, listener);
     if (typeof listener !== 'function') return orig.removeListener.call(this, type, listener);
     const events = this._events;
     if (events === undefined) return this;
@@ -286,15 +311,22 @@ function fastMethods(ctx, orig, flavour) {
     }
   }
 
-  const removeAllListeners = wrapRemoveAll(ctx, orig, true);
-  return { addListener, prependListener, removeListener, removeAllListeners };
+  const removeAllListeners = wrapRemoveAll(ctx, orig, () => fast);
+  return { addListener, prependListener, removeListener, removeAllListeners, useFast, isFast: () => fast };
+}
+
+/** The counting methods, fast from the start (`flavour` checked already): the check's copy. */
+function fastMethods(ctx, orig, flavour) {
+  const methods = countingMethods(ctx, orig);
+  methods.useFast(flavour);
+  return methods;
 }
 
 // removeAllListeners: Node's own runs, then the counts are reconciled with what is left (it may
 // have called removeListener per listener, which counted already). Servers call it per request
 // for a type that has no listeners (IncomingMessage 'data'): that call costs no lookup, and in
-// fast mode (`answerNone`: the methods are Node's own, checked) no second call either, as Node's
-// method then does nothing but return the emitter.
+// fast mode (`answerNone()`: the methods are Node's own, checked) no second call either, as
+// Node's method then does nothing but return the emitter.
 //
 // Node tells "no argument" (every type) from an undefined type by arguments.length; the method
 // passes Node's exactly that, never the arguments object itself, which the engine would then
@@ -313,7 +345,7 @@ function wrapRemoveAll(ctx, orig, answerNone) {
   }
   return function removeAllListeners(type) {
     if (arguments.length === 0) return removeAll(this, true, undefined);
-    if (hasNone(this, type)) return answerNone ? this : orig.removeAllListeners.call(this, type);
+    if (hasNone(this, type)) return answerNone() ? this : orig.removeAllListeners.call(this, type);
     return removeAll(this, false, type);
   };
 }
@@ -375,16 +407,15 @@ function reconcile(ctx, target, all, type) {
   }
 }
 
-/** Wrap mode: Node's methods run untouched; the counts follow from the lists before and after. */
-function wrapMethods(ctx, orig) {
-  function addListener(type, listener) {
-    const result = Reflect.apply(orig.addListener, this, arguments);
-    afterAdd(this, type, listener, addListener);
-    return result;
-  }
-  function prependListener(type, listener) {
-    const result = Reflect.apply(orig.prependListener, this, arguments);
-    afterAdd(this, type, listener, prependListener);
+/**
+ * Wrap mode: Node's methods run untouched; the counts follow from the lists before and after.
+ * `below`: the installed method, the frame a warning's stack starts under.
+ */
+function wrappedOps(ctx, orig) {
+  function add(target, type, listener, prepend, below) {
+    const method = prepend ? orig.prependListener : orig.addListener;
+    const result = nodeWillWarn(target, type) ? callAsNode(method, target, [type, listener]) : method.call(target, type, listener);
+    afterAdd(target, type, listener, below);
     return result;
   }
   function afterAdd(target, type, listener, below) {
@@ -411,17 +442,32 @@ function wrapMethods(ctx, orig) {
       // never into the app
     }
   }
-  function removeListener(type, listener) {
-    const before = heldCount(this, false, type);
+  function remove(target, type, listener) {
+    const before = heldCount(target, false, type);
     try {
-      return Reflect.apply(orig.removeListener, this, arguments);
+      return orig.removeListener.call(target, type, listener);
     } finally {
       // reconcile()'s settle counts as excess: this is the remove, if one happened
-      ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(this, false, type));
-      reconcile(ctx, this, false, type);
+      ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(target, false, type));
+      reconcile(ctx, target, false, type);
     }
   }
-  return { addListener, prependListener, removeListener, removeAllListeners: wrapRemoveAll(ctx, orig, false) };
+  return { add, remove };
+}
+
+// Whether Node's add of one more `type` listener to `target` will print its warning (the test in
+// lib/events.js _addListener, read before the add).
+function nodeWillWarn(target, type) {
+  try {
+    const key = keyOf(type);
+    const events = target._events;
+    if (key === null || events === undefined || events === null) return false;
+    const list = events[key];
+    const m = target._maxListeners === undefined ? EventEmitter.defaultMaxListeners : target._maxListeners;
+    return m > 0 && countOf(list) + 1 > m && !(typeof list === 'object' && list !== null && list.warned);
+  } catch {
+    return false;
+  }
 }
 
 // The key lib/events.js files a listener under, when it can be had without running app code.
@@ -506,8 +552,8 @@ module.exports = {
   originalMethods,
   readFlavour,
   learnWarningTemplate,
+  countingMethods,
   fastMethods,
-  wrapMethods,
   applyMethods,
   isApplied,
   keyOf,

@@ -11,6 +11,7 @@
 // description, and when a Node version lacks them EventTargets are simply not counted.
 
 const { pastMax } = require('./emitter-warning');
+const { callAsNode } = require('./node-stack');
 
 function findHooks(proto) {
   const symbols = Object.getOwnPropertySymbols(proto);
@@ -30,6 +31,7 @@ function patchTarget(ctx) {
   const origNew = proto[kNew];
   const origRemove = proto[kRemove];
   const { entryOf, countedEntry, promote, emptied, count, settle } = ctx.records;
+  const [kMax, kWarned] = maxSymbols();
 
   function newListener(size, type, listener, once, capture, passive, weak) {
     try {
@@ -37,6 +39,7 @@ function patchTarget(ctx) {
       if (entry === null) {
         if (size <= 1 || !pastMax(this, 'target', size)) {
           ctx.counts[ctx.uncounted]++; // not counted in a group (emitter-sampling.js)
+          if (nodeWarns(this, size)) return callAsNode(origNew, this, [size, type, listener, once, capture, passive, weak]);
           return Reflect.apply(origNew, this, arguments);
         }
         entry = promote(this, type, size - 1);
@@ -54,7 +57,16 @@ function patchTarget(ctx) {
     } catch {
       // Counting must never break the app's addEventListener.
     }
+    if (nodeWarns(this, size)) return callAsNode(origNew, this, [size, type, listener, once, capture, passive, weak]);
     return Reflect.apply(origNew, this, arguments);
+  }
+
+  // Node's own hook may print Node's warning: past the target's max. It then runs through
+  // callAsNode, so that the warning has the stack Node gives it, this hook's frame left out.
+  function nodeWarns(target, size) {
+    if (kMax === null || size <= 1) return false;
+    const max = target[kMax];
+    return max > 0 && size > max && !target[kWarned];
   }
 
   function removeListener(size, type, listener) {
@@ -85,6 +97,19 @@ function patchTarget(ctx) {
     if (proto[kNew] === newListener) Object.defineProperty(proto, kNew, saved[kNew]);
     if (proto[kRemove] === removeListener) Object.defineProperty(proto, kRemove, saved[kRemove]);
   };
+}
+
+// Node's symbols for an EventTarget's max listeners (events.setMaxListeners) and whether it has
+// warned, as [max, warned], or [null, null].
+function maxSymbols() {
+  try {
+    const symbols = Object.getOwnPropertySymbols(new EventTarget());
+    const max = symbols.find((s) => s.description === 'events.maxEventTargetListeners');
+    const warned = symbols.find((s) => s.description === 'events.maxEventTargetListenersWarned');
+    return max !== undefined && warned !== undefined ? [max, warned] : [null, null];
+  } catch {
+    return [null, null];
+  }
 }
 
 /**
