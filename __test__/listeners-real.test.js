@@ -29,8 +29,9 @@ function setup({ native } = {}) {
     counts,
     maxGroups: MAX_GROUPS,
     describeGroup: (slot, info) => described.set(slot, info),
-    warn: (code, message, details, eventName) => warned.push({ code, message, details, eventName }),
-    notify() {},
+    warn: (code, message, details, eventName) => warned.push({ code, message, details, eventName, printed: true }),
+    // leakwatch's warning at the add Node warned in goes to the log and lw only (emitter-warning.js)
+    notify: (code, message, details, eventName) => code.startsWith('LEAKWATCH') && warned.push({ code, message, details, eventName, printed: false }),
     native,
   });
   return { counts, described, warned };
@@ -47,6 +48,19 @@ function row(emitter, event) {
 
 function leaks(warned) {
   return warned.filter((w) => w.code === 'LEAKWATCH_LISTENER_LEAK');
+}
+
+// [count, printed] of each warning: Node printed its own at the first crossing where it warns
+// (so leakwatch's went to the log only), and leakwatch printed the doubling after it.
+function printedAt(found, nodeWarns = true) {
+  assert.deepEqual(
+    found.map((w) => [w.details.count, w.printed]),
+    [
+      [11, !nodeWarns],
+      [22, true],
+    ],
+    JSON.stringify(found),
+  );
 }
 
 /** The line of the source text `marker` in this file, for expected call sites. */
@@ -86,7 +100,7 @@ test('ws: a listener on the server per connection is reported with its call site
   const { warned } = setup();
   await wsScenario(false);
   const found = leaks(warned);
-  assert.equal(found.length, 1, JSON.stringify(found));
+  printedAt(found);
   const { details, message } = found[0];
   assert.equal(details.emitter, 'WebSocketServer');
   assert.equal(details.event, 'message');
@@ -135,7 +149,7 @@ test('http: a per-request listener on a global emitter is reported; the fixed ha
     res.end('ok');
   });
   const found = leaks(warned);
-  assert.equal(found.length, 1);
+  printedAt(found);
   assert.equal(found[0].details.emitter, 'ConfigBus');
   assert.equal(found[0].details.site.replace(/:\d+$/, ''), `${HERE}:${lineOf('marker: http-leak')}`);
   assert.equal(row('ConfigBus', 'reload').live, 30);
@@ -160,7 +174,7 @@ test('AbortSignal: a per-request abort listener on a long-lived signal is report
     res.end('ok');
   });
   const found = leaks(warned);
-  assert.equal(found.length, 1);
+  printedAt(found, require('node:events').getMaxListeners(shutdown.signal) > 0); // Node 22.13+ sets no max on AbortSignal
   assert.equal(found[0].details.kind, 'target');
   assert.equal(found[0].details.emitter, 'AbortSignal');
   assert.equal(found[0].details.site.replace(/:\d+$/, ''), `${HERE}:${lineOf('marker: abort-leak')}`);

@@ -7,6 +7,15 @@
 // listeners (setMaxListeners / events.defaultMaxListeners; 0 and Infinity mean unlimited, as in
 // Node), the next each time the count doubles again. Warnings are rate-limited per emitter and
 // overall; a suppressed one is retried after a little more growth.
+//
+// Node prints its own MaxListenersExceededWarning at that first crossing (for EventEmitters,
+// and for EventTargets with a max), and a process.on('warning') handler should not hear of one
+// event twice: when the add that crosses the line is the one Node warned in (the patches set
+// ctx.nodeWarned to its emitter for the add), leakwatch's warning, with what Node's lacks (the
+// call site, the growth), goes to the log and lw's 'listener-leak' event only, with
+// details.nodeWarned. Node says nothing at the doublings after it; leakwatch does, the first
+// of them without waiting out the per-emitter interval. Where Node's warning is switched off
+// (--disable-warning=MaxListenersExceededWarning), leakwatch's is printed from the first.
 
 const EventEmitter = require('node:events');
 const { captureSite } = require('./sites');
@@ -22,6 +31,7 @@ const GLOBAL_PER_MINUTE = 30;
 function createEmitterWarnings(ctx) {
   let windowStart = 0;
   let inWindow = 0;
+  const nodePrints = !nodeWarningDisabled();
 
   /** entry.live just passed entry.next on `target`. `kind`: 'emitter' or 'target'. */
   function check(target, entry, kind, below) {
@@ -51,7 +61,9 @@ function createEmitterWarnings(ctx) {
 
   // `now` in deciseconds (records.clock).
   function allowed(last, now) {
-    if (last !== null && (now - last.time) * 100 < ctx.warnIntervalMs) return false;
+    // The per-emitter interval runs from the last warning printed; one that went to the log
+    // only (Node printed its own) leaves the doubling after it free to print.
+    if (last !== null && last.printed && (now - last.time) * 100 < ctx.warnIntervalMs) return false;
     if ((now - windowStart) * 100 >= 60_000) {
       windowStart = now;
       inWindow = 0;
@@ -80,13 +92,28 @@ function createEmitterWarnings(ctx) {
       max,
       site,
       appSite,
+      nodeWarned: nodePrints && ctx.nodeWarned === target,
     };
-    entry.warned = { count: live, time: now };
+    entry.warned = { count: live, time: now, printed: !details.nodeWarned };
     entry.next = 2 * live - 1;
-    ctx.warn(CODE, message(details), details, EVENT, below);
+    if (details.nodeWarned) {
+      ctx.notify(CODE, message(details), details, EVENT);
+    } else {
+      ctx.warn(CODE, message(details), details, EVENT, below);
+    }
   }
 
   return { check };
+}
+
+// Whether this process was started with Node's MaxListenersExceededWarning switched off.
+function nodeWarningDisabled() {
+  try {
+    const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+    return args.some((arg, i) => arg === '--disable-warning=MaxListenersExceededWarning' || (arg === '--disable-warning' && args[i + 1] === 'MaxListenersExceededWarning'));
+  } catch {
+    return false;
+  }
 }
 
 function message(d) {

@@ -190,6 +190,7 @@ function countingMethods(ctx, orig) {
     Object.assign(w, { name: 'MaxListenersExceededWarning', emitter: target, type, count: existing.length });
     if (nodeFrames === null) Error.captureStackTrace(w, below);
     else stackAsNode(w, below === prependListener ? 'prependListener' : 'addListener', nodeFrames, add);
+    ctx.nodeWarned = target;
     process.emitWarning(w);
   }
 
@@ -221,6 +222,7 @@ function countingMethods(ctx, orig) {
     } catch {
       // Counting must never break the app's add.
     }
+    if (ctx.nodeWarned !== null) ctx.nodeWarned = null; // set by warnLikeNode for this add
   }
 
   // A pair no group counted so far, mid-period, that has passed its emitter's max listeners:
@@ -414,8 +416,15 @@ function reconcile(ctx, target, all, type) {
 function wrappedOps(ctx, orig) {
   function add(target, type, listener, prepend, below) {
     const method = prepend ? orig.prependListener : orig.addListener;
-    const result = nodeWillWarn(target, type) ? callAsNode(method, target, [type, listener]) : method.call(target, type, listener);
+    let result;
+    if (nodeWillWarn(target, type)) {
+      result = callAsNode(method, target, [type, listener]);
+      ctx.nodeWarned = target;
+    } else {
+      result = method.call(target, type, listener);
+    }
     afterAdd(target, type, listener, below);
+    ctx.nodeWarned = null;
     return result;
   }
   function afterAdd(target, type, listener, below) {

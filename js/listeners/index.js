@@ -131,6 +131,7 @@ function makeContext(o) {
     warnIntervalMs: o.warnIntervalMs ?? 10_000,
     fixedKeep: o.sampleKeep ?? 0, // tests: count 1 in this many busy periods of every class
     sampleEveryAdd: false, // leakwatch/testing, while a tracker runs
+    nodeWarned: null, // during an add: its emitter, when Node printed its own warning in it (emitter-warning.js)
   };
   ctx.uncounted = ctx.groups.uncounted;
   ctx.excess = ctx.groups.excess;

@@ -53,7 +53,7 @@ class Entry {
     this.born = -1; // clock() when the count first passed 1, for the growth in the first warning
     this.base = 0; // listeners found attached, not seen being added (sampler.js adopt())
     this.samples = null; // sampled listeners on this entry (sampler.js)
-    this.warned = null; // {count, time} of the last warning (emitter-warning.js)
+    this.warned = null; // {count, time, printed} of the last warning (emitter-warning.js)
     this.link = null; // the emitter's next entry
     this.index = null; // on the head of an emitter with many types: Map(type -> Entry)
     this.sampling = null; // on the head: its class's sampling state (emitter-sampling.js)

@@ -53,7 +53,11 @@ function patchTarget(ctx) {
       // Weak listeners (Node's own, for `signal` options) are not sampled: remembering one
       // would keep it alive.
       if (--group.skip <= 0 && !weak) ctx.sampler.sample(this, group, entry, listener, newListener);
-      if (size > entry.next) ctx.leak.check(this, entry, 'target', newListener);
+      if (size > entry.next) {
+        if (nodeWarns(this, size)) ctx.nodeWarned = this; // Node's hook, below, prints its own
+        ctx.leak.check(this, entry, 'target', newListener);
+        ctx.nodeWarned = null;
+      }
     } catch {
       // Counting must never break the app's addEventListener.
     }
