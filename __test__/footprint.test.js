@@ -1,5 +1,5 @@
 'use strict';
-// leakwatch's own memory stays bounded under sustained work: 10,000,000 listener operations
+// leakwatch's own memory stays bounded under sustained work: 16,000,000 listener operations
 // across 100,000 emitters with a memory line every 100 ms. Per-emitter bookkeeping is paid
 // once per (emitter, event) and then the heap is flat, and leakwatch's own verdict agrees.
 
@@ -11,11 +11,14 @@ const { theilSenSlope } = require('../js/report/trend');
 
 const MB = 1024 * 1024;
 
-test('10M listener operations over 100k emitters: heap and RSS flat once every emitter was seen', async () => {
+test('16M listener operations over 100k emitters: heap and RSS flat once every emitter was seen', async () => {
   const run = await runNode([path.join(__dirname, 'fixtures', 'footprint.js')], { timeoutMs: 120_000 });
   assert.equal(run.code, 0, run.stderr);
   const { rounds, trend, listeners, internals } = JSON.parse(run.stdout);
-  const late = rounds.slice(5);
+  // Rounds 9-16: RSS takes one-time steps in the first seconds, as V8 first touches its
+  // young generation's pages and leakwatch's first Node-API references are allocated (seen on
+  // Node 24 as late as the 8th round: +8-10 MB, then flat over 70 rounds).
+  const late = rounds.slice(8);
   const spread = (key) => Math.max(...late.map((r) => r[key])) - Math.min(...late.map((r) => r[key]));
   // Growth over the last rounds: the median slope between any two of them (Theil-Sen) times
   // their span. Not the spread, nor the end against the lowest: V8 gives back and takes again

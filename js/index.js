@@ -136,6 +136,7 @@ function createLeakwatch() {
         describeGroup: (slot, info) => binding.describeGroup(id, slot, JSON.stringify(info)),
         native: binding, // its markerWatch* functions (listeners/collection.js)
         warn: warnings.warn,
+        record: warnings.record,
         notify: warnings.notify,
       });
     } catch (err) {

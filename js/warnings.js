@@ -12,18 +12,28 @@ let noteFor = () => '';
 // `below`: a function on the stack (the app's add, as leakwatch installed it) above which the
 // warning's stack (--trace-warnings) leaves frames out, so that it starts at the app's code.
 function warn(code, message, details = {}, eventName = 'warning', below = undefined) {
-  try {
-    const note = noteFor(eventName);
-    if (note) message = `${message} ${note}`;
-  } catch {
-    // no note
-  }
+  message = withNote(message, eventName);
   try {
     process.emitWarning(message, below === undefined ? { type: 'LeakwatchWarning', code } : { type: 'LeakwatchWarning', code, ctor: below });
   } catch {
     // emitWarning can throw if the app broke `process`; the subscribers still hear it.
   }
   notify(code, message, details, eventName);
+}
+
+// A leakwatch warning that is not printed, because Node printed its own for the same event
+// (listeners/emitter-warning.js): with its note, to the subscribers (the log, lw's events).
+function record(code, message, details = {}, eventName = 'warning') {
+  notify(code, withNote(message, eventName), details, eventName);
+}
+
+function withNote(message, eventName) {
+  try {
+    const note = noteFor(eventName);
+    return note ? `${message} ${note}` : message;
+  } catch {
+    return message; // no note
+  }
 }
 
 // Subscribers only, no process warning: for warnings Node already printed itself (its own
@@ -48,4 +58,4 @@ function onWarning(fn) {
   return () => subscribers.delete(fn);
 }
 
-module.exports = { warn, notify, onWarning, setNote };
+module.exports = { warn, record, notify, onWarning, setNote };

@@ -24,7 +24,9 @@
 
 const path = require('node:path');
 const emitter = require('./emitter');
-const { checkFast, sourcesOf } = require('./emitter-check');
+// The check's code is loaded when the check runs, not at start-up (README: idle memory).
+const checkFast = (orig) => require('./emitter-check').checkFast(orig);
+const sourcesOf = (methods) => require('./emitter-check').sourcesOf(methods);
 
 const CHECK_DELAY_MS = 1000;
 const CHECK_TIMEOUT_MS = 10_000; // a child that has not answered by then is given up on

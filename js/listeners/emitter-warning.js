@@ -97,7 +97,7 @@ function createEmitterWarnings(ctx) {
     entry.warned = { count: live, time: now, printed: !details.nodeWarned };
     entry.next = 2 * live - 1;
     if (details.nodeWarned) {
-      ctx.notify(CODE, message(details), details, EVENT);
+      ctx.record(CODE, message(details), details, EVENT);
     } else {
       ctx.warn(CODE, message(details), details, EVENT, below);
     }

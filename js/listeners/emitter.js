@@ -21,7 +21,9 @@
 const EventEmitter = require('node:events');
 const { inspect } = require('node:util');
 const { pastMax } = require('./emitter-warning');
-const { callAsNode, stackAsNode } = require('./node-stack');
+// Needed only when Node's warning is raised: loaded then, not at start-up.
+const callAsNode = (...args) => require('./node-stack').callAsNode(...args);
+const stackAsNode = (...args) => require('./node-stack').stackAsNode(...args);
 
 const P = EventEmitter.prototype;
 const ADD_NAMES = ['addListener', 'on'];

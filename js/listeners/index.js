@@ -60,6 +60,8 @@ let installed = null;
  * @param {(slot: number, info: object) => void} o.describeGroup
  * @param {(code: string, message: string, details: object, eventName: string) => void} o.warn
  * @param {Function} [o.notify]  subscribers-only warn, for Node's own warnings (warnings.notify)
+ * @param {Function} [o.record]  a warning of leakwatch's not printed (Node printed its own):
+ *   warnings.record; notify when not given
  * @param {number} [o.warnIntervalMs]  least time between two warnings for one emitter (10 s)
  * @param {'auto'|'fast'|'wrap'} [o.emitterMode]  'auto': fast when verified, else wrap
  * @param {number} [o.sampleKeep]  count one busy period in this many, for every class (tests)
@@ -128,6 +130,7 @@ function makeContext(o) {
     leak: null,
     warn: safe(o.warn ?? warnings.warn),
     notify: safe(o.notify ?? warnings.notify),
+    record: safe(o.record ?? o.notify ?? warnings.record),
     warnIntervalMs: o.warnIntervalMs ?? 10_000,
     fixedKeep: o.sampleKeep ?? 0, // tests: count 1 in this many busy periods of every class
     sampleEveryAdd: false, // leakwatch/testing, while a tracker runs

@@ -11,7 +11,8 @@
 // description, and when a Node version lacks them EventTargets are simply not counted.
 
 const { pastMax } = require('./emitter-warning');
-const { callAsNode } = require('./node-stack');
+// Needed only when Node's warning is raised: loaded then, not at start-up.
+const callAsNode = (...args) => require('./node-stack').callAsNode(...args);
 
 function findHooks(proto) {
   const symbols = Object.getOwnPropertySymbols(proto);
