@@ -225,10 +225,7 @@ function createLeakwatch() {
       ? ['LEAKWATCH_HEAP_SNAPSHOT', `Heap snapshot written to ${result.path}`, { path: result.path }]
       : ['LEAKWATCH_HEAP_SNAPSHOT_SKIPPED', `No heap snapshot: ${result.skipped}`, { reason: result.skipped }];
     const s = session;
-    const log = (c, t, m) => {
-      safeCall(() => binding.logWarning(s.id, c, t, JSON.stringify(m)));
-      if (s.sink) safeCall(() => s.sink.warning(warningLine(c, t, m)));
-    };
+    const log = (c, t, m) => logWarning(s.id, s.sink, { code: c, message: t, details: m }, false);
     log(snapCode, text, more);
     if (result.path) {
       if (s.cancelSnapshotDiff) s.cancelSnapshotDiff();
@@ -254,15 +251,14 @@ function createLeakwatch() {
     if (asStats) safeEmit('stats', line);
   }
 
-  function logWarning(id, sink, { code, message, details, eventName }) {
-    safeCall(() => binding.logWarning(id, code, message, JSON.stringify(details ?? {})));
-    if (sink) safeCall(() => sink.warning(warningLine(code, message, details ?? {})));
-    safeEmit(eventName, { code, message, details });
-  }
-
-  // The same line the background thread writes for a warning (src/session.rs warning_line).
-  function warningLine(code, message, details) {
-    return { lw: 1, event: 'warning', time: Date.now(), pid: process.pid, hostname: os.hostname(), threadId, code, message, details };
+  // The line is built by the addon (src/session.rs warning_line), which writes it to a file or
+  // stream log and returns it for a function or logger. `emit`: lw's event too.
+  function logWarning(id, sink, { code, message, details, eventName }, emit = true) {
+    safeCall(() => {
+      const line = binding.logWarning(id, code, message, JSON.stringify(details ?? {}));
+      if (sink && line) sink.warning(JSON.parse(line));
+    });
+    if (emit) safeEmit(eventName, { code, message, details });
   }
 
   function emitProcessWarning(code, message) {

@@ -329,8 +329,10 @@ pub fn listeners(id: u32, n: u32) -> Option<String> {
 }
 
 /// A warning raised in JS, written to the session's log as an `event: "warning"` line.
+/// Returns that line (JSON) for a log that JS writes (a function or logger), so that the line
+/// is built in one place.
 #[napi(catch_unwind)]
-pub fn log_warning(id: u32, code: String, message: String, details_json: String) {
+pub fn log_warning(id: u32, code: String, message: String, details_json: String) -> Option<String> {
     with_shared(id, |shared| {
         let details = serde_json::from_str(&details_json).unwrap_or(Value::Null);
         let mut s = lock(shared);
@@ -339,8 +341,10 @@ pub fn log_warning(id: u32, code: String, message: String, details_json: String)
         }
         let line = s.warning_line(&code, &message, details);
         drop(s);
+        let text = line.to_string();
         collector::log_warning(id, line);
-    });
+        text
+    })
 }
 
 /// leakwatch's own bookkeeping, for tests that prove it does not grow: live sessions in this
