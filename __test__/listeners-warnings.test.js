@@ -354,3 +354,37 @@ for (const mode of ['wrap', 'fast']) {
     for (const block of watched.ours) assert.doesNotMatch(block, /js[\\/]listeners[\\/]|js[\\/]warnings\.js/, block);
   });
 }
+
+// Putting Node's stack back sets Error.stackTraceLimit and process.emitWarning for one call; an
+// app that froze Error, or made emitWarning read-only, must still get its adds (no stack fix).
+for (const mode of ['wrap', 'fast']) {
+  test(`a frozen Error and a read-only process.emitWarning: adds past the max still work in ${mode} mode`, () => {
+    const code = `'use strict';
+      Object.freeze(Error);
+      Object.defineProperty(process, 'emitWarning', { value: process.emitWarning, writable: false });
+      const lw = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const EventEmitter = require('node:events');
+      function go() {
+        const bus = new EventEmitter();
+        for (let i = 0; i < 12; i++) bus.prependListener('x', () => {});
+        const target = new EventTarget();
+        EventEmitter.setMaxListeners(2, target);
+        for (let i = 0; i < 4; i++) target.addEventListener('y', () => {});
+        console.log(lw.internals().emitterMode, bus.listenerCount('x'));
+      }
+      let polls = 0;
+      const poll = setInterval(() => {
+        if (${JSON.stringify(mode)} === 'fast' && lw.internals().emitterMode !== 'fast' && ++polls < 400) return;
+        clearInterval(poll);
+        go();
+      }, 25);`;
+    const r = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'js', 'register.js'), '-e', code], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, LEAKWATCH_LOG: 'off' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `${mode} 12`);
+    assert.match(r.stderr, /MaxListenersExceededWarning: Possible EventEmitter memory leak detected\. 11 x listeners/);
+  });
+}

@@ -29,13 +29,24 @@ function callAsNode(add, target, args) {
     dropOwnFrames(warning, limit);
     return Reflect.apply(emitWarning, this, [warning, ...rest]);
   }
-  process.emitWarning = emitWarningAsNode;
-  if (typeof limit === 'number') Error.stackTraceLimit = limit + ROOM;
+  // A process or Error the app froze takes neither change: then Node's add runs as it is.
+  if (!trySet(process, 'emitWarning', emitWarningAsNode)) return Reflect.apply(add, target, args);
+  if (typeof limit === 'number') trySet(Error, 'stackTraceLimit', limit + ROOM);
   try {
     return Reflect.apply(add, target, args);
   } finally {
-    Error.stackTraceLimit = limit;
-    if (process.emitWarning === emitWarningAsNode) process.emitWarning = emitWarning;
+    trySet(Error, 'stackTraceLimit', limit);
+    if (process.emitWarning === emitWarningAsNode) trySet(process, 'emitWarning', emitWarning);
+  }
+}
+
+// obj[key] = value, unless obj does not take it; true when it did.
+function trySet(obj, key, value) {
+  try {
+    obj[key] = value;
+    return obj[key] === value;
+  } catch {
+    return false;
   }
 }
 
@@ -96,11 +107,14 @@ function stackAsNode(w, method, frames, inner) {
     return;
   }
   const head = frames.head;
-  Error.stackTraceLimit = Math.max(0, limit - head.length);
+  if (!trySet(Error, 'stackTraceLimit', Math.max(0, limit - head.length))) {
+    Error.captureStackTrace(w, inner); // a frozen Error: the stack without Node's frames
+    return;
+  }
   try {
     Error.captureStackTrace(w, inner);
   } finally {
-    Error.stackTraceLimit = limit;
+    trySet(Error, 'stackTraceLimit', limit);
   }
   const lines = w.stack.split('\n');
   let first = firstFrame(lines);
