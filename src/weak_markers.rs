@@ -11,7 +11,7 @@
 use napi::bindgen_prelude::*;
 use napi::{sys, Env, JsValue};
 use napi_derive::napi;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 
 /// The collected slots of this thread's (isolate's) current watch; finalizers of an ended
@@ -25,16 +25,15 @@ struct Collected {
 
 thread_local! {
     static COLLECTED: RefCell<Collected> = RefCell::new(Collected::default());
-    static NEXT_GENERATION: RefCell<u32> = const { RefCell::new(0) };
+    static NEXT_GENERATION: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Starts a watch on this thread, replacing any earlier one; returns its generation.
 #[napi(catch_unwind)]
 pub fn marker_watch_begin() -> u32 {
     let generation = NEXT_GENERATION.with(|g| {
-        let mut g = g.borrow_mut();
-        *g = g.wrapping_add(1).max(1);
-        *g
+        g.set(g.get().wrapping_add(1).max(1));
+        g.get()
     });
     COLLECTED.with(|c| *c.borrow_mut() = Collected { generation, slots: Vec::new() });
     generation

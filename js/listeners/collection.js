@@ -47,6 +47,7 @@ function nativeWatch(onCollected, native) {
   let fallback = null;
 
   function watch(marker, head) {
+    if (stopped) return; // a method captured before uninstall, still counting into nothing
     const slot = free.length > 0 ? free.pop() : heads.length;
     heads[slot] = head;
     pendingMarkers.push(marker);
@@ -86,7 +87,10 @@ function nativeWatch(onCollected, native) {
   function stop() {
     stopped = true;
     native.markerWatchEnd(generation);
-    heads = free = pendingMarkers = pendingSlots = [];
+    heads = [];
+    free = [];
+    pendingMarkers = [];
+    pendingSlots = [];
   }
 
   return { watch, drain, stop };

@@ -58,7 +58,7 @@ function readFlavour(orig, warningTemplate, nodeFrames = null) {
     const emitting = ownSymbol(probe._events.x, 'events.emitting');
     const source = Function.prototype.toString.call(orig.removeListener);
     const legacyRemove = source.includes('hasEventListener(this, type)');
-    return { shape, emitting, legacyRemove, nodeWarning: warningRenderer(warningTemplate), nodeFrames: nodeFrames ?? null };
+    return { shape, emitting, legacyRemove, nodeWarning: warningRenderer(warningTemplate), nodeFrames };
   } catch {
     return null;
   }
@@ -316,7 +316,7 @@ function countingMethods(ctx, orig) {
   }
 
   const removeAllListeners = wrapRemoveAll(ctx, orig, () => fast);
-  return { addListener, prependListener, removeListener, removeAllListeners, useFast, isFast: () => fast };
+  return { addListener, prependListener, removeListener, removeAllListeners, useFast };
 }
 
 /** The counting methods, fast from the start (`flavour` checked already): the check's copy. */

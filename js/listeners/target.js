@@ -34,44 +34,53 @@ function patchTarget(ctx) {
   const { entryOf, countedEntry, promote, emptied, count, settle } = ctx.records;
   const [kMax, kWarned] = maxSymbols();
 
+  // Counts the add, then runs Node's own hook once (which may print Node's warning: then
+  // through callAsNode, so that the warning has the stack Node gives it, this frame left out).
   function newListener(size, type, listener, once, capture, passive, weak) {
+    const nodeWarns = warnsPast(this, size);
+    counted(this, size, type, listener, weak, nodeWarns);
+    if (nodeWarns) return callAsNode(origNew, this, [size, type, listener, once, capture, passive, weak]);
+    return Reflect.apply(origNew, this, arguments);
+  }
+
+  function counted(target, size, type, listener, weak, nodeWarns) {
     try {
-      let entry = entryOf(this, type, size - 1);
+      let entry = entryOf(target, type, size - 1);
       if (entry === null) {
-        if (size <= 1 || !pastMax(this, 'target', size)) {
+        if (size <= 1 || !pastMax(target, 'target', size)) {
           ctx.counts[ctx.uncounted]++; // not counted in a group (emitter-sampling.js)
-          if (nodeWarns(this, size)) return callAsNode(origNew, this, [size, type, listener, once, capture, passive, weak]);
-          return Reflect.apply(origNew, this, arguments);
+          return;
         }
-        entry = promote(this, type, size - 1);
+        entry = promote(target, type, size - 1);
       }
       const from = entry.live;
       if (from !== size - 1) settle(entry, size - 1);
-      if (from < size - 1 && ctx.records.exact(this)) ctx.sampler.adopt(this, entry, size - 1 - from, unseen(this, type, from, size - 1));
+      if (from < size - 1 && ctx.records.exact(target)) ctx.sampler.adopt(target, entry, size - 1 - from, unseen(target, type, from, size - 1));
       entry.live = size;
       const group = entry.group;
       count(entry, 0);
       // Weak listeners (Node's own, for `signal` options) are not sampled: remembering one
       // would keep it alive.
-      if (--group.skip <= 0 && !weak) ctx.sampler.sample(this, group, entry, listener, newListener);
+      if (--group.skip <= 0 && !weak) ctx.sampler.sample(target, group, entry, listener, newListener);
       if (size > entry.next) {
-        if (nodeWarns(this, size)) ctx.nodeWarned = this; // Node's hook, below, prints its own
-        ctx.leak.check(this, entry, 'target', newListener);
+        if (nodeWarns) ctx.nodeWarned = target; // Node's hook, after this, prints its own
+        ctx.leak.check(target, entry, 'target', newListener);
         ctx.nodeWarned = null;
       }
     } catch {
       // Counting must never break the app's addEventListener.
     }
-    if (nodeWarns(this, size)) return callAsNode(origNew, this, [size, type, listener, once, capture, passive, weak]);
-    return Reflect.apply(origNew, this, arguments);
   }
 
-  // Node's own hook may print Node's warning: past the target's max. It then runs through
-  // callAsNode, so that the warning has the stack Node gives it, this hook's frame left out.
-  function nodeWarns(target, size) {
+  // Whether Node's hook will print its warning for this add: past the target's max, once.
+  function warnsPast(target, size) {
     if (kMax === null || size <= 1) return false;
-    const max = target[kMax];
-    return max > 0 && size > max && !target[kWarned];
+    try {
+      const max = target[kMax];
+      return max > 0 && size > max && !target[kWarned];
+    } catch {
+      return false; // Node's hook meets the same: its own error, not ours
+    }
   }
 
   function removeListener(size, type, listener) {
