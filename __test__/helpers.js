@@ -82,6 +82,8 @@ function installTracking(options = {}, maxGroups = 512) {
     // has (emitter-mode.js runs it off-thread a second after start; listeners-mode.test.js).
     checkDelayMs: 0,
     checkIn: 'process',
+    // Collected emitters learnt of as a running app learns of them (the addon's marker watch).
+    native: require('../js/native').binding,
     ...options,
   });
   return { counts, described, warnings, handle };

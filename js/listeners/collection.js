@@ -16,7 +16,14 @@
 // second and before counts are read. A collected emitter's listeners so leave the counts up to
 // a second after its GC instead of just after it, and a watched emitter costs more memory:
 // +135-165 B of RSS against +66-74 B for a registry cell (benches/marker-memory.js). Without
-// the addon (a tracker that counts for leakwatch/testing alone), a FinalizationRegistry does it.
+// the addon (a tracker that counts for leakwatch/testing alone), each marker gets a WeakRef,
+// swept at the same drains. Not a FinalizationRegistry: its callbacks run in a task V8 posts,
+// which on Node 20 now and then did not run within 100 rounds of gc() and setImmediate, so a
+// check could measure listeners of emitters already collected; a sweep is done when the drain
+// returns. It costs a pass over the watched markers per drain (a private tracker watches the
+// emitters of one check), and a marker found alive is kept alive to the end of the job that
+// looked (WeakRef.deref): a GC meant to collect it must come in a later job, as
+// leakwatch/testing's do (testing/heap.js).
 
 const BATCH = 256; // markers handed over in one native call
 
@@ -25,16 +32,41 @@ const BATCH = 256; // markers handed over in one native call
  * @param {object|null|undefined} native  the addon's markerWatch* functions; none: the registry
  */
 function createCollectionWatch(onCollected, native) {
-  return native == null ? registryWatch(onCollected) : nativeWatch(onCollected, native);
+  return native == null ? sweepWatch(onCollected) : nativeWatch(onCollected, native);
 }
 
-function registryWatch(onCollected) {
-  const registry = new FinalizationRegistry(onCollected);
-  return {
-    watch: (marker, head) => registry.register(marker, head),
-    drain() {},
-    stop() {},
-  };
+function sweepWatch(onCollected) {
+  let refs = []; // WeakRef of each watched marker
+  let heads = []; // and its emitter's head, at the same index
+
+  function watch(marker, head) {
+    refs.push(new WeakRef(marker));
+    heads.push(head);
+  }
+
+  /** Takes collected emitters' listeners off: those whose marker's WeakRef is empty. */
+  function drain() {
+    const gone = [];
+    let kept = 0;
+    for (let i = 0; i < refs.length; i++) {
+      if (refs[i].deref() === undefined) {
+        gone.push(heads[i]);
+      } else {
+        refs[kept] = refs[i];
+        heads[kept++] = heads[i];
+      }
+    }
+    refs.length = kept;
+    heads.length = kept;
+    for (const head of gone) onCollected(head); // after the compaction: onCollected may watch
+  }
+
+  function stop() {
+    refs = [];
+    heads = [];
+  }
+
+  return { watch, drain, stop };
 }
 
 function nativeWatch(onCollected, native) {
@@ -44,7 +76,7 @@ function nativeWatch(onCollected, native) {
   let pendingMarkers = [];
   let pendingSlots = [];
   let stopped = false;
-  let fallback = null;
+  let fallback = null; // a sweep, for markers the addon refused
 
   function watch(marker, head) {
     if (stopped) return; // a method captured before uninstall, still counting into nothing
@@ -64,9 +96,9 @@ function nativeWatch(onCollected, native) {
     try {
       native.markerWatchAdd(markers, slots, generation);
     } catch {
-      // Not expected (a Node-API failure): these few are watched the old way instead.
-      fallback ??= new FinalizationRegistry(onCollected);
-      for (let i = 0; i < markers.length; i++) fallback.register(markers[i], heads[slots[i]]);
+      // Not expected (a Node-API failure): these few are swept instead.
+      fallback ??= sweepWatch(onCollected);
+      for (let i = 0; i < markers.length; i++) fallback.watch(markers[i], heads[slots[i]]);
     }
   }
 
@@ -74,6 +106,7 @@ function nativeWatch(onCollected, native) {
   function drain() {
     if (stopped) return;
     flush();
+    if (fallback !== null) fallback.drain();
     const collected = native.markerWatchCollected(generation);
     for (let i = 0; i < collected.length; i++) {
       const slot = collected[i];

@@ -67,7 +67,7 @@ let installed = null;
  * @param {number} [o.sampleKeep]  count one busy period in this many, for every class (tests)
  * @param {number} [o.checkDelayMs]  'auto': when the fast methods' check starts (emitter-mode.js)
  * @param {'child'|'process'} [o.checkIn]  'auto': where it runs (tests)
- * @param {object} [o.native]  the addon's marker watch (collection.js); else a FinalizationRegistry
+ * @param {object} [o.native]  the addon's marker watch (collection.js); else a WeakRef sweep
  */
 function install(o) {
   if (installed !== null) throw new Error('leakwatch: listener tracking is already installed');

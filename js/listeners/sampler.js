@@ -22,7 +22,7 @@ const BUDGET_PER_SECOND = 100;
 const MAX_SAMPLES_PER_EMITTER = 64;
 
 // What a sampled listener stands for. No reference to the listener here: entries (and so their
-// samples) are held by the FinalizationRegistry, and a listener often closes over its emitter.
+// samples) are held by the collection watch, and a listener often closes over its emitter.
 class Sample {
   constructor(entry, site, weight) {
     this.entry = entry;

@@ -19,7 +19,7 @@ const vm = require('node:vm');
 const { forceGc } = require('../force-gc');
 const { theilSenSlope, mannKendallP, median } = require('../report/trend');
 
-// One macrotask turn: lets close callbacks and FinalizationRegistry cleanups run.
+// One macrotask turn: lets close callbacks and finalizers run.
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 // Without this, V8 drops the bytecode of functions unused for a few full GCs, and the many GCs
