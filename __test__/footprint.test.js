@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { runNode } = require('./helpers');
-const { theilSenSlope } = require('../js/report/trend');
+const { theilSenSlope } = require('../js/stats');
 
 const MB = 1024 * 1024;
 

@@ -240,6 +240,38 @@ fn erfc(x: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// The cases js/stats.js is checked against too (`__test__/stats.test.js`): the report and
+    /// leakwatch/testing compute what the recorder computes.
+    #[test]
+    fn shared_vectors_give_the_same_slope_and_p_value_as_js_stats() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../__test__/fixtures/stats-vectors.json")).expect("valid JSON");
+        let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300);
+        for case in doc["cases"].as_array().expect("cases") {
+            let name = case["name"].as_str().unwrap_or("?");
+            let points: Vec<(f64, f64)> = case["points"]
+                .as_array()
+                .expect("points")
+                .iter()
+                .map(|p| (p[0].as_f64().expect("t"), p[1].as_f64().expect("v")))
+                .collect();
+            let slope = theil_sen_slope(&points);
+            assert_eq!(slope.is_some(), !case["slope"].is_null(), "{name}: slope or none");
+            if let (Some(slope), Some(expected)) = (slope, case["slope"].as_f64()) {
+                assert!(near(slope, expected), "{name}: slope {slope} vs {expected}");
+                let intercept = sen_intercept(&points, slope).expect("intercept");
+                let expected = case["intercept"].as_f64().expect("intercept");
+                assert!(near(intercept, expected), "{name}: intercept {intercept} vs {expected}");
+            }
+            let mk = mann_kendall(&points);
+            assert_eq!(mk.s, case["s"].as_i64().expect("s"), "{name}: S");
+            assert!(near(mk.var_s, case["varS"].as_f64().expect("varS")), "{name}: var S {}", mk.var_s);
+            let p = case["pIncreasing"].as_f64().expect("p");
+            assert!(near(mk.p_increasing, p), "{name}: p {} vs {p}", mk.p_increasing);
+            assert_eq!(mk.exact, case["exact"].as_bool().expect("exact"), "{name}: exact");
+        }
+    }
+
     fn pts(ys: &[f64]) -> Vec<(f64, f64)> {
         ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect()
     }

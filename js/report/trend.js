@@ -7,7 +7,8 @@
 //   its peaks.
 // - Theil–Sen slope (median of pairwise slopes) resists the outliers that a
 //   least-squares fit would chase.
-// - Mann–Kendall tells whether the rise is more than chance.
+// - Mann–Kendall tells whether the rise is more than chance (one-sided, as the recorder's:
+//   js/stats.js, pinned to src/slope.rs).
 // - Minimum absolute and relative growth keep a statistically clear but
 //   harmless creep (a few KiB over an hour) from being called a leak.
 // The first tenth of the span is left out: caches and the JIT warm up there.
@@ -15,7 +16,9 @@
 const MIN_POINTS = 8; // fewer than this and no test means much
 const MAX_POINTS = 120; // Theil–Sen and Mann–Kendall are O(n²)
 const WARM_UP_FRACTION = 0.1;
-const LEAK_P = 0.01;
+const { theilSenSlope, mannKendall, median } = require('../stats');
+
+const LEAK_P = 0.01; // the recorder's default confidence, 0.99 (trend.confidence)
 const GROWTH_P = 0.05;
 
 const THRESHOLDS = {
@@ -31,13 +34,13 @@ function verdict(buckets, kind) {
   if (points.length < MIN_POINTS) {
     return { state: 'insufficient-data', points: points.length, slopePerMin: null };
   }
-  const slopePerMs = theilSenSlope(points);
+  const slopePerMs = theilSenSlope(points) || 0; // NaN (all at one time): no slope
   const t0 = points[0].t;
   const spanMs = points[points.length - 1].t - t0;
   const startLevel = median(points.map((p) => p.v - slopePerMs * (p.t - t0)));
   const growth = slopePerMs * spanMs;
   const relativeGrowth = startLevel > 0 ? growth / startLevel : null;
-  const pValue = mannKendallP(points);
+  const pValue = mannKendall(points).pIncreasing;
   return {
     state: classify({ slopePerMs, growth, relativeGrowth, pValue }, limits),
     slopePerMin: slopePerMs * 60_000,
@@ -82,48 +85,4 @@ function reduce(points, maxPoints) {
   return out;
 }
 
-function theilSenSlope(points) {
-  const slopes = [];
-  for (let i = 0; i < points.length; i++) {
-    for (let j = i + 1; j < points.length; j++) {
-      const dt = points[j].t - points[i].t;
-      if (dt !== 0) slopes.push((points[j].v - points[i].v) / dt);
-    }
-  }
-  return slopes.length ? median(slopes) : 0;
-}
-
-// Two-sided p-value of the Mann–Kendall trend test, with the correction for
-// ties (a baseline that holds still between full GCs is full of them).
-function mannKendallP(points) {
-  const n = points.length;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) s += Math.sign(points[j].v - points[i].v);
-  }
-  const ties = new Map();
-  for (const p of points) ties.set(p.v, (ties.get(p.v) || 0) + 1);
-  let tieTerm = 0;
-  for (const t of ties.values()) tieTerm += t * (t - 1) * (2 * t + 5);
-  const variance = (n * (n - 1) * (2 * n + 5) - tieTerm) / 18;
-  if (variance <= 0 || s === 0) return 1;
-  const z = (s - Math.sign(s)) / Math.sqrt(variance);
-  return Math.min(1, 2 * (1 - normalCdf(Math.abs(z))));
-}
-
-function median(values) {
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-// Abramowitz & Stegun 7.1.26: erf to ~1e-7, plenty for a significance level.
-function normalCdf(z) {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-x * x);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
-}
-
-module.exports = { verdict, theilSenSlope, mannKendallP, median, THRESHOLDS, MIN_POINTS };
+module.exports = { verdict, THRESHOLDS, MIN_POINTS };

@@ -5,7 +5,7 @@
 // between allowed to run), so what is left is what the calls kept. Those points (calls so far,
 // bytes left) are judged three ways, and a leak needs all three:
 //   - Theil–Sen slope, in bytes per call: the median of the slopes between every pair of
-//     points (report/trend.js, as leakwatch's log reports use). A spike in one round barely
+//     points (js/stats.js, the recorder's statistics). A spike in one round barely
 //     moves it; a leak moves every pair.
 //   - The median round: what a typical round kept, per call. A one-off step (a lazily built
 //     table, a cache the runtime drops) lands in one round and leaves the median alone, where
@@ -17,7 +17,7 @@
 const realProcess = require('node:process'); // the process itself, also under jest's sandbox
 const vm = require('node:vm');
 const { forceGc } = require('../force-gc');
-const { theilSenSlope, mannKendallP, median } = require('../report/trend');
+const { theilSenSlope, mannKendall, median } = require('../stats');
 
 // One macrotask turn: lets close callbacks and finalizers run.
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -87,8 +87,8 @@ function heapVerdict(bytes, perRound, limits) {
   const points = Array.from(bytes, (v, round) => ({ t: round * perRound, v }));
   const slope = theilSenSlope(points);
   const medianRound = median(points.slice(1).map((p, i) => (p.v - points[i].v) / perRound));
-  // Mann–Kendall's two-sided p, halved: the question is only "does it rise?".
-  const confidence = slope > 0 ? 1 - mannKendallP(points) / 2 : 0;
+  // One-sided Mann–Kendall: the question is only "does it rise?".
+  const confidence = slope > 0 ? 1 - mannKendall(points).pIncreasing : 0;
   const max = limits.maxBytesPerIteration;
   return {
     bytesPerIteration: slope,
