@@ -253,7 +253,15 @@ declare namespace leakwatch {
     /** The sampling heap profile behind heap warnings' allocation sites. */
     heapProfile: HeapProfileState;
     /** heap: the baseline after full GCs; external: external + arrayBuffers; rss: rss - heapTotal. */
-    trend: { heap: TrendVerdict; external: TrendVerdict; rss: TrendVerdict; handles: ResourceTrendVerdict; fds: ResourceTrendVerdict };
+    trend: {
+      heap: TrendVerdict;
+      external: TrendVerdict;
+      rss: TrendVerdict;
+      /** What the sampling heap profile still holds of allocations older than 30 s (while it runs). */
+      oldHeap?: TrendVerdict;
+      handles: ResourceTrendVerdict;
+      fds: ResourceTrendVerdict;
+    };
   }
 
   /** One `event: "warning"` line of the log. */

@@ -165,6 +165,9 @@ test('a heap warning names the allocation site of the leak; a listener leak at t
   assert.ok(named.length > 0 && named.reduce((sum, s) => sum + s.share, 0) > 0.25, JSON.stringify(sites));
   assert.ok(named.concat(helper ?? []).reduce((sum, s) => sum + s.share, 0) > 0.7, JSON.stringify(sites));
   assert.match(warning.message, new RegExp(`Most of the growth was allocated at .*__test__/fixtures/trend-workload\\.js:${named[0].line}:${named[0].column} `));
+  // While the profile runs, the log judges the old heap too (allocations older than 30 s).
+  const memory = logLines(fs.readFileSync(log, 'utf8')).filter((l) => l.event === 'memory');
+  assert.ok(memory.some((l) => ['warming-up', 'stable', 'growing', 'leaking'].includes(l.trend.oldHeap?.state)), JSON.stringify(memory.at(-1)?.trend));
   // A listener leak while the heap leaks: its warning points at the heap's.
   const listener = logLines(fs.readFileSync(log, 'utf8')).find((l) => l.code === 'LEAKWATCH_LISTENER_LEAK');
   assert.ok(listener, 'the listener leak was called');

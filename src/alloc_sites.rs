@@ -10,6 +10,8 @@
 //! the outermost function of optimized code, so a small function inlined into its caller
 //! allocates as that caller.
 
+use crate::survivors::Survivors;
+use crate::trend::{TrendOptions, Verdict};
 use once_cell::sync::Lazy;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
@@ -28,6 +30,15 @@ pub struct ProfileNode {
     pub column: i32,
     /// Live bytes sampled while this function was the innermost frame (V8's estimate).
     pub self_bytes: u64,
+}
+
+/// One live sample of V8's profile (`lw_profile_sample`, gc_shim.h): V8's id for it, which
+/// grows with allocation time, and the bytes it stands for.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LiveSample {
+    pub id: u64,
+    pub bytes: u64,
 }
 
 /// A function in a script, where it starts.
@@ -204,11 +215,12 @@ fn mostly_via(before: &SiteBytes, after: &SiteBytes, site: &Site, growth: f64) -
         .map(|(frame, _)| frame.clone())
 }
 
-/// Time between reads while a heap warning may come (the heap series warms up, grows or
-/// leaks), so that a warning's sites are at most this old and a read precedes its window;
-/// and while the heap is stable.
+/// Time between reads: a warning's sites are at most this old and a read precedes its window,
+/// and the old heap (survivors.rs), a series of reads, has a point this often. Also while the
+/// heap is stable: a heap that turns `growing` is judged on the minutes of old heap before.
+/// A read pauses the JS thread for well under a millisecond on a typical heap (`maxReadMs`
+/// in the log; benches/heap-profile.js), and is skipped where it would take long.
 const READ_EVERY_MS: u64 = 5_000;
-const READ_EVERY_WHEN_STABLE_MS: u64 = 20_000;
 /// Reads kept: enough to reach back over a verdict's window.
 const KEEP_MS: u64 = 5 * 60_000;
 const KEEP_READS: usize = 64;
@@ -229,13 +241,17 @@ pub struct AllocSites {
     pub max_read_us: u64,
     /// The last few reads' pauses and the heap then: what the next read's is predicted from.
     recent_reads: VecDeque<(u64, f64)>,
+    /// Live bytes by when they were allocated (survivors.rs).
+    survivors: Survivors,
 }
 
 impl AllocSites {
-    pub fn new(interval_bytes: u64, own_scripts: &str) -> AllocSites {
+    /// `trend`: the heap series' thresholds, which the old heap is judged by (survivors.rs).
+    pub fn new(interval_bytes: u64, own_scripts: &str, trend: &TrendOptions) -> AllocSites {
         AllocSites {
             interval_bytes: interval_bytes.max(1),
             own_scripts: own_scripts.to_string(),
+            survivors: Survivors::new(trend),
             ..AllocSites::default()
         }
     }
@@ -260,9 +276,8 @@ impl AllocSites {
     }
 
     /// Whether the JS thread should read the profile now.
-    pub fn due(&self, now_ms: u64, heap_stable: bool) -> bool {
-        let every = if heap_stable { READ_EVERY_WHEN_STABLE_MS } else { READ_EVERY_MS };
-        self.last_attempt_ms.is_none_or(|at| now_ms.saturating_sub(at) >= every)
+    pub fn due(&self, now_ms: u64) -> bool {
+        self.last_attempt_ms.is_none_or(|at| now_ms.saturating_sub(at) >= READ_EVERY_MS)
     }
 
     pub fn on_skipped(&mut self, now_ms: u64) {
@@ -270,9 +285,10 @@ impl AllocSites {
         self.skipped += 1;
     }
 
-    /// A read made, with its pause and the heap used when it was made.
-    pub fn on_read(&mut self, read: SiteBytes, took_us: u64, heap_used: f64) {
+    /// A read made, with its live samples, its pause and the heap used when it was made.
+    pub fn on_read(&mut self, read: SiteBytes, samples: &[LiveSample], took_us: u64, heap_used: f64) {
         let now = read.at_ms;
+        self.survivors.on_read(now, samples);
         self.last_attempt_ms = Some(now);
         self.read_count += 1;
         self.max_read_us = self.max_read_us.max(took_us);
@@ -285,6 +301,11 @@ impl AllocSites {
         {
             self.reads.pop_front();
         }
+    }
+
+    /// The old heap (survivors.rs) as of `now_ms`: its verdict and sustained slope.
+    pub fn old_heap(&mut self, now_ms: u64) -> (Verdict, Option<f64>) {
+        self.survivors.judge(now_ms)
     }
 
     /// When the latest read kept was made.
@@ -454,7 +475,7 @@ mod tests {
             node(3, 2, "heapGrowth", "/app/node_modules/leakwatch/js/index.js", 171, 500),
             node(4, 3, "parse", "", 0, 300),
         ];
-        let sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "/app/node_modules/leakwatch/js/");
+        let sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "/app/node_modules/leakwatch/js/", &TrendOptions::default());
         let read = SiteBytes::from_nodes_excluding(0, &nodes, sites.own_scripts());
         assert_eq!(read.total(), 300, "a built-in under leakwatch's frame still counts");
         assert!(read.bytes.keys().all(|s| s.frame.function != "heapGrowth"));
@@ -511,26 +532,26 @@ mod tests {
 
     #[test]
     fn growth_since_compares_the_read_before_the_window_with_the_latest() {
-        let mut sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
+        let mut sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "", &TrendOptions::default());
         assert!(sites.affordable(4e9) && !sites.affordable(9e9), "8 GiB of heap at most");
-        assert!(!AllocSites::new(16 << 10, "").affordable(1e9));
-        let mut small = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
-        small.on_read(profile(0, 0, 0, 0), 800, 5e6);
+        assert!(!AllocSites::new(16 << 10, "", &TrendOptions::default()).affordable(1e9));
+        let mut small = AllocSites::new(SAMPLE_INTERVAL_BYTES, "", &TrendOptions::default());
+        small.on_read(profile(0, 0, 0, 0), &[], 800, 5e6);
         assert!(small.affordable(60e6), "a 5 MB heap's read is not scaled up twelvefold");
         assert!(!small.affordable(500e6), "but from 64 MB on it is");
-        let mut slow = AllocSites::new(SAMPLE_INTERVAL_BYTES, "");
-        slow.on_read(profile(0, 0, 0, 0), 2_000, 100e6);
+        let mut slow = AllocSites::new(SAMPLE_INTERVAL_BYTES, "", &TrendOptions::default());
+        slow.on_read(profile(0, 0, 0, 0), &[], 2_000, 100e6);
         assert!(slow.affordable(200e6), "4 ms predicted at twice the heap");
         assert!(!slow.affordable(300e6), "6 ms predicted: over the budget");
         assert!(slow.affordable(50e6), "a smaller heap is never predicted cheaper than the last read, but no dearer");
-        slow.on_read(profile(1, 0, 0, 0), 500, 100e6);
+        slow.on_read(profile(1, 0, 0, 0), &[], 500, 100e6);
         assert!(!slow.affordable(300e6), "a fast read does not hide the slow one before it");
-        assert!(sites.due(0, false));
-        sites.on_read(profile(0, 0, 0, 0), 100, 1e6);
-        assert!(!sites.due(10_000, true) && sites.due(20_000, true) && sites.due(5_000, false));
-        sites.on_read(profile(20_000, 1_000, 0, 0), 100, 1e6);
-        sites.on_read(profile(40_000, 5_000, 0, 0), 100, 1e6);
-        sites.on_read(profile(60_000, 9_000, 0, 0), 300, 1e6);
+        assert!(sites.due(0));
+        sites.on_read(profile(0, 0, 0, 0), &[], 100, 1e6);
+        assert!(!sites.due(4_000) && sites.due(5_000));
+        sites.on_read(profile(20_000, 1_000, 0, 0), &[], 100, 1e6);
+        sites.on_read(profile(40_000, 5_000, 0, 0), &[], 100, 1e6);
+        sites.on_read(profile(60_000, 9_000, 0, 0), &[], 300, 1e6);
         assert_eq!(sites.growth_since(25_000)[0].growth_bytes, 8_000.0, "from the read at 20 s");
         assert_eq!(sites.growth_since(0)[0].growth_bytes, 9_000.0);
         assert_eq!(sites.growth_since(90_000), Vec::new(), "no read before the latest to compare with");
@@ -541,7 +562,7 @@ mod tests {
     fn reads_are_bounded_in_number_and_age() {
         let mut sites = AllocSites::default();
         for i in 0..200 {
-            sites.on_read(profile(i * 5_000, i, 0, 0), 1, 1e6);
+            sites.on_read(profile(i * 5_000, i, 0, 0), &[], 1, 1e6);
         }
         assert!(sites.reads.len() <= KEEP_READS);
         assert!(sites.reads.iter().all(|r| 199 * 5_000 - r.at_ms <= KEEP_MS));

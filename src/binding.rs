@@ -71,7 +71,7 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
     session.heap_profile = heap_profile_state(&session, hooks.is_some(), sampling);
     if sampling {
         let own = raw["ownScripts"].as_str().unwrap_or("");
-        session.alloc_sites = Some(AllocSites::new(session.config.heap_profile_interval, own));
+        session.alloc_sites = Some(AllocSites::new(session.config.heap_profile_interval, own, &session.config.trend));
     }
     let shared = Arc::new(Mutex::new(session));
     let events = on_event
@@ -190,7 +190,7 @@ fn read_alloc_sites(shared: &SharedRef) {
     let due = {
         let s = lock(shared);
         match (&s.alloc_sites, s.sample) {
-            (Some(sites), Some(x)) => sites.due(x.time_ms as u64, s.trends.heap_stable()),
+            (Some(sites), Some(x)) => sites.due(x.time_ms as u64),
             _ => false,
         }
     };
@@ -216,11 +216,11 @@ fn read_alloc_sites_now(shared: &SharedRef) {
     };
     let Some(shim) = shim::loaded() else { return };
     let began = Instant::now();
-    let Some((nodes, _)) = shim.read_sampling(alloc_sites::MAX_NODES) else { return };
-    let read = SiteBytes::from_nodes_excluding(now, &nodes, &own);
+    let Some(profile) = shim.read_sampling(alloc_sites::MAX_NODES) else { return };
+    let read = SiteBytes::from_nodes_excluding(now, &profile.nodes, &own);
     let took_us = began.elapsed().as_micros() as u64;
     if let Some(sites) = lock(shared).alloc_sites.as_mut() {
-        sites.on_read(read, took_us, heap_used);
+        sites.on_read(read, &profile.samples, took_us, heap_used);
     }
 }
 

@@ -200,7 +200,7 @@ impl Collector {
                 let sites = s.sample_listeners(now);
                 let heap_limit = s.sample.map(|x| x.heap_limit);
                 let note = s.listener_leak_note(now);
-                let trends = s.trends.evaluate(now as u64, heap_limit, note.as_deref(), s.alloc_sites.as_ref());
+                let trends = s.trends.evaluate(now as u64, heap_limit, note.as_deref(), s.alloc_sites.as_mut());
                 (sites, trends, s.evaluate_resources(now))
             };
             for w in site_warnings {

@@ -155,9 +155,10 @@ LW_EXPORT void lw_shim_sampling_stop(void) {
   isolate->GetHeapProfiler()->StopSamplingHeapProfiler();
 }
 
-LW_EXPORT int64_t lw_shim_sampling_read(lw_profile_visit visit, void* ctx, uint32_t max_nodes) {
+LW_EXPORT int64_t lw_shim_sampling_read(lw_profile_visit visit, lw_sample_visit visit_sample, void* ctx,
+                                        uint32_t max_nodes) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  if (isolate == nullptr || visit == nullptr) return -1;
+  if (isolate == nullptr || visit == nullptr || visit_sample == nullptr) return -1;
   v8::HandleScope scope(isolate);
   std::unique_ptr<v8::AllocationProfile> profile(isolate->GetHeapProfiler()->GetAllocationProfile());
   if (!profile) return -1;
@@ -186,6 +187,10 @@ LW_EXPORT int64_t lw_shim_sampling_read(lw_profile_visit visit, void* ctx, uint3
     out.column = node->column_number > 0 ? node->column_number : 0;
     out.self_bytes = bytes;
     visit(ctx, &out);
+  }
+  for (const auto& sample : profile->GetSamples()) {
+    lw_profile_sample out = {sample.sample_id, static_cast<uint64_t>(sample.size) * sample.count};
+    visit_sample(ctx, &out);
   }
   return seen;
 }

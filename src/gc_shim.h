@@ -7,7 +7,7 @@
 extern "C" {
 #endif
 
-#define LW_SHIM_ABI 2
+#define LW_SHIM_ABI 3
 
 // leakwatch's own GC kinds: stable numbers, mapped from V8's enum *names* in the shim,
 // because V8's numbers moved between versions.
@@ -82,14 +82,22 @@ typedef struct lw_profile_node {
   uint64_t self_bytes;  // V8's estimate of the live bytes it allocated (samples, scaled)
 } lw_profile_node;
 typedef void (*lw_profile_visit)(void* ctx, const lw_profile_node* node);
+// One live sample: V8's time-ordered id for it (ids grow with allocation), and the bytes it
+// stands for (its size times V8's scaled count).
+typedef struct lw_profile_sample {
+  uint64_t id;
+  uint64_t bytes;
+} lw_profile_sample;
+typedef void (*lw_sample_visit)(void* ctx, const lw_profile_sample* sample);
 
 // 1 if this call started the profiler, 0 if it was running already (another profiler's) or
 // cannot run.
 int lw_shim_sampling_start(uint64_t interval_bytes, uint32_t stack_depth);
 void lw_shim_sampling_stop(void);
-// Visits the live profile's nodes, parents before children, at most `max_nodes` of them.
-// Returns the number of nodes in the profile (visited or not), or -1 without a profile.
-int64_t lw_shim_sampling_read(lw_profile_visit visit, void* ctx, uint32_t max_nodes);
+// Visits the live profile's nodes, parents before children, at most `max_nodes` of them, then
+// its live samples. Returns the number of nodes in the profile (visited or not), or -1 without
+// a profile.
+int64_t lw_shim_sampling_read(lw_profile_visit visit, lw_sample_visit visit_sample, void* ctx, uint32_t max_nodes);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,7 @@ pub mod session;
 pub mod shim;
 pub mod sink;
 pub mod slope;
+pub mod survivors;
 pub mod trend;
 pub mod trends;
 

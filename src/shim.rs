@@ -5,14 +5,14 @@
 //! between majors. Any mismatch or load failure is a reason to fall back to perf_hooks, never
 //! a crash, and the reason names both Node versions.
 
-use crate::alloc_sites::ProfileNode;
+use crate::alloc_sites::{LiveSample, ProfileNode};
 use crate::gc_queue;
 use crate::gc_record::GcRecord;
 use libloading::os::unix::{Library, Symbol, RTLD_LAZY, RTLD_LOCAL, RTLD_NOW};
 use once_cell::sync::OnceCell;
 use std::ffi::c_void;
 
-const SHIM_ABI: u32 = 2;
+const SHIM_ABI: u32 = 3;
 
 #[repr(C)]
 #[derive(Default)]
@@ -33,7 +33,8 @@ type MemoryPressureFn = unsafe extern "C" fn();
 type SamplingStartFn = unsafe extern "C" fn(u64, u32) -> i32;
 type SamplingStopFn = unsafe extern "C" fn();
 type Visit = unsafe extern "C" fn(*mut c_void, *const RawProfileNode);
-type SamplingReadFn = unsafe extern "C" fn(Visit, *mut c_void, u32) -> i64;
+type VisitSample = unsafe extern "C" fn(*mut c_void, *const LiveSample);
+type SamplingReadFn = unsafe extern "C" fn(Visit, VisitSample, *mut c_void, u32) -> i64;
 
 /// `lw_profile_node` (gc_shim.h).
 #[repr(C)]
@@ -279,13 +280,14 @@ impl Shim {
         }
     }
 
-    /// The live profile's nodes (parents first, at most `max_nodes`) and how many it has in
-    /// all; None without a running profiler. Call on the isolate's thread.
-    pub fn read_sampling(&self, max_nodes: u32) -> Option<(Vec<ProfileNode>, u64)> {
+    /// The live profile: its nodes (parents first, at most `max_nodes`) and its samples; None
+    /// without a running profiler. Call on the isolate's thread.
+    pub fn read_sampling(&self, max_nodes: u32) -> Option<SamplingRead> {
         let s = self.sampling.as_ref()?;
-        let mut nodes: Vec<ProfileNode> = Vec::new();
-        let total = unsafe { (s.read)(collect_node, (&mut nodes as *mut Vec<ProfileNode>).cast(), max_nodes) };
-        (total >= 0).then_some((nodes, total as u64))
+        let mut read = SamplingRead::default();
+        let ctx = (&mut read as *mut SamplingRead).cast();
+        let total = unsafe { (s.read)(collect_node, collect_sample, ctx, max_nodes) };
+        (total >= 0).then_some(read)
     }
 
     /// Removes the callbacks. Call on the same isolate's thread.
@@ -294,14 +296,21 @@ impl Shim {
     }
 }
 
+/// One read of the sampling heap profile.
+#[derive(Default)]
+pub struct SamplingRead {
+    pub nodes: Vec<ProfileNode>,
+    pub samples: Vec<LiveSample>,
+}
+
 /// The shim's visitor: copies one node out (its strings live only during the call). A panic
 /// must not unwind into C++: it is caught and the node dropped.
 unsafe extern "C" fn collect_node(ctx: *mut c_void, raw: *const RawProfileNode) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let (Some(nodes), Some(raw)) = (unsafe { ctx.cast::<Vec<ProfileNode>>().as_mut() }, unsafe { raw.as_ref() })
-        else {
+        let (Some(read), Some(raw)) = (unsafe { ctx.cast::<SamplingRead>().as_mut() }, unsafe { raw.as_ref() }) else {
             return;
         };
+        let nodes = &mut read.nodes;
         let text = |ptr: *const u8, len: u32| {
             if ptr.is_null() || len == 0 {
                 return String::new();
@@ -317,6 +326,15 @@ unsafe extern "C" fn collect_node(ctx: *mut c_void, raw: *const RawProfileNode) 
             column: raw.column,
             self_bytes: raw.self_bytes,
         });
+    }));
+}
+
+/// The shim's visitor for samples (plain data, copied).
+unsafe extern "C" fn collect_sample(ctx: *mut c_void, raw: *const LiveSample) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if let (Some(read), Some(raw)) = (unsafe { ctx.cast::<SamplingRead>().as_mut() }, unsafe { raw.as_ref() }) {
+            read.samples.push(*raw);
+        }
     }));
 }
 

@@ -78,7 +78,7 @@ const SEGMENT_Z: f64 = 2.0;
 
 /// A steady leak rises in each part at about the overall rate, a flat part at
 /// about zero: each part (or GC cycle) must rise at no less than half of it.
-const SUSTAIN_SHARE: f64 = 0.5;
+pub const SUSTAIN_SHARE: f64 = 0.5;
 
 /// Fewest points a window is judged on: five baselines (four GC cycles) can
 /// show a sustained rise on their own ([`Cycles::null_bound`]).
@@ -292,9 +292,33 @@ impl Trend {
 
     /// Judges the series as of `now_ms`.
     pub fn verdict(&mut self, now_ms: u64) -> Verdict {
+        self.verdict_with(now_ms, &|_, _, _| false)
+    }
+
+    /// The steepest slope (bytes per ms) of a window whose rise is significant and sustained
+    /// (part by part, or cycle by cycle), however small; None while warming up or without one.
+    /// For a series that vouches for another's rise (survivors.rs), not a verdict of its own.
+    pub fn sustained_slope(&mut self, now_ms: u64) -> Option<f64> {
+        self.evict(now_ms);
+        if self.warming_up(now_ms) {
+            return None;
+        }
+        let o = &self.opts;
+        self.fits(now_ms)
+            .iter()
+            .filter(|f| f.slope > 0.0 && f.chance() <= f.alpha && f.is_sustained(o))
+            .map(|f| f.slope)
+            .reduce(f64::max)
+    }
+
+    /// Judges the series, with evidence from outside it that a window's rise is sustained:
+    /// `sustained(from_ms, slope, min_span_ms)` (bytes per ms) for the heap, objects allocated
+    /// all along the window still alive (survivors.rs). It stands in for the part-by-part or
+    /// cycle-by-cycle test only; the rise must still be significant and big enough.
+    pub fn verdict_with(&mut self, now_ms: u64, sustained: &dyn Fn(u64, f64, u64) -> bool) -> Verdict {
         self.evict(now_ms);
         let fits = self.fits(now_ms);
-        let (state, chosen) = self.decide(now_ms, &fits);
+        let (state, chosen) = self.decide(now_ms, &fits, sustained);
         self.state = state;
         self.describe(now_ms, state, chosen)
     }
@@ -426,12 +450,18 @@ impl Trend {
     /// window; staying there only needs the rise to go on (significant,
     /// large enough, and still rising in the latest part), so a real leak
     /// does not flicker when one part of a window happens to be noisy.
-    fn decide<'a>(&self, now: u64, fits: &'a [Fit]) -> (TrendState, Option<&'a Fit>) {
+    fn decide<'a>(
+        &self,
+        now: u64,
+        fits: &'a [Fit],
+        sustained: &dyn Fn(u64, f64, u64) -> bool,
+    ) -> (TrendState, Option<&'a Fit>) {
         if self.warming_up(now) {
             return (TrendState::WarmingUp, fits.last());
         }
         let o = &self.opts;
-        if let Some(f) = fits.iter().find(|f| f.is_leak(o)) {
+        let shown_elsewhere = |f: &&Fit| f.is_significant_rise(o) && sustained(f.start, f.slope, o.sustain_ms);
+        if let Some(f) = fits.iter().find(|f| f.is_leak(o)).or_else(|| fits.iter().find(shown_elsewhere)) {
             return (TrendState::Leaking, Some(f));
         }
         let still_rising = |f: &&Fit| f.is_rising() && f.recent_rise();
@@ -579,11 +609,20 @@ impl Fit {
     /// A leak: rising, by enough, and sustained: part by part in a time
     /// window, cycle by cycle in the cycle window.
     fn is_leak(&self, o: &TrendOptions) -> bool {
-        let sustained = match self.judged {
+        self.is_sustained(o) && self.is_significant_rise(o)
+    }
+
+    /// The rise is sustained: part by part in a time window, cycle by cycle in the cycle window.
+    fn is_sustained(&self, o: &TrendOptions) -> bool {
+        match self.judged {
             Judged::ByParts => self.parts_sustained(),
             Judged::ByCycles => self.cycles.sustained() && self.cycles.spans(o.sustain_ms as f64),
-        };
-        self.slope > 0.0 && self.is_big(o) && sustained && self.chance() <= self.alpha
+        }
+    }
+
+    /// Rising, significantly (within this window's share of the budget), by enough.
+    fn is_significant_rise(&self, o: &TrendOptions) -> bool {
+        self.slope > 0.0 && self.is_big(o) && self.chance() <= self.alpha
     }
 
     /// Every part rises at no less than [`SUSTAIN_SHARE`] of the overall
@@ -1346,6 +1385,43 @@ mod tests {
             let o = run(&sim, seed, 600);
             let at = o.ours.expect("slow leak never reported");
             assert!(at > 60.0, "{o:?}");
+        }
+    }
+
+    /// The first second at which `sim` is leaking, judged with outside evidence `sustained`.
+    fn first_leak_with(sim: &Sim, seed: u64, secs: u64, sustained: &dyn Fn(u64, f64, u64) -> bool) -> Option<u64> {
+        let mut trend = Trend::new(default_opts());
+        for (s, batch) in observe(sim, seed, secs).into_iter().enumerate() {
+            for obs in batch {
+                match obs {
+                    Obs::Push(ms, v) => trend.push(ms, v),
+                    Obs::Floor(ms, v) => trend.push_floor_sample(ms, v),
+                }
+            }
+            if trend.verdict_with(s as u64 * 1000, sustained).state == TrendState::Leaking {
+                return Some(s as u64);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn outside_evidence_of_a_sustained_rise_stands_in_for_the_parts() {
+        // 5 MB/min under baselines scattered by ±10 MB (a live heap that swings): the parts of
+        // a window never each rise clearly, so without evidence from elsewhere no leak in 200 s.
+        let sim = Sim::heap(60.0, 40.0, 4.0).noise(8.0).with(leak(20.0, 5.0 / 60.0));
+        let always = |_: u64, _: f64, _: u64| true;
+        let never = |_: u64, _: f64, _: u64| false;
+        let mut found = 0;
+        for seed in 0..5 {
+            assert_eq!(first_leak_with(&sim, seed, 200, &never), None, "seed {seed}");
+            found += usize::from(first_leak_with(&sim, seed, 200, &always).is_some());
+        }
+        assert!(found >= 4, "with survivors all along, the significant rise is a leak ({found} of 5)");
+        // The evidence is only asked about a significant rise: a flat heap is never a leak.
+        let flat = Sim::heap(60.0, 40.0, 4.0).noise(0.5);
+        for seed in 0..5 {
+            assert_eq!(first_leak_with(&flat, seed, 200, &always), None, "flat seed {seed}");
         }
     }
 

@@ -3,7 +3,8 @@
 //! nor the other way round), and the `LEAKWATCH_*_GROWTH` warnings they raise.
 
 use crate::alloc_sites::{self, AllocSites};
-use crate::trend::{Trend, TrendOptions, TrendState, Verdict};
+use crate::survivors::SURVIVOR_AGE_MS;
+use crate::trend::{Trend, TrendOptions, TrendState, Verdict, SUSTAIN_SHARE};
 use serde_json::{json, Value};
 
 /// A warning about one series, already worded.
@@ -39,9 +40,10 @@ impl Series {
         self.latest = Some(value);
     }
 
-    /// Re-judges the series; true when this verdict deserves a warning.
-    fn judge(&mut self, now_ms: u64) -> bool {
-        let verdict = self.trend.verdict(now_ms);
+    /// Re-judges the series; true when this verdict deserves a warning. `sustained`: evidence
+    /// from outside the series that a window's rise is sustained (Trend::verdict_with).
+    fn judge(&mut self, now_ms: u64, sustained: &dyn Fn(u64, f64, u64) -> bool) -> bool {
+        let verdict = self.trend.verdict_with(now_ms, sustained);
         let recently_warned = self.warned.is_some_and(|(at, _)| now_ms.saturating_sub(at) < REWARN_MS);
         let entered = verdict.state == TrendState::Leaking
             && self.verdict.as_ref().is_none_or(|v| v.state != TrendState::Leaking)
@@ -61,14 +63,19 @@ impl Series {
     }
 
     fn to_json(&self) -> Value {
-        match &self.verdict {
-            Some(v) => json!({
-                "state": v.state.as_str(),
-                "slopeBytesPerMin": v.slope_bytes_per_min.round(),
-                "confidence": (v.confidence * 1e4).round() / 1e4,
-            }),
-            None => json!({"state": TrendState::WarmingUp.as_str(), "slopeBytesPerMin": 0, "confidence": 0}),
-        }
+        verdict_json(self.verdict.as_ref())
+    }
+}
+
+/// `{state, slopeBytesPerMin, confidence}` of a verdict (warming up before the first).
+fn verdict_json(verdict: Option<&Verdict>) -> Value {
+    match verdict {
+        Some(v) => json!({
+            "state": v.state.as_str(),
+            "slopeBytesPerMin": v.slope_bytes_per_min.round(),
+            "confidence": (v.confidence * 1e4).round() / 1e4,
+        }),
+        None => json!({"state": TrendState::WarmingUp.as_str(), "slopeBytesPerMin": 0, "confidence": 0}),
     }
 }
 
@@ -76,6 +83,8 @@ pub struct Trends {
     heap: Series,
     external: Series,
     rss: Series,
+    /// The old heap's latest verdict, while the sampling heap profile runs (survivors.rs).
+    old_heap: Option<Verdict>,
 }
 
 impl Trends {
@@ -84,6 +93,7 @@ impl Trends {
             heap: Series::new("heap", "LEAKWATCH_HEAP_GROWTH", opts),
             external: Series::new("external", "LEAKWATCH_EXTERNAL_GROWTH", opts),
             rss: Series::new("rss", "LEAKWATCH_RSS_GROWTH", opts),
+            old_heap: None,
         }
     }
 
@@ -116,14 +126,26 @@ impl Trends {
         now_ms: u64,
         heap_limit: Option<f64>,
         also: Option<&str>,
-        sites: Option<&AllocSites>,
+        mut sites: Option<&mut AllocSites>,
     ) -> Vec<LeakWarning> {
         let mut out = Vec::new();
+        // A significant rise of the heap (by enough) is sustained, where the baselines are too
+        // noisy to show it part by part, when the old heap (survivors.rs) rises significantly
+        // and part by part at no less than SUSTAIN_SHARE of the heap's slope: the allocations
+        // that do not die carry it.
+        let (old, old_rate) = sites.as_deref_mut().map(|s| s.old_heap(now_ms)).unzip();
+        self.old_heap.clone_from(&old);
+        let old_rate = old_rate.flatten();
+        let by_old_heap = |_: u64, slope: f64, _: u64| old_rate.is_some_and(|rate| rate >= SUSTAIN_SHARE * slope);
+        let nothing_else = |_: u64, _: f64, _: u64| false;
         for series in [&mut self.heap, &mut self.external, &mut self.rss] {
-            if series.judge(now_ms) {
-                let heap = series.name == "heap";
+            let heap = series.name == "heap";
+            if series.judge(now_ms, if heap { &by_old_heap } else { &nothing_else }) {
                 let mut w = warning(series, now_ms, heap_limit.filter(|_| heap));
-                if let (true, Some(sites)) = (heap, sites) {
+                if heap {
+                    add_old_heap(&mut w, old.as_ref());
+                }
+                if let (true, Some(sites)) = (heap, sites.as_deref()) {
                     add_sites(&mut w, sites, series);
                 }
                 if let Some(also) = also {
@@ -136,20 +158,20 @@ impl Trends {
         out
     }
 
-    /// `{heap: {state, slopeBytesPerMin, confidence}, external: {...}, rss: {...}}`
+    /// `{heap: {state, slopeBytesPerMin, confidence}, external: {...}, rss: {...}}`, and
+    /// `oldHeap` while the sampling heap profile runs.
     pub fn to_json(&self) -> Value {
-        json!({"heap": self.heap.to_json(), "external": self.external.to_json(), "rss": self.rss.to_json()})
+        let mut out =
+            json!({"heap": self.heap.to_json(), "external": self.external.to_json(), "rss": self.rss.to_json()});
+        if let Some(v) = &self.old_heap {
+            out["oldHeap"] = verdict_json(Some(v));
+        }
+        out
     }
 
     /// Where the heap verdict's window starts, once there is a verdict.
     pub fn heap_window_start(&self) -> Option<u64> {
         self.heap.verdict.as_ref().map(|v| v.window_start_ms)
-    }
-
-    /// The heap series is `stable`: no heap warning is near (not while it warms up, grows
-    /// or leaks).
-    pub fn heap_stable(&self) -> bool {
-        self.heap.verdict.as_ref().is_some_and(|v| v.state == TrendState::Stable)
     }
 
     /// Series currently `leaking`, for metrics and other warnings.
@@ -199,6 +221,21 @@ fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>) -> LeakWarning
     }
 }
 
+/// The old heap's growth, when it rises too: the growth is in objects that do not die.
+fn add_old_heap(w: &mut LeakWarning, old: Option<&Verdict>) {
+    let Some(v) = old.filter(|v| matches!(v.state, TrendState::Leaking | TrendState::Growing)) else {
+        return;
+    };
+    w.details["oldHeap"] =
+        json!({"slopeBytesPerMin": v.slope_bytes_per_min.round(), "growthBytes": v.growth_bytes.round()});
+    w.message.push_str(&format!(
+        " Objects older than {} grew {} of it ({}/min): allocations that do not die.",
+        duration(SURVIVOR_AGE_MS),
+        bytes(v.growth_bytes),
+        signed_bytes(v.slope_bytes_per_min)
+    ));
+}
+
 /// Names the allocation sites that grew over the warning's window, in its message and as
 /// `details.allocationSites`.
 fn add_sites(w: &mut LeakWarning, sites: &AllocSites, series: &Series) {
@@ -244,6 +281,13 @@ fn duration(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alloc_sites::{LiveSample, SiteBytes};
+
+    impl LeakWarning {
+        fn series_is_heap(&self) -> bool {
+            self.code == "LEAKWATCH_HEAP_GROWTH"
+        }
+    }
 
     fn fast() -> TrendOptions {
         TrendOptions {
@@ -253,6 +297,64 @@ mod tests {
             min_growth_bytes: 1e6,
             ..Default::default()
         }
+    }
+
+    /// A server whose live heap swings by ±15 MB at each full GC (every 3 s), with `leak`
+    /// bytes a second kept for good, and the sampling heap profile read every 5 s: one sample
+    /// per 512 KiB, the leak's kept, the rest dead within 10 s. The heap warnings of 200 s.
+    fn noisy_server(leak: f64) -> Vec<LeakWarning> {
+        const SAMPLE: f64 = 512.0 * 1024.0;
+        let opts = TrendOptions::default();
+        let mut t = Trends::new(&opts);
+        let mut sites = AllocSites::new(alloc_sites::SAMPLE_INTERVAL_BYTES, "", &opts);
+        let mut seed = 42u64;
+        let mut unit = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // (id, allocated at s, kept): the churn makes 20 MB/s (40 samples a second).
+        let mut samples: Vec<(u64, f64, bool)> = Vec::new();
+        let mut warnings = Vec::new();
+        let (mut kept_bytes, mut owed) = (0.0, 0.0);
+        for s in 0..200u64 {
+            let now = s * 1000;
+            owed += leak / SAMPLE;
+            for _ in 0..40 {
+                samples.push((samples.len() as u64 + 1, s as f64, false));
+            }
+            for _ in 0..owed as u64 {
+                samples.push((samples.len() as u64 + 1, s as f64, true));
+            }
+            owed = owed.fract();
+            kept_bytes += leak;
+            if s % 3 == 0 {
+                t.on_baseline(now, 60e6 + kept_bytes + (unit() - 0.5) * 30e6);
+            }
+            t.on_sample(now, 120e6 + kept_bytes, 1e6);
+            if s % 5 == 0 {
+                let live: Vec<LiveSample> = samples
+                    .iter()
+                    .filter(|&&(_, at, kept)| kept || s as f64 - at < 10.0)
+                    .map(|&(id, _, _)| LiveSample { id, bytes: SAMPLE as u64 })
+                    .collect();
+                sites.on_read(SiteBytes { at_ms: now, ..SiteBytes::default() }, &live, 100, 100e6);
+            }
+            warnings.extend(t.evaluate(now, None, None, Some(&mut sites)).into_iter().filter(|w| w.series_is_heap()));
+        }
+        warnings
+    }
+
+    #[test]
+    fn a_slow_leak_under_a_noisy_heap_is_found_by_the_old_heap() {
+        let leak = noisy_server(5e6 / 60.0);
+        assert_eq!(leak.len(), 1, "{leak:?}");
+        assert!(leak[0].message.contains("Objects older than 30 s grew"), "{}", leak[0].message);
+        assert!(
+            leak[0].details["oldHeap"]["slopeBytesPerMin"].as_f64().is_some_and(|v| v > 2e6),
+            "{:?}",
+            leak[0].details
+        );
+        assert_eq!(noisy_server(0.0), Vec::new(), "the same swings with nothing kept");
     }
 
     #[test]
