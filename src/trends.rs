@@ -41,9 +41,18 @@ impl Series {
     }
 
     /// Re-judges the series; true when this verdict deserves a warning. `sustained`: evidence
-    /// from outside the series that a window's rise is sustained (Trend::verdict_with).
-    fn judge(&mut self, now_ms: u64, sustained: &dyn Fn(u64, f64, u64) -> bool) -> bool {
-        let verdict = self.trend.verdict_with(now_ms, sustained);
+    /// from outside the series that a window's rise is sustained (Trend::verdict_with);
+    /// `confirmed`: whether a `leaking` verdict stands (else it is only `growing`).
+    fn judge(
+        &mut self,
+        now_ms: u64,
+        sustained: &dyn Fn(u64, f64, u64) -> bool,
+        confirmed: &dyn Fn(&Verdict) -> bool,
+    ) -> bool {
+        let mut verdict = self.trend.verdict_with(now_ms, sustained);
+        if verdict.state == TrendState::Leaking && !confirmed(&verdict) {
+            verdict.state = TrendState::Growing;
+        }
         let recently_warned = self.warned.is_some_and(|(at, _)| now_ms.saturating_sub(at) < REWARN_MS);
         let entered = verdict.state == TrendState::Leaking
             && self.verdict.as_ref().is_none_or(|v| v.state != TrendState::Leaking)
@@ -83,6 +92,8 @@ pub struct Trends {
     heap: Series,
     external: Series,
     rss: Series,
+    /// RSS itself, which must rise with `rss` for it to leak (see [`Trends::on_rss`]).
+    rss_whole: Trend,
     /// The old heap's latest verdict, while the sampling heap profile runs (survivors.rs).
     old_heap: Option<Verdict>,
 }
@@ -93,6 +104,7 @@ impl Trends {
             heap: Series::new("heap", "LEAKWATCH_HEAP_GROWTH", opts),
             external: Series::new("external", "LEAKWATCH_EXTERNAL_GROWTH", opts),
             rss: Series::new("rss", "LEAKWATCH_RSS_GROWTH", opts),
+            rss_whole: Trend::new(opts.clone()),
             old_heap: None,
         }
     }
@@ -112,9 +124,12 @@ impl Trends {
     /// V8 may grow the heap by tens of MB of garbage, and RSS follows: judged whole, RSS would
     /// call a healthy sawtooth's first tooth a leak. What is left is memory the heap series
     /// cannot see (native allocations, Buffers, code, stacks); a JS heap leak is the heap
-    /// series' to report.
+    /// series' to report. And RSS itself must rise with it: V8 commits heap pages before it
+    /// touches them and releases others, so `rss - heapTotal` drifts by tens of MB while RSS
+    /// holds still (a pure sawtooth for 150 s: a false warning in 2 of 2 runs).
     pub fn on_rss(&mut self, t_ms: u64, rss: f64, heap_total: f64) {
         self.rss.push(t_ms, (rss - heap_total).max(0.0));
+        self.rss_whole.push(t_ms, rss);
     }
 
     /// Re-judges every series; returns the warnings due now. `heap_limit` gives the heap
@@ -138,9 +153,15 @@ impl Trends {
         let old_rate = old_rate.flatten();
         let by_old_heap = |_: u64, slope: f64, _: u64| old_rate.is_some_and(|rate| rate >= SUSTAIN_SHARE * slope);
         let nothing_else = |_: u64, _: f64, _: u64| false;
+        // RSS beyond the heap leaks only while RSS itself rises significantly, part by part,
+        // at no less than SUSTAIN_SHARE of its slope.
+        let rss_rate = self.rss_whole.sustained_slope(now_ms).unwrap_or(f64::NEG_INFINITY);
+        let rss_rises = |v: &Verdict| rss_rate >= SUSTAIN_SHARE * v.slope_bytes_per_min / 60_000.0;
+        let stands = |_: &Verdict| true;
         for series in [&mut self.heap, &mut self.external, &mut self.rss] {
-            let heap = series.name == "heap";
-            if series.judge(now_ms, if heap { &by_old_heap } else { &nothing_else }) {
+            let (heap, rss) = (series.name == "heap", series.name == "rss");
+            let sustained: &dyn Fn(u64, f64, u64) -> bool = if heap { &by_old_heap } else { &nothing_else };
+            if series.judge(now_ms, sustained, if rss { &rss_rises } else { &stands }) {
                 let mut w = warning(series, now_ms, heap_limit.filter(|_| heap));
                 if let (true, Some(v)) = (heap, old.as_ref().filter(|v| rising(v))) {
                     add_old_heap(&mut w, v);
@@ -417,6 +438,22 @@ mod tests {
         assert!(healthy_codes.is_empty(), "{healthy_codes:?}");
         assert_eq!(t.to_json()["rss"]["state"], "stable");
         assert_eq!(native_codes, vec!["LEAKWATCH_RSS_GROWTH"]);
+    }
+
+    #[test]
+    fn rss_beyond_the_heap_that_grows_while_rss_holds_still_is_not_a_leak() {
+        // V8 releases heap pages (heapTotal falls by 1 MB/s) that RSS does not give back yet:
+        // `rss - heapTotal` climbs, RSS does not.
+        let mut t = Trends::new(&fast());
+        let mut codes = Vec::new();
+        for i in 0..60u64 {
+            let now = i * 500;
+            t.on_baseline(now, 40e6);
+            t.on_rss(now, 150e6, 120e6 - i as f64 * 0.5e6);
+            codes.extend(t.evaluate(now, None, None, None).into_iter().map(|w| w.code));
+        }
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(t.to_json()["rss"]["state"], "growing");
     }
 
     #[test]
