@@ -312,9 +312,10 @@ impl Trend {
     }
 
     /// Judges the series, with evidence from outside it that a window's rise is sustained:
-    /// `sustained(from_ms, slope, min_span_ms)` (bytes per ms) for the heap, objects allocated
-    /// all along the window still alive (survivors.rs). It stands in for the part-by-part or
-    /// cycle-by-cycle test only; the rise must still be significant and big enough.
+    /// `sustained(from_ms, slope, min_span_ms)` (bytes per ms); for the heap, the old heap
+    /// rising at half the slope or more (survivors.rs, trends.rs). It stands in for the
+    /// part-by-part or cycle-by-cycle test only; the rise must still be significant and big
+    /// enough.
     pub fn verdict_with(&mut self, now_ms: u64, sustained: &dyn Fn(u64, f64, u64) -> bool) -> Verdict {
         self.evict(now_ms);
         let fits = self.fits(now_ms);
