@@ -255,7 +255,7 @@ function createLeakwatch() {
   // stream log and returns it for a function or logger. `emit`: lw's event too.
   function logWarning(id, sink, { code, message, details, eventName }, emit = true) {
     safeCall(() => {
-      const line = binding.logWarning(id, code, message, JSON.stringify(details ?? {}));
+      const line = binding.logWarning(id, code, message, JSON.stringify(details ?? {}), eventName === 'listener-leak');
       if (sink && line) sink.warning(JSON.parse(line));
     });
     if (emit) safeEmit(eventName, { code, message, details });

@@ -330,13 +330,14 @@ pub fn listeners(id: u32, n: u32) -> Option<String> {
 
 /// A warning raised in JS, written to the session's log as an `event: "warning"` line.
 /// Returns that line (JSON) for a log that JS writes (a function or logger), so that the line
-/// is built in one place.
+/// is built in one place. `listener_leak`: the warning reports a listener leak (its `lw` event
+/// is `listener-leak`), which a heap warning in the next ten minutes mentions.
 #[napi(catch_unwind)]
-pub fn log_warning(id: u32, code: String, message: String, details_json: String) -> Option<String> {
+pub fn log_warning(id: u32, code: String, message: String, details_json: String, listener_leak: bool) -> Option<String> {
     with_shared(id, |shared| {
         let details = serde_json::from_str(&details_json).unwrap_or(Value::Null);
         let mut s = lock(shared);
-        if code.starts_with("LEAKWATCH_LISTENER") {
+        if listener_leak {
             s.note_listener_leak(crate::clock::epoch_ms(), &message);
         }
         let line = s.warning_line(&code, &message, details);
