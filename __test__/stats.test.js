@@ -1,6 +1,6 @@
 'use strict';
 // js/stats.js (the report's and leakwatch/testing's Theil–Sen and Mann–Kendall) against the
-// vectors src/slope.rs is checked against in `cargo test`: the same points give the same
+// vectors src/verdict/stats.rs is checked against in `cargo test`: the same points give the same
 // slope and p-value on both sides of the addon.
 
 const { test } = require('node:test');
@@ -10,7 +10,7 @@ const { cases } = require('./fixtures/stats-vectors.json');
 
 const near = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-300);
 
-test('the shared vectors: slope, intercept, S, its variance and the p-value as src/slope.rs gives them', () => {
+test('the shared vectors: slope, intercept, S, its variance and the p-value as src/verdict/stats.rs gives them', () => {
   assert.ok(cases.length >= 10);
   for (const c of cases) {
     const points = c.points.map(([t, v]) => ({ t, v }));

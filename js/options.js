@@ -100,7 +100,7 @@ function fraction(option, value, min, max, accepted) {
 
 /**
  * The trend thresholds (`heap` option), shared by the heap, external and RSS series.
- * Unset ones keep the native defaults (see src/trend.rs for why they are what they are).
+ * Unset ones keep the native defaults (see src/verdict/trend/ for why they are what they are).
  */
 function heap(value) {
   if (value === undefined) return {};

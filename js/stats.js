@@ -1,6 +1,6 @@
 'use strict';
 // Robust slope and trend significance for short, noisy series: the JS side's copy of
-// src/slope.rs, for the report (`npx leakwatch report`) and leakwatch/testing. The two are
+// src/verdict/stats.rs, for the report (`npx leakwatch report`) and leakwatch/testing. The two are
 // pinned to each other by shared test vectors (__test__/fixtures/stats-vectors.json, read by
 // `cargo test` and `node --test`): same points, same slope, same p-value.
 //
@@ -131,7 +131,7 @@ function normalUpperTail(z) {
 }
 
 // Complementary error function, Chebyshev fit, fractional error below 1.2e-7 (Numerical
-// Recipes' erfcc), as src/slope.rs.
+// Recipes' erfcc), as src/verdict/stats.rs.
 function erfc(x) {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);

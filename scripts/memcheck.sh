@@ -38,6 +38,6 @@ cargo test --no-default-features --no-run --message-format=json 2>/dev/null \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const l of s.split("\n")){try{const m=JSON.parse(l);if(m.profile&&m.profile.test&&m.executable)console.log(m.executable)}catch{}}})' \
   > "$work/tests.txt"
 while read -r exe; do
-  valgrind --quiet --error-exitcode=1 --leak-check=no "$exe" --quiet --skip trend:: --skip slope::
+  valgrind --quiet --error-exitcode=1 --leak-check=no "$exe" --quiet --skip verdict::trend:: --skip verdict::stats::
 done < "$work/tests.txt"
 echo "rust: clean"

@@ -10,8 +10,8 @@
 //! the outermost function of optimized code, so a small function inlined into its caller
 //! allocates as that caller.
 
-use crate::survivors::Survivors;
-use crate::trend::{TrendOptions, Verdict};
+use crate::verdict::old_heap::Survivors;
+use crate::verdict::trend::{TrendOptions, Verdict};
 use once_cell::sync::Lazy;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
@@ -216,7 +216,7 @@ fn mostly_via(before: &SiteBytes, after: &SiteBytes, site: &Site, growth: f64) -
 }
 
 /// Time between reads: a warning's sites are at most this old and a read precedes its window,
-/// and the old heap (survivors.rs), a series of reads, has a point this often. Also while the
+/// and the old heap (verdict/old_heap.rs), a series of reads, has a point this often. Also while the
 /// heap is stable: a heap that turns `growing` is judged on the minutes of old heap before.
 /// A read pauses the JS thread for well under a millisecond on a typical heap (`maxReadMs`
 /// in the log; benches/heap-profile.js), and is skipped where it would take long.
@@ -241,12 +241,12 @@ pub struct AllocSites {
     pub max_read_us: u64,
     /// The last few reads' pauses and the heap then: what the next read's is predicted from.
     recent_reads: VecDeque<(u64, f64)>,
-    /// Live bytes by when they were allocated (survivors.rs).
+    /// Live bytes by when they were allocated (verdict/old_heap.rs).
     survivors: Survivors,
 }
 
 impl AllocSites {
-    /// `trend`: the heap series' thresholds, which the old heap is judged by (survivors.rs).
+    /// `trend`: the heap series' thresholds, which the old heap is judged by (verdict/old_heap.rs).
     pub fn new(interval_bytes: u64, own_scripts: &str, trend: &TrendOptions) -> AllocSites {
         AllocSites {
             interval_bytes: interval_bytes.max(1),
@@ -303,7 +303,7 @@ impl AllocSites {
         }
     }
 
-    /// The old heap (survivors.rs) as of `now_ms`: its verdict and sustained slope.
+    /// The old heap (verdict/old_heap.rs) as of `now_ms`: its verdict and sustained slope.
     pub fn old_heap(&mut self, now_ms: u64) -> (Verdict, Option<f64>) {
         self.survivors.judge(now_ms)
     }
@@ -418,7 +418,11 @@ pub fn describe(sites: &[SiteGrowth], cwd: Option<&Path>, may_read: bool) -> Opt
                 (where_, inside)
             }
         };
-        parts.push(format!("{where_} ({inside}, +{}, {:.0} %)", crate::trends::bytes(s.growth_bytes), s.share * 100.0));
+        parts.push(format!(
+            "{where_} ({inside}, +{}, {:.0} %)",
+            crate::verdict::memory::bytes(s.growth_bytes),
+            s.share * 100.0
+        ));
         let mut d = frame_json(frame, cwd);
         d["caller"] = s.site.caller.as_ref().map(|c| frame_json(c, cwd)).unwrap_or(Value::Null);
         d["mostlyVia"] = s.mostly_via.as_ref().map(|c| frame_json(c, cwd)).unwrap_or(Value::Null);

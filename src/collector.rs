@@ -8,6 +8,7 @@ use crate::gc_stats::GcEvent;
 use crate::proc_stats;
 use crate::session::{ProcSample, Shared};
 use crate::sink::Sink;
+use crate::verdict::watch::Warning;
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use once_cell::sync::{Lazy, OnceCell};
 use serde_json::{json, Value};
@@ -191,31 +192,13 @@ impl Collector {
         self.proc = ProcSample { rss: proc_stats::rss_bytes(), fds: proc_stats::open_fds() };
         let now = clock::epoch_ms();
         for entry in self.entries.values_mut() {
-            // Listener sites and trends are judged once a second, right after RSS, fds and
-            // handles join their series.
-            let (site_warnings, trend_warnings, resource_warnings) = {
-                let mut guard = lock(&entry.shared);
-                let s = &mut *guard;
+            let warnings = {
+                let mut s = lock(&entry.shared);
                 s.record_proc(now, self.proc);
-                let sites = s.sample_listeners(now);
-                let heap_limit = s.sample.map(|x| x.heap_limit);
-                let note = s.listener_leak_note(now);
-                let trends = s.trends.evaluate(now as u64, heap_limit, note.as_deref(), s.alloc_sites.as_mut());
-                (sites, trends, s.evaluate_resources(now))
+                s.judge(now)
             };
-            for w in site_warnings {
-                let details = json!({
-                    "kind": "site", "emitter": w.emitter, "event": w.event, "count": w.count, "emitters": w.emitters,
-                    "growth": w.growth, "perMinute": w.per_minute, "windowMs": w.window_ms, "site": w.site,
-                    "appSite": w.app_site,
-                });
-                warn(entry, w.code, &w.message, details, crate::listeners::SITE_LEAK_EVENT);
-            }
-            for w in trend_warnings {
-                warn(entry, w.code, &w.message, w.details, "leak");
-            }
-            for w in resource_warnings {
-                warn(entry, w.code, &w.message, w.details, "leak");
+            for w in &warnings {
+                warn(entry, w);
             }
         }
     }
@@ -260,11 +243,11 @@ fn write(entry: &mut Entry, line: &str) {
 }
 
 /// A warning raised here: a line in the log, then `process.emitWarning` and
-/// `lw.emit(event_name, {code, message, details})` in JS.
-fn warn(entry: &mut Entry, code: &str, message: &str, details: Value, event_name: &str) {
-    let line = lock(&entry.shared).warning_line(code, message, details);
+/// `lw.emit(w.event, {code, message, details})` in JS.
+fn warn(entry: &mut Entry, w: &Warning) {
+    let line = lock(&entry.shared).warning_line(w.code, &w.message, w.details.clone());
     write(entry, &line.to_string());
-    entry.events.send(json!({"type": "warning", "eventName": event_name, "line": line}).to_string());
+    entry.events.send(json!({"type": "warning", "eventName": w.event, "line": line}).to_string());
 }
 
 fn to_event(record: &GcRecord) -> Option<GcEvent> {

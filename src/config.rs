@@ -1,7 +1,7 @@
 //! A session's settings, as JS hands them over (already validated there, with errors that
 //! name the option; checked again here so Rust never trusts its input).
 
-use crate::trend::TrendOptions;
+use crate::verdict::trend::TrendOptions;
 use serde_json::Value;
 
 pub const MIN_INTERVAL_MS: u64 = 100;

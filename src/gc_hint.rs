@@ -21,7 +21,7 @@
 //!
 //! This file decides; `binding` sends the hint on the isolate's own thread.
 
-use crate::trend::floor_margin;
+use crate::verdict::trend::floor_margin;
 
 /// Shortest time between two full GCs that a hint may cause: four seconds of a 0.5 MB/s
 /// leak rise 2 MB, clearly above a baseline's scatter, and five baselines come in 20 s.

@@ -16,14 +16,10 @@ pub mod gc_stats;
 pub mod histogram;
 pub mod listeners;
 pub mod proc_stats;
-pub mod resource_trends;
 pub mod session;
 pub mod shim;
 pub mod sink;
-pub mod slope;
-pub mod survivors;
-pub mod trend;
-pub mod trends;
+pub mod verdict;
 
 #[cfg(feature = "node")]
 mod binding;

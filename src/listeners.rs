@@ -45,6 +45,8 @@
 //! The counters are written by JS while this side reads them: the caller must copy them out
 //! with atomic (relaxed) loads and pass that copy to [`ListenerTable::sample`].
 
+use crate::verdict::watch::Warning;
+use serde_json::json;
 use std::collections::VecDeque;
 
 /// Warning code of the per-call-site verdict.
@@ -140,6 +142,18 @@ pub struct SiteWarning {
     pub growth: i64,
     pub per_minute: f64,
     pub window_ms: u64,
+}
+
+impl SiteWarning {
+    /// The warning as every verdict raises it: emitted as the `listener-leak` event.
+    pub fn into_warning(self) -> Warning {
+        let details = json!({
+            "kind": "site", "emitter": self.emitter, "event": self.event, "count": self.count,
+            "emitters": self.emitters, "growth": self.growth, "perMinute": self.per_minute,
+            "windowMs": self.window_ms, "site": self.site, "appSite": self.app_site,
+        });
+        Warning { code: self.code, message: self.message, details, event: SITE_LEAK_EVENT }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -647,7 +661,7 @@ fn sustained_growth(history: &VecDeque<(u64, i64)>, now_ms: u64, cfg: &SiteLeakC
         return None;
     }
     let xy: Vec<(f64, f64)> = points.iter().map(|&(t, v)| (t as f64, v as f64)).collect();
-    if crate::slope::mann_kendall(&xy).p_increasing > SITE_ALPHA {
+    if crate::verdict::stats::mann_kendall(&xy).p_increasing > SITE_ALPHA {
         return None;
     }
     Some(Trend { last: v1, growth: v1 - v0, span_ms: span })

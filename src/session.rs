@@ -11,8 +11,9 @@ use crate::gc_record::GcKind;
 use crate::gc_stats::{GcEvent, GcStats};
 use crate::listeners::{ListenerTable, SiteWarning};
 use crate::proc_stats::Fds;
-use crate::resource_trends::{ResourceTrends, ResourceWarning};
-use crate::trends::Trends;
+use crate::verdict::memory::Trends;
+use crate::verdict::resources::ResourceTrends;
+use crate::verdict::watch::Warning;
 use std::sync::Arc;
 
 /// Listener groups a session can tell apart (slot 0 is "other", where overflow folds).
@@ -142,9 +143,16 @@ impl Shared {
         self.proc = proc;
     }
 
-    /// Judges the handle and fd series; returns the warnings due now.
-    pub fn evaluate_resources(&mut self, now_ms: f64) -> Vec<ResourceWarning> {
-        self.resources.evaluate(now_ms as u64, self.handles.as_ref(), self.proc.fds)
+    /// Judges everything once (a second, right after RSS, fds and handles joined their series):
+    /// the listener call sites, the heap, external memory and RSS, the handles and fds.
+    /// Returns the warnings due now, in that order.
+    pub fn judge(&mut self, now_ms: f64) -> Vec<Warning> {
+        let mut out: Vec<Warning> = self.sample_listeners(now_ms).into_iter().map(SiteWarning::into_warning).collect();
+        let heap_limit = self.sample.map(|x| x.heap_limit);
+        let note = self.listener_leak_note(now_ms);
+        out.extend(self.trends.evaluate(now_ms as u64, heap_limit, note.as_deref(), self.alloc_sites.as_mut()));
+        out.extend(self.resources.evaluate(now_ms as u64, self.handles.as_ref(), self.proc.fds));
+        out
     }
 
     /// Which leaks are suspected now: a trend `leaking`, or a listener leak reported in the
@@ -464,7 +472,7 @@ mod tests {
         s.sample = Some(JsSample { time_ms: 1000.0, ..Default::default() });
         let fds = Fds { total: 9, socket: 3, file: 4, pipe: 1, other: 1 };
         s.record_proc(1000.0, ProcSample { rss: Some(1 << 20), fds: Some(fds) });
-        assert!(s.evaluate_resources(1000.0).is_empty());
+        assert!(s.judge(1000.0).is_empty());
         let line = s.memory_line(false, true);
         assert_eq!(line["handles"]["total"], 4);
         assert_eq!(line["fdsByKind"]["socket"], 3);

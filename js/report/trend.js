@@ -8,7 +8,7 @@
 // - Theil–Sen slope (median of pairwise slopes) resists the outliers that a
 //   least-squares fit would chase.
 // - Mann–Kendall tells whether the rise is more than chance (one-sided, as the recorder's:
-//   js/stats.js, pinned to src/slope.rs).
+//   js/stats.js, pinned to src/verdict/stats.rs).
 // - Minimum absolute and relative growth keep a statistically clear but
 //   harmless creep (a few KiB over an hour) from being called a leak.
 // The first tenth of the span is left out: caches and the JIT warm up there.

@@ -13,7 +13,7 @@
 //! its sustained rise as the evidence the baselines cannot give part by part (trends.rs).
 
 use crate::alloc_sites::LiveSample;
-use crate::trend::{Trend, TrendOptions, Verdict};
+use crate::verdict::trend::{Trend, TrendOptions, Verdict};
 use std::collections::VecDeque;
 
 /// Age from which an allocation counts in the old heap: well past a request's, a batch's or a
@@ -70,7 +70,7 @@ impl Survivors {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trend::TrendState;
+    use crate::verdict::trend::TrendState;
 
     const S: u64 = 1000;
     /// A sample stands for about this many bytes (V8's default interval).

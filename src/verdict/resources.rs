@@ -3,11 +3,12 @@
 //! `lsof -p <pid> | wc -l` every minute by hand would show; this looks every second and says
 //! so once, as `LEAKWATCH_HANDLE_GROWTH` or `LEAKWATCH_FD_GROWTH`.
 //!
-//! The verdicts are [`Trend`]'s, with the `heap` option's timing (window, warm-up, sustain,
+//! The verdicts are [`Trend`](super::trend::Trend)'s, with the `heap` option's timing (window, warm-up, sustain,
 //! confidence) and growth thresholds in counts instead of bytes.
 
+use super::trend::TrendOptions;
+use super::watch::{duration, Series, Unit, Warning};
 use crate::proc_stats::Fds;
-use crate::trend::{Trend, TrendOptions, TrendState, Verdict};
 use serde_json::{json, Map, Value};
 
 /// A climb of fewer handles or fds than this over a window is never a leak: a server opens
@@ -16,81 +17,6 @@ pub const MIN_GROWTH: f64 = 50.0;
 /// Nor is one under a tenth of the level it started from: on a proxy holding 5,000 sockets,
 /// 50 more is load, not a leak.
 pub const MIN_GROWTH_RATIO: f64 = 0.1;
-/// While a series stays `leaking`, warn again at most this often, and only after it climbed
-/// by MIN_GROWTH again.
-const REWARN_MS: u64 = 5 * 60_000;
-
-/// A warning about one series, already worded.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ResourceWarning {
-    pub code: &'static str,
-    pub message: String,
-    pub details: Value,
-}
-
-struct Series {
-    name: &'static str,
-    code: &'static str,
-    trend: Trend,
-    verdict: Option<Verdict>,
-    /// The latest point (time, count).
-    latest: Option<(u64, f64)>,
-    /// When and at what count the last warning fired.
-    warned: Option<(u64, f64)>,
-}
-
-impl Series {
-    fn new(name: &'static str, code: &'static str, opts: TrendOptions) -> Series {
-        Series { name, code, trend: Trend::new(opts), verdict: None, latest: None, warned: None }
-    }
-
-    /// Adds a count; a point not newer than the previous one is the same sample seen again
-    /// (the JS thread was blocked) and would only weigh its value twice.
-    fn push(&mut self, t_ms: u64, count: f64) {
-        if self.latest.is_some_and(|(last, _)| t_ms <= last) {
-            return;
-        }
-        self.trend.push(t_ms, count);
-        self.latest = Some((t_ms, count));
-    }
-
-    /// Re-judges the series; true when this verdict deserves a warning.
-    fn judge(&mut self, now_ms: u64) -> bool {
-        let verdict = self.trend.verdict(now_ms);
-        let leaking = verdict.state == TrendState::Leaking;
-        let was_leaking = self.verdict.as_ref().is_some_and(|v| v.state == TrendState::Leaking);
-        let current = self.current();
-        let again = self
-            .warned
-            .is_some_and(|(at, level)| now_ms.saturating_sub(at) >= REWARN_MS && current - level >= MIN_GROWTH);
-        self.verdict = Some(verdict);
-        let due = leaking && (!was_leaking || again);
-        if due {
-            self.warned = Some((now_ms, current));
-        }
-        due
-    }
-
-    fn current(&self) -> f64 {
-        self.latest.map_or(0.0, |(_, v)| v)
-    }
-
-    fn is_leaking(&self) -> bool {
-        self.verdict.as_ref().is_some_and(|v| v.state == TrendState::Leaking)
-    }
-
-    /// `{state, slopePerMin, confidence}`: counts per minute, not bytes.
-    fn to_json(&self) -> Value {
-        match &self.verdict {
-            Some(v) => json!({
-                "state": v.state.as_str(),
-                "slopePerMin": (v.slope_bytes_per_min * 100.0).round() / 100.0,
-                "confidence": (v.confidence * 1e4).round() / 1e4,
-            }),
-            None => json!({"state": TrendState::WarmingUp.as_str(), "slopePerMin": 0, "confidence": 0}),
-        }
-    }
-}
 
 pub struct ResourceTrends {
     handles: Series,
@@ -103,8 +29,8 @@ impl ResourceTrends {
     pub fn new(heap: &TrendOptions) -> ResourceTrends {
         let opts = TrendOptions { min_growth_bytes: MIN_GROWTH, min_growth_ratio: MIN_GROWTH_RATIO, ..heap.clone() };
         ResourceTrends {
-            handles: Series::new("handles", "LEAKWATCH_HANDLE_GROWTH", opts.clone()),
-            fds: Series::new("fds", "LEAKWATCH_FD_GROWTH", opts),
+            handles: Series::new("handles", "LEAKWATCH_HANDLE_GROWTH", &opts, Unit::Count),
+            fds: Series::new("fds", "LEAKWATCH_FD_GROWTH", &opts, Unit::Count),
         }
     }
 
@@ -125,7 +51,7 @@ impl ResourceTrends {
         now_ms: u64,
         handles_by_type: Option<&Map<String, Value>>,
         fds: Option<Fds>,
-    ) -> Vec<ResourceWarning> {
+    ) -> Vec<Warning> {
         let mut out = Vec::new();
         if self.handles.judge(now_ms) {
             out.push(handle_warning(&self.handles, now_ms, handles_by_type));
@@ -150,7 +76,7 @@ impl ResourceTrends {
     }
 }
 
-fn handle_warning(series: &Series, now_ms: u64, by_type: Option<&Map<String, Value>>) -> ResourceWarning {
+fn handle_warning(series: &Series, now_ms: u64, by_type: Option<&Map<String, Value>>) -> Warning {
     let mut message = format!("Possible handle leak: active handles {}", climb(series, now_ms));
     if let Some((kind, n)) = by_type.and_then(largest) {
         message.push_str(&format!("; most are {kind} ({n})"));
@@ -158,10 +84,10 @@ fn handle_warning(series: &Series, now_ms: u64, by_type: Option<&Map<String, Val
     message.push('.');
     let mut details = details(series);
     details["byType"] = by_type.map_or(Value::Null, |m| Value::Object(m.clone()));
-    ResourceWarning { code: series.code, message, details }
+    Warning::leak(series.code, message, details)
 }
 
-fn fd_warning(series: &Series, now_ms: u64, fds: Option<Fds>) -> ResourceWarning {
+fn fd_warning(series: &Series, now_ms: u64, fds: Option<Fds>) -> Warning {
     let mut message = format!("Possible file-descriptor leak: open fds {}", climb(series, now_ms));
     if let Some(f) = fds {
         message.push_str(&format!(" (socket {}, file {}, pipe {}, other {})", f.socket, f.file, f.pipe, f.other));
@@ -170,12 +96,12 @@ fn fd_warning(series: &Series, now_ms: u64, fds: Option<Fds>) -> ResourceWarning
     let mut details = details(series);
     details["byKind"] =
         fds.map_or(Value::Null, |f| json!({"socket": f.socket, "file": f.file, "pipe": f.pipe, "other": f.other}));
-    ResourceWarning { code: series.code, message, details }
+    Warning::leak(series.code, message, details)
 }
 
 /// "grew by 120 in 12 s (+600/min, confidence 99.9%), 180 now"
 fn climb(series: &Series, now_ms: u64) -> String {
-    let v = series.verdict.as_ref().expect("judged before warning");
+    let v = series.judged();
     format!(
         "grew by {:.0} in {} ({:+.0}/min, confidence {:.1}%), {:.0} now",
         v.growth_bytes,
@@ -187,7 +113,7 @@ fn climb(series: &Series, now_ms: u64) -> String {
 }
 
 fn details(series: &Series) -> Value {
-    let v = series.verdict.as_ref().expect("judged before warning");
+    let v = series.judged();
     json!({
         "series": series.name,
         "state": v.state.as_str(),
@@ -202,15 +128,6 @@ fn details(series: &Series) -> Value {
 /// The most common handle type and its count.
 fn largest(by_type: &Map<String, Value>) -> Option<(&str, u64)> {
     by_type.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_u64()?))).max_by_key(|(_, n)| *n)
-}
-
-fn duration(ms: u64) -> String {
-    let s = ms / 1000;
-    if s < 120 {
-        format!("{s} s")
-    } else {
-        format!("{} min", s / 60)
-    }
 }
 
 #[cfg(test)]
@@ -268,16 +185,6 @@ mod tests {
             assert!(t.evaluate(now, None, None).is_empty());
         }
         assert!(t.leaking().is_empty());
-    }
-
-    #[test]
-    fn a_repeated_sample_is_counted_once() {
-        let mut s = Series::new("handles", "X", fast());
-        s.push(1000, 5.0);
-        s.push(1000, 5.0);
-        s.push(900, 4.0);
-        assert_eq!(s.trend.len(), 1);
-        assert_eq!(s.latest, Some((1000, 5.0)));
     }
 
     #[test]

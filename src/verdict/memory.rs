@@ -2,91 +2,11 @@
 //! RSS beyond the JS heap — each judged on its own (a Buffer leak is not blamed on the JS heap,
 //! nor the other way round), and the `LEAKWATCH_*_GROWTH` warnings they raise.
 
+use super::trend::{Trend, TrendOptions, TrendState, Verdict, SUSTAIN_SHARE};
+use super::watch::{duration, verdict_json, Series, Unit, Warning};
 use crate::alloc_sites::{self, AllocSites};
-use crate::survivors::SURVIVOR_AGE_MS;
-use crate::trend::{Trend, TrendOptions, TrendState, Verdict, SUSTAIN_SHARE};
+use crate::verdict::old_heap::SURVIVOR_AGE_MS;
 use serde_json::{json, Value};
-
-/// A warning about one series, already worded.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LeakWarning {
-    pub code: &'static str,
-    pub message: String,
-    pub details: Value,
-}
-
-/// While a series stays `leaking`, warn again at most this often, and only if it rose by at
-/// least the leak threshold again since the previous warning. A series that leaves `leaking`
-/// and comes back within this time (a verdict flickering at the edge) is not warned again.
-const REWARN_MS: u64 = 5 * 60_000;
-
-struct Series {
-    name: &'static str,
-    code: &'static str,
-    trend: Trend,
-    verdict: Option<Verdict>,
-    latest: Option<f64>,
-    /// When and at what level the last warning fired.
-    warned: Option<(u64, f64)>,
-}
-
-impl Series {
-    fn new(name: &'static str, code: &'static str, opts: &TrendOptions) -> Series {
-        Series { name, code, trend: Trend::new(opts.clone()), verdict: None, latest: None, warned: None }
-    }
-
-    fn push(&mut self, t_ms: u64, value: f64) {
-        self.trend.push(t_ms, value);
-        self.latest = Some(value);
-    }
-
-    /// Re-judges the series; true when this verdict deserves a warning. `sustained`: evidence
-    /// from outside the series that a window's rise is sustained (Trend::verdict_with);
-    /// `confirmed`: whether a `leaking` verdict stands (else it is only `growing`).
-    fn judge(
-        &mut self,
-        now_ms: u64,
-        sustained: &dyn Fn(u64, f64, u64) -> bool,
-        confirmed: &dyn Fn(&Verdict) -> bool,
-    ) -> bool {
-        let mut verdict = self.trend.verdict_with(now_ms, sustained);
-        if verdict.state == TrendState::Leaking && !confirmed(&verdict) {
-            verdict.state = TrendState::Growing;
-        }
-        let recently_warned = self.warned.is_some_and(|(at, _)| now_ms.saturating_sub(at) < REWARN_MS);
-        let entered = verdict.state == TrendState::Leaking
-            && self.verdict.as_ref().is_none_or(|v| v.state != TrendState::Leaking)
-            && !recently_warned;
-        let again = verdict.state == TrendState::Leaking
-            && match (self.warned, self.latest) {
-                (Some((at, level)), Some(now_level)) => {
-                    now_ms.saturating_sub(at) >= REWARN_MS && now_level - level >= self.trend.options().min_growth_bytes
-                }
-                _ => false,
-            };
-        self.verdict = Some(verdict);
-        if entered || again {
-            self.warned = Some((now_ms, self.latest.unwrap_or(0.0)));
-        }
-        entered || again
-    }
-
-    fn to_json(&self) -> Value {
-        verdict_json(self.verdict.as_ref())
-    }
-}
-
-/// `{state, slopeBytesPerMin, confidence}` of a verdict (warming up before the first).
-fn verdict_json(verdict: Option<&Verdict>) -> Value {
-    match verdict {
-        Some(v) => json!({
-            "state": v.state.as_str(),
-            "slopeBytesPerMin": v.slope_bytes_per_min.round(),
-            "confidence": (v.confidence * 1e4).round() / 1e4,
-        }),
-        None => json!({"state": TrendState::WarmingUp.as_str(), "slopeBytesPerMin": 0, "confidence": 0}),
-    }
-}
 
 pub struct Trends {
     heap: Series,
@@ -94,16 +14,16 @@ pub struct Trends {
     rss: Series,
     /// RSS itself, which must rise with `rss` for it to leak (see [`Trends::on_rss`]).
     rss_whole: Trend,
-    /// The old heap's latest verdict, while the sampling heap profile runs (survivors.rs).
+    /// The old heap's latest verdict, while the sampling heap profile runs (verdict/old_heap.rs).
     old_heap: Option<Verdict>,
 }
 
 impl Trends {
     pub fn new(opts: &TrendOptions) -> Trends {
         Trends {
-            heap: Series::new("heap", "LEAKWATCH_HEAP_GROWTH", opts),
-            external: Series::new("external", "LEAKWATCH_EXTERNAL_GROWTH", opts),
-            rss: Series::new("rss", "LEAKWATCH_RSS_GROWTH", opts),
+            heap: Series::new("heap", "LEAKWATCH_HEAP_GROWTH", opts, Unit::Bytes),
+            external: Series::new("external", "LEAKWATCH_EXTERNAL_GROWTH", opts, Unit::Bytes),
+            rss: Series::new("rss", "LEAKWATCH_RSS_GROWTH", opts, Unit::Bytes),
             rss_whole: Trend::new(opts.clone()),
             old_heap: None,
         }
@@ -142,10 +62,10 @@ impl Trends {
         heap_limit: Option<f64>,
         also: Option<&str>,
         mut sites: Option<&mut AllocSites>,
-    ) -> Vec<LeakWarning> {
+    ) -> Vec<Warning> {
         let mut out = Vec::new();
         // A significant rise of the heap (by enough) is sustained, where the baselines are too
-        // noisy to show it part by part, when the old heap (survivors.rs) rises significantly
+        // noisy to show it part by part, when the old heap (verdict/old_heap.rs) rises significantly
         // and part by part at no less than SUSTAIN_SHARE of the heap's slope: the allocations
         // that do not die carry it.
         let (old, old_rate) = sites.as_deref_mut().map(|s| s.old_heap(now_ms)).unzip();
@@ -161,7 +81,7 @@ impl Trends {
         for series in [&mut self.heap, &mut self.external, &mut self.rss] {
             let (heap, rss) = (series.name == "heap", series.name == "rss");
             let sustained: &dyn Fn(u64, f64, u64) -> bool = if heap { &by_old_heap } else { &nothing_else };
-            if series.judge(now_ms, sustained, if rss { &rss_rises } else { &stands }) {
+            if series.judge_with(now_ms, sustained, if rss { &rss_rises } else { &stands }) {
                 let mut w = warning(series, now_ms, heap_limit.filter(|_| heap));
                 if let (true, Some(v)) = (heap, old.as_ref().filter(|v| rising(v))) {
                     add_old_heap(&mut w, v);
@@ -185,7 +105,7 @@ impl Trends {
         let mut out =
             json!({"heap": self.heap.to_json(), "external": self.external.to_json(), "rss": self.rss.to_json()});
         if let Some(v) = &self.old_heap {
-            out["oldHeap"] = verdict_json(Some(v));
+            out["oldHeap"] = verdict_json(Some(v), Unit::Bytes);
         }
         out
     }
@@ -197,17 +117,13 @@ impl Trends {
 
     /// Series currently `leaking`, for metrics and other warnings.
     pub fn leaking(&self) -> Vec<&'static str> {
-        [&self.heap, &self.external, &self.rss]
-            .into_iter()
-            .filter(|s| s.verdict.as_ref().is_some_and(|v| v.state == TrendState::Leaking))
-            .map(|s| s.name)
-            .collect()
+        [&self.heap, &self.external, &self.rss].into_iter().filter(|s| s.is_leaking()).map(|s| s.name).collect()
     }
 }
 
-fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>) -> LeakWarning {
-    let v = series.verdict.as_ref().expect("judged before warning");
-    let latest = series.latest.unwrap_or(0.0);
+fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>) -> Warning {
+    let v = series.judged();
+    let latest = series.current();
     let what = match series.name {
         "heap" => "the heap left after full GCs",
         "external" => "memory outside the JS heap (external + ArrayBuffers)",
@@ -226,20 +142,17 @@ fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>) -> LeakWarning
         message.push_str(&format!("; at this rate the heap limit ({}) is reached in {}", bytes(limit), duration(ms)));
     }
     message.push('.');
-    LeakWarning {
-        code: series.code,
-        message,
-        details: json!({
-            "series": series.name,
-            "state": v.state.as_str(),
-            "slopeBytesPerMin": v.slope_bytes_per_min.round(),
-            "confidence": v.confidence,
-            "growthBytes": v.growth_bytes.round(),
-            "windowStartMs": v.window_start_ms,
-            "current": latest.round(),
-            "msToHeapLimit": to_limit,
-        }),
-    }
+    let details = json!({
+        "series": series.name,
+        "state": v.state.as_str(),
+        "slopeBytesPerMin": v.slope_bytes_per_min.round(),
+        "confidence": v.confidence,
+        "growthBytes": v.growth_bytes.round(),
+        "windowStartMs": v.window_start_ms,
+        "current": latest.round(),
+        "msToHeapLimit": to_limit,
+    });
+    Warning::leak(series.code, message, details)
 }
 
 fn rising(v: &Verdict) -> bool {
@@ -250,7 +163,7 @@ fn rising(v: &Verdict) -> bool {
 /// Not inlined: inlined, the optimizer rounded the fields of an absent verdict before the
 /// check (harmless, but valgrind rightly calls it a jump on uninitialised memory).
 #[inline(never)]
-fn add_old_heap(w: &mut LeakWarning, v: &Verdict) {
+fn add_old_heap(w: &mut Warning, v: &Verdict) {
     w.details["oldHeap"] =
         json!({"slopeBytesPerMin": v.slope_bytes_per_min.round(), "growthBytes": v.growth_bytes.round()});
     w.message.push_str(&format!(
@@ -263,7 +176,7 @@ fn add_old_heap(w: &mut LeakWarning, v: &Verdict) {
 
 /// Names the allocation sites that grew over the warning's window, in its message and as
 /// `details.allocationSites`.
-fn add_sites(w: &mut LeakWarning, sites: &AllocSites, series: &Series) {
+fn add_sites(w: &mut Warning, sites: &AllocSites, series: &Series) {
     let since = series.verdict.as_ref().map_or(0, |v| v.window_start_ms);
     let cwd = std::env::current_dir().ok();
     match alloc_sites::describe(&sites.growth_since(since), cwd.as_deref(), true) {
@@ -294,21 +207,12 @@ fn signed_bytes(b: f64) -> String {
     format!("{}{}", if b >= 0.0 { "+" } else { "-" }, bytes(b.abs()))
 }
 
-fn duration(ms: u64) -> String {
-    let s = ms / 1000;
-    match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::alloc_sites::{LiveSample, SiteBytes};
 
-    impl LeakWarning {
+    impl Warning {
         fn series_is_heap(&self) -> bool {
             self.code == "LEAKWATCH_HEAP_GROWTH"
         }
@@ -327,7 +231,7 @@ mod tests {
     /// A server whose live heap swings by ±15 MB at each full GC (every 3 s), with `leak`
     /// bytes a second kept for good, and the sampling heap profile read every 5 s: one sample
     /// per 512 KiB, the leak's kept, the rest dead within 10 s. The heap warnings of 200 s.
-    fn noisy_server(leak: f64) -> Vec<LeakWarning> {
+    fn noisy_server(leak: f64) -> Vec<Warning> {
         const SAMPLE: f64 = 512.0 * 1024.0;
         let opts = TrendOptions::default();
         let mut t = Trends::new(&opts);

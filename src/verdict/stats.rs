@@ -245,7 +245,7 @@ mod tests {
     #[test]
     fn shared_vectors_give_the_same_slope_and_p_value_as_js_stats() {
         let doc: serde_json::Value =
-            serde_json::from_str(include_str!("../__test__/fixtures/stats-vectors.json")).expect("valid JSON");
+            serde_json::from_str(include_str!("../../__test__/fixtures/stats-vectors.json")).expect("valid JSON");
         let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300);
         for case in doc["cases"].as_array().expect("cases") {
             let name = case["name"].as_str().unwrap_or("?");
