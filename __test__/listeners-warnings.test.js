@@ -204,27 +204,33 @@ test('pickSite: skips Node internals and leakwatch, relative to cwd, app frame a
   assert.deepEqual(pickSite([{ file: 'node:internal/x', line: 1, column: 1 }], '/'), { site: null, appSite: null });
 });
 
-test('warnings.js: warn emits a LeakwatchWarning with its code and tells subscribers; notify only tells', async () => {
+test('warnings.js: warn and raised emit a LeakwatchWarning with its code and tell subscribers; notify only tells', async () => {
   const heard = [];
   const off = warnings.onWarning((w) => heard.push(w));
   const emitted = [];
-  const onWarning = (w) => w.code === 'LEAKWATCH_TEST' && emitted.push(w);
+  const onWarning = (w) => w.code?.startsWith('LEAKWATCH_TEST') && emitted.push(w);
   process.on('warning', onWarning);
+  const line = { lw: 1, event: 'warning', code: 'LEAKWATCH_TEST_NATIVE', message: 'from the addon', details: { c: 3 } };
   try {
     warnings.warn('LEAKWATCH_TEST', 'hello', { a: 1 }, 'listener-leak');
     warnings.notify('MaxListenersExceededWarning', 'quiet', { b: 2 }, 'listener-leak');
+    warnings.raised(line, 'leak'); // a verdict of the background thread, already in its log
     await new Promise((resolve) => setImmediate(resolve));
   } finally {
     process.off('warning', onWarning);
     off();
   }
-  assert.equal(emitted.length, 1);
-  assert.equal(emitted[0].name, 'LeakwatchWarning');
-  assert.equal(emitted[0].code, 'LEAKWATCH_TEST');
-  assert.equal(emitted[0].message, 'hello');
+  assert.deepEqual(
+    emitted.map((w) => [w.name, w.code, w.message]),
+    [
+      ['LeakwatchWarning', 'LEAKWATCH_TEST', 'hello'],
+      ['LeakwatchWarning', 'LEAKWATCH_TEST_NATIVE', 'from the addon'],
+    ]
+  );
   assert.deepEqual(heard, [
     { code: 'LEAKWATCH_TEST', message: 'hello', details: { a: 1 }, eventName: 'listener-leak' },
     { code: 'MaxListenersExceededWarning', message: 'quiet', details: { b: 2 }, eventName: 'listener-leak' },
+    { code: 'LEAKWATCH_TEST_NATIVE', message: 'from the addon', details: { c: 3 }, eventName: 'leak', line },
   ]);
 });
 

@@ -56,7 +56,7 @@ function createLeakwatch() {
     });
     session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
     const sink = session.sink;
-    session.unsubscribe = warnings.onWarning((w) => logWarning(id, sink, w));
+    session.unsubscribe = warnings.onWarning((w) => onWarning(id, sink, w));
     warnings.setNote((eventName) => (eventName === 'listener-leak' ? (binding.heapLeakNote(id) ?? '') : ''));
     if (started.announceFallback) announceFallback(started.gcFallbackReason);
     session.tracker = normalized.listeners ? trackListeners(id) : null;
@@ -196,15 +196,7 @@ function createLeakwatch() {
     try {
       const event = JSON.parse(payload);
       if (event.type === 'memory' && session) deliverLine(session.sink, event.line, true);
-      else if (event.type === 'warning') {
-        const { code, message, details } = event.line;
-        if (event.eventName === 'leak') safeCall(() => snapshotOnLeak(code, details)); // adds details.snapshot
-        // A file or stream log has it already (the background thread wrote it); a function or
-        // logger gets it here. Then the app hears of it.
-        if (session && session.sink) safeCall(() => session.sink.warning(event.line));
-        emitProcessWarning(code, message);
-        safeEmit(event.eventName || 'warning', { code, message, details });
-      }
+      else if (event.type === 'warning') warnings.raised(event.line, event.eventName || 'warning');
     } catch {
       // Telemetry must never throw into the app's event loop.
     }
@@ -225,7 +217,7 @@ function createLeakwatch() {
       ? ['LEAKWATCH_HEAP_SNAPSHOT', `Heap snapshot written to ${result.path}`, { path: result.path }]
       : ['LEAKWATCH_HEAP_SNAPSHOT_SKIPPED', `No heap snapshot: ${result.skipped}`, { reason: result.skipped }];
     const s = session;
-    const log = (c, t, m) => logWarning(s.id, s.sink, { code: c, message: t, details: m }, false);
+    const log = (c, t, m) => logLine(s.id, s.sink, { code: c, message: t, details: m });
     log(snapCode, text, more);
     if (result.path) {
       if (s.cancelSnapshotDiff) s.cancelSnapshotDiff();
@@ -251,18 +243,27 @@ function createLeakwatch() {
     if (asStats) safeEmit('stats', line);
   }
 
+  // Every warning of this session, raised here or by the addon, as warnings.js hands it out
+  // (after process.emitWarning): a heap leak's snapshot first (it adds details.snapshot), then
+  // the log line, then lw's event.
+  function onWarning(id, sink, w) {
+    const { code, message, details, eventName, line } = w;
+    if (eventName === 'leak') safeCall(() => snapshotOnLeak(code, details));
+    // The addon's own warnings are in a file or stream log already (the background thread
+    // wrote them); a function or logger gets the line here.
+    if (line) {
+      if (sink) safeCall(() => sink.warning(line));
+    } else logLine(id, sink, w);
+    safeEmit(eventName, { code, message, details });
+  }
+
   // The line is built by the addon (src/session.rs warning_line), which writes it to a file or
-  // stream log and returns it for a function or logger. `emit`: lw's event too.
-  function logWarning(id, sink, { code, message, details, eventName }, emit = true) {
+  // stream log and returns it for a function or logger.
+  function logLine(id, sink, { code, message, details, eventName }) {
     safeCall(() => {
       const line = binding.logWarning(id, code, message, JSON.stringify(details ?? {}), eventName === 'listener-leak');
       if (sink && line) sink.warning(JSON.parse(line));
     });
-    if (emit) safeEmit(eventName, { code, message, details });
-  }
-
-  function emitProcessWarning(code, message) {
-    safeCall(() => process.emitWarning(message, { type: 'LeakwatchWarning', code }));
   }
 
   function safeEmit(name, value) {

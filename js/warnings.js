@@ -1,7 +1,8 @@
 'use strict';
-// One way out for every leakwatch warning: process.emitWarning with type LeakwatchWarning and
-// a LEAKWATCH_* code (so --no-warnings, --disable-warning=CODE, --redirect-warnings and
-// --trace-warnings behave as users expect), then every subscriber (lw's events, the log).
+// One way out for every leakwatch warning, raised in JS or by the addon's background thread:
+// process.emitWarning with type LeakwatchWarning and a LEAKWATCH_* code (so --no-warnings,
+// --disable-warning=CODE, --redirect-warnings and --trace-warnings behave as users expect),
+// then every subscriber (index.js: the heap snapshot, the log line, lw's events).
 // Never throws: a warning must not become the app's problem.
 
 const subscribers = new Set();
@@ -36,12 +37,25 @@ function withNote(message, eventName) {
   }
 }
 
+// A warning the addon raised (a verdict of the background thread), as the log line it wrote:
+// worded and noted there, so printed and heard as it is. Subscribers get the `line` too.
+function raised(line, eventName = 'warning') {
+  const { code, message, details } = line;
+  try {
+    process.emitWarning(message, { type: 'LeakwatchWarning', code });
+  } catch {
+    // as in warn()
+  }
+  notify(code, message, details, eventName, line);
+}
+
 // Subscribers only, no process warning: for warnings Node already printed itself (its own
 // MaxListenersExceededWarning), which leakwatch records but must not print a second time.
-function notify(code, message, details = {}, eventName = 'warning') {
+// `line`: the log line, when the addon wrote it already (raised()).
+function notify(code, message, details = {}, eventName = 'warning', line = undefined) {
   for (const fn of subscribers) {
     try {
-      fn({ code, message, details, eventName });
+      fn(line === undefined ? { code, message, details, eventName } : { code, message, details, eventName, line });
     } catch {
       // A subscriber's failure is its own.
     }
@@ -58,4 +72,4 @@ function onWarning(fn) {
   return () => subscribers.delete(fn);
 }
 
-module.exports = { warn, record, notify, onWarning, setNote };
+module.exports = { warn, raised, record, notify, onWarning, setNote };

@@ -333,7 +333,13 @@ pub fn listeners(id: u32, n: u32) -> Option<String> {
 /// is built in one place. `listener_leak`: the warning reports a listener leak (its `lw` event
 /// is `listener-leak`), which a heap warning in the next ten minutes mentions.
 #[napi(catch_unwind)]
-pub fn log_warning(id: u32, code: String, message: String, details_json: String, listener_leak: bool) -> Option<String> {
+pub fn log_warning(
+    id: u32,
+    code: String,
+    message: String,
+    details_json: String,
+    listener_leak: bool,
+) -> Option<String> {
     with_shared(id, |shared| {
         let details = serde_json::from_str(&details_json).unwrap_or(Value::Null);
         let mut s = lock(shared);

@@ -1194,8 +1194,10 @@ mod tests {
         assert_eq!(t.top(10)[1].site.as_deref(), Some("src/b.js:2:2"));
     }
 
+    /// A table with every slot in use: a sample reads them all and finds nothing to report.
+    /// (What a sample costs is measured by `npm run bench`, not asserted here.)
     #[test]
-    fn a_full_table_samples_quickly() {
+    fn a_full_table_of_flat_counts_reports_nothing() {
         let slots = 4096;
         let mut t = ListenerTable::new(slots);
         for g in 0..1024 {
@@ -1205,12 +1207,11 @@ mod tests {
             t.describe(4 * g + 3, "Socket", &format!("e{g}"), Some("src/b.js:1:1"), None);
         }
         let counts = vec![5; 2 * slots];
-        let start = std::time::Instant::now();
         for i in 0..100 {
-            settled_sample(&mut t, i * 1000, &counts);
+            assert!(settled_sample(&mut t, i * 1000, &counts).is_empty());
             assert_eq!(t.top(10).len(), 0);
         }
-        assert!(start.elapsed() < std::time::Duration::from_secs(2), "{:?}", start.elapsed());
+        assert_eq!(t.totals().live, 0);
     }
 
     #[test]
