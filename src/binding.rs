@@ -256,6 +256,13 @@ pub fn gc_kind_names() -> Vec<String> {
     GcKind::ALL.iter().map(|k| k.name().to_string()).collect()
 }
 
+/// Listener groups and sites a session counts (its counters hold two per slot): leakwatch/testing
+/// gives its private tracker as many, so no number is copied across the seam.
+#[napi(catch_unwind)]
+pub fn listener_slots() -> u32 {
+    crate::session::LISTENER_SLOTS as u32
+}
+
 /// GCs seen by the perf_hooks fallback: `[kind, endEpochMs, durationMs, baselineOr-1, …]`.
 /// Recorded here, on the JS thread, so a `stats()` right after the observer ran counts them,
 /// as it counts the shim's GCs at once.

@@ -63,7 +63,7 @@ function end() {
 }
 
 function installPrivateTracker() {
-  const maxGroups = 4096; // this tracker's own buffer: as many groups as leakwatch's
+  const maxGroups = require('../native').binding.listenerSlots(); // this tracker's own buffer: as many as leakwatch's
   return require('../listeners').install({
     counts: new Int32Array(2 * maxGroups),
     maxGroups,
