@@ -319,7 +319,7 @@ declare namespace leakwatch {
     details: Record<string, unknown>;
   }
 
-  export interface Leakwatch extends Omit<EventEmitter, "listeners" | "on"> {
+  export interface Leakwatch extends Omit<EventEmitter, 'listeners' | 'on'> {
     /**
      * Starts leakwatch in this isolate (main thread or worker). Calling it again restarts with
      * the new options. Throws a TypeError/RangeError naming a bad option.
@@ -355,8 +355,10 @@ declare namespace leakwatch {
      * from one emitter in `sampleKeep` (an unbiased estimate); otherwise they are exact.
      */
     listeners(
-      n?: number,
-    ): Array<ListenerGroup & { appSite: string | null; adds: number; removes: number; estimated: boolean; sampleKeep: number }>;
+      n?: number
+    ): Array<
+      ListenerGroup & { appSite: string | null; adds: number; removes: number; estimated: boolean; sampleKeep: number }
+    >;
     /** With an event name, EventEmitter's own `listeners(eventName)`. */
     listeners(eventName: string | symbol): Function[];
     readonly running: boolean;
@@ -365,7 +367,12 @@ declare namespace leakwatch {
      * tracking patches EventEmitter ('wrap' until its start-up check settles about a second
      * after start, then 'fast' where verified; null while tracking is off).
      */
-    internals(): { threadSessions: number; processSessions: number; gcDropped: number; emitterMode: 'fast' | 'wrap' | null };
+    internals(): {
+      threadSessions: number;
+      processSessions: number;
+      gcDropped: number;
+      emitterMode: 'fast' | 'wrap' | null;
+    };
 
     /** Each interval's memory line. */
     on(event: 'stats', listener: (line: LeakwatchLine) => void): this;

@@ -30,7 +30,9 @@ test('stats() reflects real GCs at once, including a forced full GC', () => {
     const after = lw.stats();
     assert.equal(after.gcSource, 'v8');
     assert.equal(after.gcFallbackReason, null);
-    assert.ok(after.gc.sinceStart.kinds.markSweepCompact.count >= (before.gc.sinceStart.kinds.markSweepCompact?.count ?? 0) + 1);
+    assert.ok(
+      after.gc.sinceStart.kinds.markSweepCompact.count >= (before.gc.sinceStart.kinds.markSweepCompact?.count ?? 0) + 1
+    );
     assert.ok(after.baseline > 0);
     assert.equal(after.baselines.at(-1)[1], after.baseline);
   } finally {
@@ -82,7 +84,12 @@ test('a logger object gets structured objects', async () => {
 });
 
 test('a throwing log function never throws into the app', async () => {
-  lw.start({ interval: 120, log: () => { throw new Error('logger down'); } });
+  lw.start({
+    interval: 120,
+    log: () => {
+      throw new Error('logger down');
+    },
+  });
   await once(lw, 'stats');
   await once(lw, 'stats');
   assert.doesNotThrow(() => lw.stop());
@@ -117,14 +124,26 @@ test('a shim that is missing or does not load falls back to perf_hooks with the 
   const garbage = path.join(dir, 'garbage.so');
   fs.writeFileSync(garbage, 'not an ELF file');
   const missingSymbol = path.join(dir, 'missing-symbol.so');
-  execFileSync('c++', ['-shared', '-fPIC', path.join(__dirname, 'fixtures', 'shim-missing-symbol.cc'), '-o', missingSymbol]);
+  execFileSync('c++', [
+    '-shared',
+    '-fPIC',
+    path.join(__dirname, 'fixtures', 'shim-missing-symbol.cc'),
+    '-o',
+    missingSymbol,
+  ]);
   const thisNode = `Node ${process.versions.node} \\(NODE_MODULE_VERSION ${process.versions.modules}, V8 \\d+\\.\\d+\\)`;
-  const code = "const lw = require('.'); lw.start({ log: 'off' }); const s = lw.stats(); console.log(JSON.stringify([s.gcSource, s.gcFallbackReason])); lw.stop();";
+  const code =
+    "const lw = require('.'); lw.start({ log: 'off' }); const s = lw.stats(); console.log(JSON.stringify([s.gcSource, s.gcFallbackReason])); lw.stop();";
   for (const [shim, reason] of [
     [path.join(dir, 'missing.so'), /missing/],
     [garbage, /does not load/],
     // The rest of leakwatch loads and runs: the shim is a separate object, opened at start().
-    [missingSymbol, new RegExp(`^the V8 GC shim does not load in ${thisNode}: .*undefined symbol: _ZN2v87Isolate17RemovedFromThisV8Ev`)],
+    [
+      missingSymbol,
+      new RegExp(
+        `^the V8 GC shim does not load in ${thisNode}: .*undefined symbol: _ZN2v87Isolate17RemovedFromThisV8Ev`
+      ),
+    ],
   ]) {
     const run = await runNode(['-e', code], { env: { LEAKWATCH_SHIM_PATH: shim } });
     assert.equal(run.code, 0, run.stderr);
@@ -132,7 +151,9 @@ test('a shim that is missing or does not load falls back to perf_hooks with the 
     assert.equal(source, 'perf_hooks');
     assert.match(why, reason);
   }
-  const strict = await runNode(['-e', "require('.').start({ gcSource: 'v8' })"], { env: { LEAKWATCH_SHIM_PATH: garbage } });
+  const strict = await runNode(['-e', "require('.').start({ gcSource: 'v8' })"], {
+    env: { LEAKWATCH_SHIM_PATH: garbage },
+  });
   assert.notEqual(strict.code, 0, 'gcSource "v8" that cannot be honoured is an error');
   assert.match(strict.stderr, /gcSource "v8" is unavailable/);
 });
@@ -148,19 +169,38 @@ test('bad options throw errors that name the option and the accepted values', ()
     [{ gcSource: 'magic' }, TypeError, /"gcSource" must be 'auto', 'v8', 'perf_hooks'/],
     [{ gcHints: 'yes' }, TypeError, /"gcHints" must be true or false/],
     [{ heapProfile: 1 }, TypeError, /"heapProfile" must be true, false or \{sampleInterval\}/],
-    [{ heapProfile: { sampleInterval: '100B' } }, RangeError, /"heapProfile.sampleInterval" must be a size from 1KB to 64MB \(bytes, or '64KB'\); got "100B"/],
+    [
+      { heapProfile: { sampleInterval: '100B' } },
+      RangeError,
+      /"heapProfile.sampleInterval" must be a size from 1KB to 64MB \(bytes, or '64KB'\); got "100B"/,
+    ],
     [{ heapProfile: { every: 1 } }, TypeError, /unknown option "heapProfile.every"; accepted is sampleInterval/],
-    [{ intervall: 5 }, TypeError, /unknown option "intervall"; accepted options are interval, log, gcSource, gcHints, heapProfile, heap, listeners/],
+    [
+      { intervall: 5 },
+      TypeError,
+      /unknown option "intervall"; accepted options are interval, log, gcSource, gcHints, heapProfile, heap, listeners/,
+    ],
     ['fast', TypeError, /options must be an object/],
   ];
   for (const [options, Kind, message] of cases) {
-    assert.throws(() => lw.start(options), (err) => err instanceof Kind && message.test(err.message), JSON.stringify(options));
+    assert.throws(
+      () => lw.start(options),
+      (err) => err instanceof Kind && message.test(err.message),
+      JSON.stringify(options)
+    );
   }
   assert.equal(lw.running, false, 'nothing started on a bad option');
 });
 
 test('durations: 500ms, 30s, 1m, 1.5s and plain milliseconds', () => {
-  for (const [value, ms] of [['500ms', 500], ['30s', 30_000], ['1m', 60_000], ['1.5s', 1500], [250, 250], ['1h', 3_600_000]]) {
+  for (const [value, ms] of [
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['1m', 60_000],
+    ['1.5s', 1500],
+    [250, 250],
+    ['1h', 3_600_000],
+  ]) {
     lw.start({ log: 'off', interval: value });
     assert.equal(lw.stats().intervalMs, ms, String(value));
     lw.stop();
@@ -169,13 +209,24 @@ test('durations: 500ms, 30s, 1m, 1.5s and plain milliseconds', () => {
 
 test('bad LEAKWATCH_* values under register warn, name the variable and use the default', async () => {
   const run = await runNode(['-r', REGISTER, '-e', "console.log(require('.').stats().intervalMs)"], {
-    env: { LEAKWATCH_INTERVAL: 'every now and then', LEAKWATCH_GC_HINTS: 'sometimes', LEAKWATCH_HEAP_PROFILE: 'maybe', LEAKWATCH_LOG: 'off' },
+    env: {
+      LEAKWATCH_INTERVAL: 'every now and then',
+      LEAKWATCH_GC_HINTS: 'sometimes',
+      LEAKWATCH_HEAP_PROFILE: 'maybe',
+      LEAKWATCH_LOG: 'off',
+    },
   });
   assert.equal(run.code, 0);
   assert.equal(run.stdout.trim(), '60000');
   assert.match(run.stderr, /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_INTERVAL must be a duration/);
-  assert.match(run.stderr, /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_GC_HINTS must be on or off; got "sometimes"; using the default \(on\)/);
-  assert.match(run.stderr, /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_HEAP_PROFILE must be on or off; got "maybe"; using the default \(on\)/);
+  assert.match(
+    run.stderr,
+    /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_GC_HINTS must be on or off; got "sometimes"; using the default \(on\)/
+  );
+  assert.match(
+    run.stderr,
+    /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_HEAP_PROFILE must be on or off; got "maybe"; using the default \(on\)/
+  );
 });
 
 test('required twice or from two copies of the package: one leakwatch', async () => {

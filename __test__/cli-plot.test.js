@@ -149,7 +149,17 @@ describe('plot in a browser', () => {
     }
 
     const dom = chromium(['--dump-dom'], pathToFileURL(html).href);
-    for (const label of ['heapUsed', 'heapTotal', 'baseline (heap after full GC)', 'RSS', 'external', 'warning', 'GC pause max per interval', 'event listeners (live)', 'open file descriptors']) {
+    for (const label of [
+      'heapUsed',
+      'heapTotal',
+      'baseline (heap after full GC)',
+      'RSS',
+      'external',
+      'warning',
+      'GC pause max per interval',
+      'event listeners (live)',
+      'open file descriptors',
+    ]) {
       assert.ok(dom.includes(`>${label}</text>`), `legend "${label}" missing from the DOM`);
     }
     assert.match(dom, /memory \(MiB\)/, 'memory axis has its unit');
@@ -159,7 +169,11 @@ describe('plot in a browser', () => {
 
   test('a 10-point log draws too', (t) => {
     if (!requireChromium(t)) return;
-    const log = writeLog(path.join(dir, 'short.log'), { processes: [{ pid: 7, leaky: false }], points: 10, intervalMs: 200 });
+    const log = writeLog(path.join(dir, 'short.log'), {
+      processes: [{ pid: 7, leaky: false }],
+      points: 10,
+      intervalMs: 200,
+    });
     const png = screenshot(plot(log, path.join(dir, 'short.html')));
     const memory = plotArea('memory');
     assert.ok(pixelsIn(png, memory, (px) => near(px, '#1f77b4')) > 100, 'heapUsed drawn');
@@ -200,9 +214,18 @@ describe('plot output', () => {
     const toPixel = (t) => (t / (200_000 * 100)) * 1000;
     const points = minMaxPerPixel(buckets, toPixel);
     assert.ok(points.length <= 2 * 1000, `${points.length} points for 1,000 px`);
-    assert.deepEqual(points.find((p) => p.v === 5000), { t: 12_345_700, v: 5000 });
-    assert.deepEqual(points.find((p) => p.v === -5000), { t: 7_777_700, v: -5000 });
-    assert.ok(points.every((p, i) => i === 0 || points[i - 1].t <= p.t), 'in time order');
+    assert.deepEqual(
+      points.find((p) => p.v === 5000),
+      { t: 12_345_700, v: 5000 }
+    );
+    assert.deepEqual(
+      points.find((p) => p.v === -5000),
+      { t: 7_777_700, v: -5000 }
+    );
+    assert.ok(
+      points.every((p, i) => i === 0 || points[i - 1].t <= p.t),
+      'in time order'
+    );
     // Ordinary columns keep both the trough and the peak of the sawtooth.
     assert.equal(points.filter((p) => p.v === 0).length + points.filter((p) => p.v === 49).length, points.length - 2);
   });

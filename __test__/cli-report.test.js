@@ -112,31 +112,73 @@ describe('report on generated logs', () => {
   });
 
   test('a short log (10 points) still reports, without pretending to know a trend', () => {
-    const file = writeLog(path.join(dir, 'short.log'), { processes: [{ pid: 1, leaky: false }], points: 10, intervalMs: 200 });
+    const file = writeLog(path.join(dir, 'short.log'), {
+      processes: [{ pid: 1, leaky: false }],
+      points: 10,
+      intervalMs: 200,
+    });
     const { code, stdout } = runCli(['report', file]);
     assert.equal(code, 0);
-    assert.match(stdout, /^Verdict +no growth found in rss, external, fds, listeners; not enough full GCs yet to judge the heap$/m);
+    assert.match(
+      stdout,
+      /^Verdict +no growth found in rss, external, fds, listeners; not enough full GCs yet to judge the heap$/m
+    );
     assert.match(stdout, /Heap verdict: insufficient data/);
     assert.match(stdout, /^Time span .*\(1\.8 s\)$/m);
   });
 
   test("a heap warning's allocation sites are listed under it, packages and built-ins named by the app's call", () => {
-    const file = writeLog(path.join(dir, 'sites.log'), { processes: [{ pid: 77, leaky: true, warnings: false }], points: 60 });
-    const app = (fn, location) => ({ function: fn, location, file: `/srv/${location.split(':')[0]}`, line: 1, column: 1 });
+    const file = writeLog(path.join(dir, 'sites.log'), {
+      processes: [{ pid: 77, leaky: true, warnings: false }],
+      points: 60,
+    });
+    const app = (fn, location) => ({
+      function: fn,
+      location,
+      file: `/srv/${location.split(':')[0]}`,
+      line: 1,
+      column: 1,
+    });
     const sites = [
       { ...app('saveSession', 'src/cache.js:34:3'), caller: null, package: null, growthBytes: 12.3 * MiB, share: 0.71 },
-      { ...app('clone', 'node_modules/clone/index.js:5:3'), caller: app('saveSession', 'src/cache.js:34:3'), package: { name: 'clone', version: '2.1.2' }, growthBytes: 2.1 * MiB, share: 0.12 },
-      { function: 'parse', location: '(native code)', file: '', line: 0, column: 0, caller: app('quote', 'src/quote.js:12:5'), package: null, growthBytes: MiB, share: 0.06 },
+      {
+        ...app('clone', 'node_modules/clone/index.js:5:3'),
+        caller: app('saveSession', 'src/cache.js:34:3'),
+        package: { name: 'clone', version: '2.1.2' },
+        growthBytes: 2.1 * MiB,
+        share: 0.12,
+      },
+      {
+        function: 'parse',
+        location: '(native code)',
+        file: '',
+        line: 0,
+        column: 0,
+        caller: app('quote', 'src/quote.js:12:5'),
+        package: null,
+        growthBytes: MiB,
+        share: 0.06,
+      },
     ];
     const warning = {
-      lw: 1, event: 'warning', time: START_TIME + 59_000, pid: 77, hostname: 'test-host', threadId: 0,
-      code: 'LEAKWATCH_HEAP_GROWTH', message: 'Possible memory leak: the heap left after full GCs grew 17.3 MB in 40 s.', details: { allocationSites: sites },
+      lw: 1,
+      event: 'warning',
+      time: START_TIME + 59_000,
+      pid: 77,
+      hostname: 'test-host',
+      threadId: 0,
+      code: 'LEAKWATCH_HEAP_GROWTH',
+      message: 'Possible memory leak: the heap left after full GCs grew 17.3 MB in 40 s.',
+      details: { allocationSites: sites },
     };
     fs.appendFileSync(file, `${JSON.stringify(warning)}\n`);
     const { code, stdout } = runCli(['report', file]);
     assert.equal(code, 0);
     assert.match(stdout, /\n {11}\+12\.3 MiB \(71 %\) allocated at src\/cache\.js:34:3 \(saveSession\)\n/);
-    assert.match(stdout, /\n {11}\+2\.1 MiB \(12 %\) allocated at clone@2\.1\.2 node_modules\/clone\/index\.js:5:3 \(clone, called from src\/cache\.js:34:3 in saveSession\)\n/);
+    assert.match(
+      stdout,
+      /\n {11}\+2\.1 MiB \(12 %\) allocated at clone@2\.1\.2 node_modules\/clone\/index\.js:5:3 \(clone, called from src\/cache\.js:34:3 in saveSession\)\n/
+    );
     assert.match(stdout, /\n {11}\+1\.0 MiB \(6 %\) allocated at src\/quote\.js:12:5 \(parse\(\) in quote\)\n/);
   });
 
@@ -302,7 +344,9 @@ describe('a 1,000,000-line log', () => {
 
     // No time bound here: a loaded machine would fail it. Speed is `npm run bench`'s reportRead.
     const mb = (n) => `${Math.round(n / MiB)} MiB`;
-    console.log(`# 1M lines, ${mb(size)}: generated in ${generateMs} ms, summarized in ${readMs} ms (peak heap ${mb(result.peak)}), plotted in ${plotMs} ms`);
+    console.log(
+      `# 1M lines, ${mb(size)}: generated in ${generateMs} ms, summarized in ${readMs} ms (peak heap ${mb(result.peak)}), plotted in ${plotMs} ms`
+    );
     fs.rmSync(file);
   });
 });
@@ -313,7 +357,9 @@ describe('logs from the live recorder', () => {
   const register = path.join(ROOT, 'js', 'register.js');
   const addon = path.join(ROOT, 'native', require('../js/platform').ADDON_FILE);
   const missing = [register, addon].filter((f) => !fs.existsSync(f));
-  const skip = missing.length > 0 && `recorder not built (missing ${missing.map((f) => path.relative(ROOT, f)).join(', ')}; run npm install)`;
+  const skip =
+    missing.length > 0 &&
+    `recorder not built (missing ${missing.map((f) => path.relative(ROOT, f)).join(', ')}; run npm install)`;
 
   // Batches of objects that live about half a second — long enough to reach
   // the old generation, so that full GCs happen — on top of a working set

@@ -11,7 +11,18 @@ const { REGISTER, tempDir, runNode, memoryLines, logLines } = require('./helpers
 const CHURN = path.join(__dirname, 'fixtures', 'churn.js');
 
 function checkLine(line) {
-  for (const key of ['time', 'pid', 'hostname', 'heapUsed', 'heapTotal', 'rss', 'external', 'arrayBuffers', 'heapLimit', 'fds']) {
+  for (const key of [
+    'time',
+    'pid',
+    'hostname',
+    'heapUsed',
+    'heapTotal',
+    'rss',
+    'external',
+    'arrayBuffers',
+    'heapLimit',
+    'fds',
+  ]) {
     assert.equal(typeof line[key], key === 'hostname' ? 'string' : 'number', `${key} in ${JSON.stringify(line)}`);
   }
   assert.ok(line.heapUsed <= line.heapTotal, 'heapUsed <= heapTotal');
@@ -40,7 +51,11 @@ test('a file log gets consistent lines with real GCs, a baseline and a final lin
   assert.ok(lines.length >= 4, `at least 4 lines, got ${lines.length}`);
   lines.forEach(checkLine);
   const totals = lines.map((l) => l.gc.sinceStart.count);
-  assert.deepEqual(totals, [...totals].sort((a, b) => a - b), 'GC counts since start never go down');
+  assert.deepEqual(
+    totals,
+    [...totals].sort((a, b) => a - b),
+    'GC counts since start never go down'
+  );
   let running = 0;
   for (const line of lines) {
     running += line.gc.count;
@@ -71,7 +86,9 @@ test('ESM: node --import leakwatch/register', async () => {
   const dir = tempDir();
   const app = path.join(dir, 'app.mjs');
   fs.writeFileSync(app, "const a = []; for (let i = 0; i < 2e5; i++) a.push({ i }); console.log('app done');\n");
-  const run = await runNode(['--import', path.join(__dirname, '..', 'js', 'register.mjs'), app], { env: { LEAKWATCH_LOG: 'stderr' } });
+  const run = await runNode(['--import', path.join(__dirname, '..', 'js', 'register.mjs'), app], {
+    env: { LEAKWATCH_LOG: 'stderr' },
+  });
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /app done/);
   const [final] = memoryLines(run.stderr);
@@ -80,7 +97,8 @@ test('ESM: node --import leakwatch/register', async () => {
 });
 
 test('the final line of a process shorter than a second counts its listeners', async () => {
-  const code = "const E = require('node:events'); const e = new E(); for (let i = 0; i < 5; i++) e.on('tick', () => {}); e.off('tick', e.listeners('tick')[0]);";
+  const code =
+    "const E = require('node:events'); const e = new E(); for (let i = 0; i < 5; i++) e.on('tick', () => {}); e.off('tick', e.listeners('tick')[0]);";
   const run = await runNode(['-r', REGISTER, '-e', code], { env: { LEAKWATCH_LOG: 'stderr' } });
   assert.equal(run.code, 0, run.stderr);
   const final = memoryLines(run.stderr).at(-1);
@@ -96,7 +114,10 @@ test('never keeps the process alive', async () => {
   // A 1 h interval and a short app: the app's end is the process's end. Held alive, the child
   // would outlive runNode's 60 s limit, which fails the test; no tighter bound (a loaded
   // machine is slow, not wrong).
-  const short = await runNode(['-r', REGISTER, '-e', 'setTimeout(() => {}, 200)'], { env: { LEAKWATCH_INTERVAL: '1h' }, timeoutMs: 60_000 });
+  const short = await runNode(['-r', REGISTER, '-e', 'setTimeout(() => {}, 200)'], {
+    env: { LEAKWATCH_INTERVAL: '1h' },
+    timeoutMs: 60_000,
+  });
   assert.equal(short.code, 0);
   assert.equal(memoryLines(short.stderr).at(-1).final, true);
 });
@@ -134,6 +155,10 @@ test('a full disk (/dev/full) is reported once and logging goes on elsewhere', a
     env: { LEAKWATCH_LOG: '/dev/full', LEAKWATCH_INTERVAL: '200ms' },
   });
   assert.equal(run.code, 0);
-  assert.equal((run.stderr.match(/LEAKWATCH_LOG_WRITE_FAILED/g) || []).length, 2, 'once in the log, once as a process warning');
+  assert.equal(
+    (run.stderr.match(/LEAKWATCH_LOG_WRITE_FAILED/g) || []).length,
+    2,
+    'once in the log, once as a process warning'
+  );
   assert.ok(memoryLines(run.stderr).length >= 2);
 });

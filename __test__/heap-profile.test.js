@@ -17,18 +17,25 @@ const FIXTURE = path.join(__dirname, 'fixtures', 'trend-workload.js');
 
 /** The 1-based line where `needle` first appears in `file`. */
 function lineOf(file, needle) {
-  return fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+  return (
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes(needle)) + 1
+  );
 }
 
 const kept = [];
 // Keeps ~`mb` MB of records: the leak whose site the profile must name.
 function keepSessions(mb) {
-  for (let i = 0; i < mb * 1000; i++) kept.push({ i, values: [i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7], next: null, tag: null });
+  for (let i = 0; i < mb * 1000; i++)
+    kept.push({ i, values: [i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7], next: null, tag: null });
 }
 let scratch = null;
 // Allocates as much again and drops it: garbage, which is no leak and must not be named.
 function makeGarbage(mb) {
-  for (let i = 0; i < mb * 1000; i++) scratch = { i, values: [i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7], next: scratch && null };
+  for (let i = 0; i < mb * 1000; i++)
+    scratch = { i, values: [i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7], next: scratch && null };
 }
 
 test('heapGrowth() names the function that keeps what the heap gained, not the one making garbage', () => {
@@ -56,7 +63,10 @@ test('heapGrowth() names the function that keeps what the heap gained, not the o
     assert.ok(top.growthBytes > kept / 3 && top.growthBytes < kept * 3, `kept ${kept}: ${seen}`);
     assert.ok(!growth.sites.some((s) => s.function === 'makeGarbage'), seen);
     // keepSessions, and the test function it was called from for most of its growth.
-    assert.match(growth.message, /^Most of the growth was allocated at __test__\/heap-profile\.test\.js:\d+:\d+ \(keepSessions, (mostly called from __test__\/heap-profile\.test\.js:\d+:\d+ in \S+, )?\+\d+\.\d MB, \d+ %\)/);
+    assert.match(
+      growth.message,
+      /^Most of the growth was allocated at __test__\/heap-profile\.test\.js:\d+:\d+ \(keepSessions, (mostly called from __test__\/heap-profile\.test\.js:\d+:\d+ in \S+, )?\+\d+\.\d MB, \d+ %\)/
+    );
     const { heapProfile } = lw.stats();
     assert.ok(heapProfile.reads >= 2 && heapProfile.skipped === 0, JSON.stringify(heapProfile));
     assert.ok(heapProfile.maxReadMs > 0);
@@ -71,7 +81,10 @@ test('heapProfile: false runs no profile and names no site', () => {
   try {
     keepSessions(2);
     const { state, message, sites, latestReadMs } = lw.heapGrowth();
-    assert.deepEqual({ state, message, sites, latestReadMs }, { state: 'off', message: null, sites: [], latestReadMs: null });
+    assert.deepEqual(
+      { state, message, sites, latestReadMs },
+      { state: 'off', message: null, sites: [], latestReadMs: null }
+    );
     assert.equal(lw.stats().heapProfile.state, 'off');
   } finally {
     lw.stop();
@@ -91,7 +104,8 @@ test('stop() stops the profiler it started: a second start starts its own', () =
 test("another profiler's sampling is left alone: leakwatch neither reads nor stops it", async () => {
   const session = new inspector.Session();
   session.connect();
-  const post = (method, params = {}) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  const post = (method, params = {}) =>
+    new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
   await post('HeapProfiler.startSampling', { samplingInterval: 65536 });
   try {
     lw.start({ log: 'off' });
@@ -128,7 +142,10 @@ test('a worker that starts leakwatch itself profiles its own isolate', async () 
       lw.stop();
       parentPort.postMessage(state);`;
     const worker = new Worker(code, { eval: true });
-    const [state] = await Promise.all([new Promise((resolve) => worker.once('message', resolve)), new Promise((resolve) => worker.once('exit', resolve))]);
+    const [state] = await Promise.all([
+      new Promise((resolve) => worker.once('message', resolve)),
+      new Promise((resolve) => worker.once('exit', resolve)),
+    ]);
     assert.equal(state, 'on');
     assert.equal(lw.stats().heapProfile.state, 'on', "the main thread's profile is its own");
   } finally {
@@ -164,12 +181,23 @@ test('a heap warning names the allocation site of the leak; a listener leak at t
   const helper = sites.find((s) => s.function === 'text');
   assert.ok(named.length > 0 && named.reduce((sum, s) => sum + s.share, 0) > 0.25, JSON.stringify(sites));
   assert.ok(named.concat(helper ?? []).reduce((sum, s) => sum + s.share, 0) > 0.7, JSON.stringify(sites));
-  assert.match(warning.message, new RegExp(`Most of the growth was allocated at .*__test__/fixtures/trend-workload\\.js:${named[0].line}:${named[0].column} `));
+  assert.match(
+    warning.message,
+    new RegExp(
+      `Most of the growth was allocated at .*__test__/fixtures/trend-workload\\.js:${named[0].line}:${named[0].column} `
+    )
+  );
   // While the profile runs, the log judges the old heap too (allocations older than 30 s).
   const memory = logLines(fs.readFileSync(log, 'utf8')).filter((l) => l.event === 'memory');
-  assert.ok(memory.some((l) => ['warming-up', 'stable', 'growing', 'leaking'].includes(l.trend.oldHeap?.state)), JSON.stringify(memory.at(-1)?.trend));
+  assert.ok(
+    memory.some((l) => ['warming-up', 'stable', 'growing', 'leaking'].includes(l.trend.oldHeap?.state)),
+    JSON.stringify(memory.at(-1)?.trend)
+  );
   // A listener leak while the heap leaks: its warning points at the heap's.
   const listener = logLines(fs.readFileSync(log, 'utf8')).find((l) => l.code === 'LEAKWATCH_LISTENER_LEAK');
   assert.ok(listener, 'the listener leak was called');
-  assert.match(listener.message, /The heap left after full GCs is leaking at the same time \(LEAKWATCH_HEAP_GROWTH\)\.$/);
+  assert.match(
+    listener.message,
+    /The heap left after full GCs is leaking at the same time \(LEAKWATCH_HEAP_GROWTH\)\.$/
+  );
 });

@@ -77,7 +77,8 @@ function installTracking(options = {}, maxGroups = 512) {
     describeGroup: (slot, info) => described.set(slot, info),
     warn: (code, message, details, eventName) => warnings.push({ code, message, details, eventName, printed: true }),
     // leakwatch's warning at an add Node warned in goes to the log and lw only (emitter-warning.js)
-    notify: (code, message, details, eventName) => code.startsWith('LEAKWATCH') && warnings.push({ code, message, details, eventName, printed: false }),
+    notify: (code, message, details, eventName) =>
+      code.startsWith('LEAKWATCH') && warnings.push({ code, message, details, eventName, printed: false }),
     // The fast methods' check at once, in this thread: the tests get the methods a running app
     // has (emitter-mode.js runs it off-thread a second after start; listeners-mode.test.js).
     checkDelayMs: 0,

@@ -94,7 +94,8 @@ class Tracer {
     }
     if (typeof value === 'symbol') return value.toString();
     if (value === undefined) return 'undefined';
-    if (value !== null && typeof value === 'object') return this.labels.get(value) ?? `object ${value.constructor?.name}`;
+    if (value !== null && typeof value === 'object')
+      return this.labels.get(value) ?? `object ${value.constructor?.name}`;
     return value;
   }
 
@@ -111,7 +112,7 @@ class Tracer {
   fn(name, body) {
     const self = this;
     const f = function (...args) {
-      self.log('call', name, ...args.map((a) => (typeof a === 'object' && a !== null ? a.type ?? 'obj' : a)));
+      self.log('call', name, ...args.map((a) => (typeof a === 'object' && a !== null ? (a.type ?? 'obj') : a)));
       if (body) return body.apply(this, args);
     };
     this.labels.set(f, name);
@@ -143,8 +144,10 @@ class Tracer {
     this.log(
       'state',
       names.map((n) => this.label(n)).join(','),
-      names.map((n) => `${this.label(n)}=${target.listenerCount(n)}:${target.rawListeners(n).map((f) => this.label(f))}`).join(' '),
-      require('node:util').inspect(target, { depth: 0 }).replace(/\s+/g, ' '),
+      names
+        .map((n) => `${this.label(n)}=${target.listenerCount(n)}:${target.rawListeners(n).map((f) => this.label(f))}`)
+        .join(' '),
+      require('node:util').inspect(target, { depth: 0 }).replace(/\s+/g, ' ')
     );
   }
 }
@@ -194,7 +197,12 @@ const SCENARIOS = [
     t.op(e, 'on', 'm', t.fn('stay'));
     t.op(e, 'emit', 'm');
     t.op(e, 'emit', 'm');
-    t.op(e, 'on', 'k', t.fn('clearer', () => e.removeAllListeners()));
+    t.op(
+      e,
+      'on',
+      'k',
+      t.fn('clearer', () => e.removeAllListeners())
+    );
     t.op(e, 'on', 'k', t.fn('after-clear'));
     t.op(e, 'emit', 'k');
   },
@@ -332,7 +340,7 @@ if (MODE !== undefined) {
     (err) => {
       process.stderr.write(String(err && err.stack));
       process.exitCode = 1;
-    },
+    }
   );
 } else {
   test('traces are identical with and without leakwatch (fast mode)', () => {

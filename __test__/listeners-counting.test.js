@@ -164,7 +164,10 @@ test('subclasses that override on() and streams (whose _events are preset) are c
     }
   }
   const c = new Custom();
-  assert.equal(c.on('z', () => {}), 'custom');
+  assert.equal(
+    c.on('z', () => {}),
+    'custom'
+  );
   assert.equal(liveOf('Custom', 'z'), 1);
 
   const s = new PassThrough();
@@ -229,7 +232,7 @@ test('a getter that throws: the app sees its own error, leakwatch stays consiste
   assert.equal(liveOf('Thing', 'a'), 0);
 });
 
-test('invalid listeners throw exactly Node\'s error and count nothing', () => {
+test("invalid listeners throw exactly Node's error and count nothing", () => {
   setup();
   const e = new Thing();
   assert.throws(() => e.on('a', 42), { code: 'ERR_INVALID_ARG_TYPE' });
@@ -311,7 +314,13 @@ test('AbortSignal listeners and the onabort handler attribute', () => {
 test('slots run out: new groups fold into the overflow slot 0 and are counted there', () => {
   const counts = new Int32Array(8 * 8);
   const described = [];
-  handle = install({ counts, maxGroups: 8, describeGroup: (slot, info) => described.push([slot, info]), warn() {}, notify() {} });
+  handle = install({
+    counts,
+    maxGroups: 8,
+    describeGroup: (slot, info) => described.push([slot, info]),
+    warn() {},
+    notify() {},
+  });
   const total = () => handle.snapshot().reduce((sum, r) => sum + r.live, 0);
   const before = total();
   const e = new Thing();
@@ -333,7 +342,7 @@ test('describeGroup is called once per group and per site, never per add', () =>
   assert.deepEqual([...kinds].sort(), ['group', 'site', 'site-emitters', 'totals']);
 });
 
-test('uninstall restores Node\'s methods and stops counting', () => {
+test("uninstall restores Node's methods and stops counting", () => {
   const { counts } = setup();
   const onBefore = EventEmitter.prototype.on;
   handle.uninstall();
@@ -348,7 +357,7 @@ test('uninstall restores Node\'s methods and stops counting', () => {
   assert.equal(again.handle.stats().emitterMode, 'fast');
 });
 
-test('a busy emitter carries its record in a property; an earlier install\'s is not read by the next one', () => {
+test("a busy emitter carries its record in a property; an earlier install's is not read by the next one", () => {
   setup();
   const e = new Thing();
   const quiet = new Thing();
@@ -357,11 +366,18 @@ test('a busy emitter carries its record in a property; an earlier install\'s is 
   e.on('kept', () => {});
   const f = () => {};
   for (let i = 0; i < 20; i++) e.on('busy', f).off('busy', f); // a connection's worth of lookups
-  assert.equal(Object.getOwnPropertyDescriptor(e, '__leakwatchListeners'), undefined, 'not yet: a short life is spared the property');
+  assert.equal(
+    Object.getOwnPropertyDescriptor(e, '__leakwatchListeners'),
+    undefined,
+    'not yet: a short life is spared the property'
+  );
   for (let i = 20; i < 200; i++) e.on('busy', f).off('busy', f); // looked up 400 times
   assert.equal(liveOf('Thing', 'kept'), 3);
   assert.equal(group('Thing', 'busy').adds, 200);
-  assert.deepEqual(Object.getOwnPropertyNames(quiet).filter((k) => k.includes('leakwatch')), []);
+  assert.deepEqual(
+    Object.getOwnPropertyNames(quiet).filter((k) => k.includes('leakwatch')),
+    []
+  );
   const own = Object.getOwnPropertyDescriptor(e, '__leakwatchListeners');
   assert.ok(own && !own.enumerable, 'a busy emitter gets a non-enumerable property');
   assert.deepEqual(Object.keys(e), Object.keys(quiet));
@@ -378,7 +394,10 @@ test('a busy emitter carries its record in a property; an earlier install\'s is 
 
 test('a second install while one is active is refused', () => {
   setup();
-  assert.throws(() => install({ counts: new Int32Array(16), maxGroups: 8, describeGroup() {}, warn() {} }), /already installed/);
+  assert.throws(
+    () => install({ counts: new Int32Array(16), maxGroups: 8, describeGroup() {}, warn() {} }),
+    /already installed/
+  );
 });
 
 test('wrap mode counts the same as fast mode', () => {

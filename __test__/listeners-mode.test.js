@@ -41,7 +41,7 @@ test('wrappers at install, the fast methods once a child process has checked the
   assert.deepEqual(group('Conn', 'data'), { live: 0, adds: 3, removes: 3 });
 });
 
-test('uninstall while the check is pending: Node\'s methods back, the check given up at once', async () => {
+test("uninstall while the check is pending: Node's methods back, the check given up at once", async () => {
   const nodeOn = EventEmitter.prototype.on;
   ({ handle } = installTracking({ checkDelayMs: 0, checkIn: 'child' }));
   const pending = handle.ready;
@@ -82,7 +82,7 @@ test('in a process that ends within its first second, no check runs and nothing 
   assert.equal(r.stdout.trim(), 'wrap');
 });
 
-test('a running app gets the fast methods; the check\'s child process does not load the app\'s preloads', async () => {
+test("a running app gets the fast methods; the check's child process does not load the app's preloads", async () => {
   // NODE_OPTIONS reaches a child process unless it is taken out: its -r would load leakwatch,
   // and the app's preloads, in the child too. A second preload notes each process it runs in.
   const dir = tempDir();
@@ -102,13 +102,16 @@ test('a running app gets the fast methods; the check\'s child process does not l
   assert.deepEqual(fs.readFileSync(pids, 'utf8').trim().split('\n'), [String(pid)], 'the preloads ran in the app only');
 });
 
-test('without a child process the check runs in this process, against Node\'s own methods', async () => {
+test("without a child process the check runs in this process, against Node's own methods", async () => {
   const nodeOn = EventEmitter.prototype.on;
   ({ handle } = installTracking({ checkDelayMs: 0, checkIn: 'process' }));
   assert.equal(await settledMode(handle), 'fast');
   // The check's scratch emitters ran on Node's methods, not the wrappers: none was counted
   // (leakwatch's own process 'warning' listener is).
-  assert.deepEqual(handle.snapshot().filter((row) => row.emitter !== 'process' && row.adds > 0), []);
+  assert.deepEqual(
+    handle.snapshot().filter((row) => row.emitter !== 'process' && row.adds > 0),
+    []
+  );
   handle.uninstall();
   handle = null;
   assert.equal(EventEmitter.prototype.on, nodeOn);
@@ -125,7 +128,7 @@ test('in a worker thread the check runs in that thread: the fast methods, no chi
     cp.spawn = function (...args) {
       require('node:fs').appendFileSync(${JSON.stringify(spawns)}, require('node:worker_threads').threadId + '\\n');
       return spawn.apply(this, args);
-    };`,
+    };`
   );
   const inWorker = `require(${JSON.stringify(REGISTER)});
     const lw = require(${JSON.stringify(path.join(__dirname, '..'))});

@@ -31,7 +31,8 @@ function setup({ native } = {}) {
     describeGroup: (slot, info) => described.set(slot, info),
     warn: (code, message, details, eventName) => warned.push({ code, message, details, eventName, printed: true }),
     // leakwatch's warning at the add Node warned in goes to the log and lw only (emitter-warning.js)
-    notify: (code, message, details, eventName) => code.startsWith('LEAKWATCH') && warned.push({ code, message, details, eventName, printed: false }),
+    notify: (code, message, details, eventName) =>
+      code.startsWith('LEAKWATCH') && warned.push({ code, message, details, eventName, printed: false }),
     native,
   });
   return { counts, described, warned };
@@ -63,7 +64,7 @@ function printedAt(found, nodeWarns = true) {
   assert.deepEqual(
     found.map((w) => [w.details.count, w.printed]),
     expected,
-    JSON.stringify(found),
+    JSON.stringify(found)
   );
 }
 
@@ -110,7 +111,10 @@ test('ws: a listener on the server per connection is reported with its call site
   assert.equal(details.event, 'message');
   assert.equal(details.count, 11);
   assert.equal(details.site.replace(/:\d+$/, ''), `${HERE}:${lineOf('marker: ws-leak')}`);
-  assert.match(message, /^Possible EventEmitter listener leak: 11 'message' listeners on \[WebSocketServer\] \(\+11 in [\d.]+ s\), added at /);
+  assert.match(
+    message,
+    /^Possible EventEmitter listener leak: 11 'message' listeners on \[WebSocketServer\] \(\+11 in [\d.]+ s\), added at /
+  );
   assert.equal(row('WebSocketServer', 'message').live, 40); // closing a server removes no listener
 });
 
@@ -221,7 +225,10 @@ test('one site leaking one listener into each of 1,000 long-lived emitters: its 
   // The churning site holds nothing.
   const data = row('Connection', 'data');
   assert.equal(data.live, 0);
-  assert.ok(data.sites.every((s) => s.weight === 0), JSON.stringify(data.sites));
+  assert.ok(
+    data.sites.every((s) => s.weight === 0),
+    JSON.stringify(data.sites)
+  );
   assert.equal(connections.length, 1000);
 });
 

@@ -107,7 +107,10 @@ test('a class that makes emitters by the thousand is sampled; a burst of 1,000 s
     made++;
   }
   const sampled = handle.stats().sampledClasses;
-  assert.ok(sampled.some((c) => c.emitter === 'Burst' && c.keep > 1), JSON.stringify(sampled));
+  assert.ok(
+    sampled.some((c) => c.emitter === 'Burst' && c.keep > 1),
+    JSON.stringify(sampled)
+  );
   assert.ok(!sampled.some((c) => c.emitter === 'Few'), JSON.stringify(sampled));
   const more = Array.from({ length: 100 }, () => new Few());
   for (const f of more) f.on('ready', () => {});
@@ -118,7 +121,10 @@ test('more churning classes than the class cache holds, met in turn, are each ju
   setup();
   // 12 classes made in rotation miss the cache of 8 every time; a quiet class met between them
   // must keep its own (exact) state, and each churning class its own rate.
-  const churning = Array.from({ length: 12 }, (_, i) => ({ [`Churn${i}`]: class extends EventEmitter {} })[`Churn${i}`]);
+  const churning = Array.from(
+    { length: 12 },
+    (_, i) => ({ [`Churn${i}`]: class extends EventEmitter {} })[`Churn${i}`]
+  );
   class Quiet extends EventEmitter {}
   const quiet = [];
   const start = Date.now();
@@ -129,7 +135,11 @@ test('more churning classes than the class cache holds, met in turn, are each ju
     rounds++;
   }
   const sampled = handle.stats().sampledClasses;
-  for (const C of churning) assert.ok(sampled.some((c) => c.emitter === C.name && c.keep > 1), `${C.name}: ${JSON.stringify(sampled)}`);
+  for (const C of churning)
+    assert.ok(
+      sampled.some((c) => c.emitter === C.name && c.keep > 1),
+      `${C.name}: ${JSON.stringify(sampled)}`
+    );
   assert.ok(!sampled.some((c) => c.emitter === 'Quiet'), JSON.stringify(sampled));
   assert.equal(liveOf('Quiet', 'ready'), quiet.length, 'the quiet class stays exact');
 });
@@ -155,7 +165,10 @@ for (const emitterMode of ['fast', 'wrap']) {
     for (let i = 0; i < 400; i++) {
       const e = new Src();
       const f = () => {};
-      e.on('a', f).prependListener('a', () => {}).once('b', () => {}).prependOnceListener('b', () => {});
+      e.on('a', f)
+        .prependListener('a', () => {})
+        .once('b', () => {})
+        .prependOnceListener('b', () => {});
       adds += 4;
       e.emit('b'); // both once-listeners fire and go
       removes += 2;
@@ -181,10 +194,7 @@ for (const emitterMode of ['fast', 'wrap']) {
       t.removeEventListener('x', g);
       removes += 2;
     }
-    assert.deepEqual(
-      { adds: totals().adds - t0.adds, removes: totals().removes - t0.removes },
-      { adds, removes },
-    );
+    assert.deepEqual({ adds: totals().adds - t0.adds, removes: totals().removes - t0.removes }, { adds, removes });
   });
 }
 
@@ -250,5 +260,8 @@ test('sampled: listeners dropped unseen still leave the group at 0 once their em
     p.on('data', f).off('data', f); // a new busy period, drawn afresh
   }
   assert.equal(liveOf('Peer', 'data'), 0, 'no counted period outlives its emitter being emptied');
-  assert.deepEqual({ adds: totals().adds - t0.adds, removes: totals().removes - t0.removes }, { adds: 2000, removes: 2000 });
+  assert.deepEqual(
+    { adds: totals().adds - t0.adds, removes: totals().removes - t0.removes },
+    { adds: 2000, removes: 2000 }
+  );
 });

@@ -28,7 +28,9 @@ function setup(options = {}) {
     warn: (code, message, details, eventName) => warned.push({ code, message, details, eventName, printed: true }),
     // leakwatch's warning at the add Node warned in goes to the log and lw only (emitter-warning.js)
     notify: (code, message, details, eventName) =>
-      code.startsWith('LEAKWATCH') ? warned.push({ code, message, details, eventName, printed: false }) : notified.push({ code, message, details, eventName }),
+      code.startsWith('LEAKWATCH')
+        ? warned.push({ code, message, details, eventName, printed: false })
+        : notified.push({ code, message, details, eventName }),
     warnIntervalMs: 0,
     ...options,
   });
@@ -49,16 +51,21 @@ test('first warning past the max listeners, then each time the count doubles', (
   const line = new Error().stack.split('\n')[1].match(/:(\d+):\d+\)?$/)[1] - 1;
   assert.deepEqual(
     warned.map((w) => w.details.count),
-    [11, 22, 44, 88],
+    [11, 22, 44, 88]
   );
   const first = warned[0];
   assert.equal(first.code, 'LEAKWATCH_LISTENER_LEAK');
   assert.equal(first.eventName, 'listener-leak');
   assert.match(
     first.message,
-    new RegExp(`^Possible EventEmitter listener leak: 11 'message' listeners on \\[Bus\\] \\(\\+11 in \\d+\\.\\d s\\), added at ${escape(HERE)}:${line}:\\d+$`),
+    new RegExp(
+      `^Possible EventEmitter listener leak: 11 'message' listeners on \\[Bus\\] \\(\\+11 in \\d+\\.\\d s\\), added at ${escape(HERE)}:${line}:\\d+$`
+    )
   );
-  assert.deepEqual(Object.keys(first.details).sort(), ['appSite', 'count', 'emitter', 'event', 'growth', 'kind', 'max', 'nodeWarned', 'site', 'windowMs'].sort());
+  assert.deepEqual(
+    Object.keys(first.details).sort(),
+    ['appSite', 'count', 'emitter', 'event', 'growth', 'kind', 'max', 'nodeWarned', 'site', 'windowMs'].sort()
+  );
   // Node printed its own warning at the 11th: leakwatch's first goes to the log and lw only.
   assert.deepEqual(
     warned.map((w) => [w.printed, w.details.nodeWarned]),
@@ -67,7 +74,7 @@ test('first warning past the max listeners, then each time the count doubles', (
       [true, false],
       [true, false],
       [true, false],
-    ],
+    ]
   );
   assert.equal(first.details.kind, 'emitter');
   assert.equal(first.details.emitter, 'Bus');
@@ -131,7 +138,7 @@ test('warnings are rate-limited per emitter', () => {
     [
       [11, false],
       [22, true],
-    ],
+    ]
   );
 });
 
@@ -144,7 +151,7 @@ test('EventTarget: an AbortSignal leak warns (Node itself does not from 22.13 on
   assert.match(warned[0].message, /^Possible EventTarget listener leak: 11 'abort' listeners on \[AbortSignal\] /);
 });
 
-test('Node\'s own MaxListenersExceededWarning is recorded through notify, not re-emitted', async () => {
+test("Node's own MaxListenersExceededWarning is recorded through notify, not re-emitted", async () => {
   const { warned, notified } = setup();
   const emitted = [];
   const onWarning = (w) => w.type === 'node' && emitted.push(w.name);
@@ -270,8 +277,15 @@ function runChild(flags) {
 
 test('flags: default prints it with its code; --no-warnings silences it', () => {
   const stderr = runChild([]);
-  assert.match(stderr, /\[LEAKWATCH_LISTENER_LEAK\] LeakwatchWarning: Possible EventEmitter listener leak: 22 'message' listeners on \[Bus\]/);
-  assert.doesNotMatch(stderr, /LeakwatchWarning: Possible EventEmitter listener leak: 11 /, 'not a second copy of Node\'s warning');
+  assert.match(
+    stderr,
+    /\[LEAKWATCH_LISTENER_LEAK\] LeakwatchWarning: Possible EventEmitter listener leak: 22 'message' listeners on \[Bus\]/
+  );
+  assert.doesNotMatch(
+    stderr,
+    /LeakwatchWarning: Possible EventEmitter listener leak: 11 /,
+    "not a second copy of Node's warning"
+  );
   assert.match(stderr, /MaxListenersExceededWarning: Possible EventEmitter memory leak detected/);
   assert.equal(runChild(['--no-warnings']), '');
 });
@@ -288,7 +302,10 @@ test('flags: --redirect-warnings writes it to the file; --trace-warnings adds th
   try {
     const file = path.join(dir, 'warnings.txt');
     runChild([`--redirect-warnings=${file}`]);
-    assert.match(fs.readFileSync(file, 'utf8'), /\[LEAKWATCH_LISTENER_LEAK\] LeakwatchWarning: Possible EventEmitter listener leak/);
+    assert.match(
+      fs.readFileSync(file, 'utf8'),
+      /\[LEAKWATCH_LISTENER_LEAK\] LeakwatchWarning: Possible EventEmitter listener leak/
+    );
     const traced = runChild(['--trace-warnings']);
     assert.match(traced, /LeakwatchWarning: Possible EventEmitter listener leak[^\n]*\n\s+at /);
   } finally {
@@ -346,7 +363,10 @@ for (const mode of ['wrap', 'fast']) {
   test(`Node's MaxListenersExceededWarning has Node's own stack with leakwatch in ${mode} mode (EventEmitter and EventTarget)`, () => {
     const { stacks: plain } = nodeWarningStacks([]);
     assert.equal(plain.length, 4, plain.join('\n\n'));
-    assert.match(plain.find((b) => b.includes(' message listeners')), /\n {4}at _addListener \(node:events:\d+:\d+\)\n {4}at Bus\.addListener \(node:events:\d+:\d+\)\n {4}at subscribe /);
+    assert.match(
+      plain.find((b) => b.includes(' message listeners')),
+      /\n {4}at _addListener \(node:events:\d+:\d+\)\n {4}at Bus\.addListener \(node:events:\d+:\d+\)\n {4}at subscribe /
+    );
     const preload = `globalThis.leakwatchForTest = require(${JSON.stringify(path.join(__dirname, '..'))}); require(${JSON.stringify(path.join(__dirname, '..', 'js', 'register.js'))});`;
     const preloadFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-stacks-')), 'preload.js');
     fs.writeFileSync(preloadFile, preload);

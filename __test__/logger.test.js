@@ -62,7 +62,8 @@ test('memory lines: level info, msg "leakwatch memory", every figure of the line
     assert.equal(line.msg, 'leakwatch memory');
     assert.equal(line.lw, 1);
     assert.equal(line.threadId, 0);
-    for (const key of ['heapUsed', 'heapTotal', 'rss', 'fds', 'intervalMs']) assert.equal(typeof line[key], 'number', key);
+    for (const key of ['heapUsed', 'heapTotal', 'rss', 'fds', 'intervalMs'])
+      assert.equal(typeof line[key], 'number', key);
     assert.equal(typeof line.gc.sinceStart.count, 'number');
     assert.equal(typeof line.fdsByKind.socket, 'number');
   }
@@ -87,13 +88,29 @@ test("warnings: level warn, the message as msg, code and details as fields — l
 test('pino-pretty reads every line', () => {
   const pretty = prettyFactory({ colorize: false });
   const shown = app.raw.map((l) => pretty(l));
-  assert.ok(shown.some((s) => /INFO.*: leakwatch memory/.test(s) && /heapUsed: \d+/.test(s)), shown[0]);
-  assert.ok(shown.some((s) => /WARN.*: Possible EventEmitter listener leak/.test(s) && /code: "LEAKWATCH_LISTENER_LEAK"/.test(s)));
-  assert.ok(shown.some((s) => /INFO.*: the app itself/.test(s)), "the app's own line next to leakwatch's");
+  assert.ok(
+    shown.some((s) => /INFO.*: leakwatch memory/.test(s) && /heapUsed: \d+/.test(s)),
+    shown[0]
+  );
+  assert.ok(
+    shown.some(
+      (s) => /WARN.*: Possible EventEmitter listener leak/.test(s) && /code: "LEAKWATCH_LISTENER_LEAK"/.test(s)
+    )
+  );
+  assert.ok(
+    shown.some((s) => /INFO.*: the app itself/.test(s)),
+    "the app's own line next to leakwatch's"
+  );
 });
 
 test("`leakwatch report` reads the logger's file like leakwatch's own log", async () => {
-  const run = await runNode([path.join(__dirname, '..', 'js', 'cli.js'), 'report', app.file, '--json', '--no-progress']);
+  const run = await runNode([
+    path.join(__dirname, '..', 'js', 'cli.js'),
+    'report',
+    app.file,
+    '--json',
+    '--no-progress',
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const summary = JSON.parse(run.stdout);
   assert.equal(summary.processes.length, 1, run.stdout.slice(0, 2000));
@@ -104,12 +121,29 @@ test("`leakwatch report` reads the logger's file like leakwatch's own log", asyn
 test('a logger without warn() gets warnings through info(); winston gets (message, fields)', () => {
   const calls = [];
   const bare = { info: (...args) => calls.push(['info', ...args]) };
-  const line = { lw: 1, event: 'warning', time: 1, pid: 2, hostname: 'h', threadId: 0, code: 'LEAKWATCH_X', message: 'text', details: { a: 1 } };
+  const line = {
+    lw: 1,
+    event: 'warning',
+    time: 1,
+    pid: 2,
+    hostname: 'h',
+    threadId: 0,
+    code: 'LEAKWATCH_X',
+    message: 'text',
+    details: { a: 1 },
+  };
   loggerSink(bare).warning(line);
-  assert.deepEqual(calls, [['info', { lw: 1, event: 'warning', threadId: 0, code: 'LEAKWATCH_X', details: { a: 1 } }, 'text']]);
+  assert.deepEqual(calls, [
+    ['info', { lw: 1, event: 'warning', threadId: 0, code: 'LEAKWATCH_X', details: { a: 1 } }, 'text'],
+  ]);
 
   // winston's loggers have `transports` and take the message first.
-  const winstonLike = { transports: [], log() {}, info: (...a) => calls.push(['w-info', ...a]), warn: (...a) => calls.push(['w-warn', ...a]) };
+  const winstonLike = {
+    transports: [],
+    log() {},
+    info: (...a) => calls.push(['w-info', ...a]),
+    warn: (...a) => calls.push(['w-warn', ...a]),
+  };
   loggerSink(winstonLike).warning(line);
   loggerSink(winstonLike).memory({ lw: 1, event: 'memory', time: 1, pid: 2, hostname: 'h', heapUsed: 5 });
   assert.deepEqual(calls.slice(1), [
@@ -119,7 +153,14 @@ test('a logger without warn() gets warnings through info(); winston gets (messag
 });
 
 test('a logger that throws never reaches the app, and a log function gets warning lines too', async () => {
-  const broken = { info() { throw new Error('logger down'); }, warn() { throw new Error('logger down'); } };
+  const broken = {
+    info() {
+      throw new Error('logger down');
+    },
+    warn() {
+      throw new Error('logger down');
+    },
+  };
   lw.start({ interval: 120, log: broken });
   const saved = process.listeners('warning');
   process.removeAllListeners('warning');
@@ -132,7 +173,20 @@ test('a logger that throws never reaches the app, and a log function gets warnin
     require('../js/warnings').warn('LEAKWATCH_TEST', 'a test warning', { n: 2 });
     lw.stop();
     const warning = lines.find((l) => l.event === 'warning');
-    assert.deepEqual({ ...warning, time: 0, hostname: '' }, { lw: 1, event: 'warning', time: 0, pid: process.pid, hostname: '', threadId: 0, code: 'LEAKWATCH_TEST', message: 'a test warning', details: { n: 2 } });
+    assert.deepEqual(
+      { ...warning, time: 0, hostname: '' },
+      {
+        lw: 1,
+        event: 'warning',
+        time: 0,
+        pid: process.pid,
+        hostname: '',
+        threadId: 0,
+        code: 'LEAKWATCH_TEST',
+        message: 'a test warning',
+        details: { n: 2 },
+      }
+    );
     assert.equal(lines.at(-1).final, true);
   } finally {
     for (const fn of saved) process.on('warning', fn);

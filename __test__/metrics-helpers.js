@@ -27,7 +27,10 @@ function requireTool(t, path, { part = false } = {}) {
 /** `promtool check metrics` on a text: {ok, output} (any output is a lint problem). */
 function promtoolCheck(text) {
   const run = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  return { ok: run.status === 0 && `${run.stdout}${run.stderr}`.trim() === '', output: `${run.status}: ${run.stdout}${run.stderr}` };
+  return {
+    ok: run.status === 0 && `${run.stdout}${run.stderr}`.trim() === '',
+    output: `${run.status}: ${run.stdout}${run.stderr}`,
+  };
 }
 
 /** A port free right now on 127.0.0.1. */
@@ -65,7 +68,8 @@ function parseText(text) {
     const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m) throw new Error(`not a sample line: ${line}`);
     const labels = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v.replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c));
+    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[k] = v.replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c));
     samples.push({ name: m[1], labels, value: Number(m[3].replace('+Inf', 'Infinity')) });
   }
   return samples;
@@ -110,4 +114,15 @@ const COUNT_LISTENING = `
   }
   console.log(listening);`;
 
-module.exports = { COUNT_LISTENING, PROMTOOL, PROMETHEUS, requireTool, promtoolCheck, freePort, get, parseText, valueOf, waitFor };
+module.exports = {
+  COUNT_LISTENING,
+  PROMTOOL,
+  PROMETHEUS,
+  requireTool,
+  promtoolCheck,
+  freePort,
+  get,
+  parseText,
+  valueOf,
+  waitFor,
+};

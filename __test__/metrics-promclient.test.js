@@ -22,13 +22,19 @@ test('a registry of its own: every leakwatch metric, with the GC histogram, read
     const samples = parseText(text);
     const stats = lw.stats();
     assert.ok(valueOf(samples, 'nodejs_gc_duration_seconds_count', { kind: 'major' }) >= 1);
-    assert.equal(valueOf(samples, 'nodejs_gc_duration_seconds_bucket', { kind: 'major', le: '+Inf' }), valueOf(samples, 'nodejs_gc_duration_seconds_count', { kind: 'major' }));
+    assert.equal(
+      valueOf(samples, 'nodejs_gc_duration_seconds_bucket', { kind: 'major', le: '+Inf' }),
+      valueOf(samples, 'nodejs_gc_duration_seconds_count', { kind: 'major' })
+    );
     assert.equal(valueOf(samples, 'leakwatch_heap_baseline_bytes'), stats.baseline);
     assert.equal(valueOf(samples, 'leakwatch_heap_limit_bytes'), stats.heapLimit);
     assert.ok(valueOf(samples, 'nodejs_heap_size_used_bytes') > 0);
     assert.equal(valueOf(samples, 'leakwatch_info', { gc_source: 'v8' }), 1);
     const json = await register.getMetricsAsJSON();
-    assert.ok(json.some((m) => m.name === 'leakwatch_trend_state' && m.values.length === 20), 'JSON too');
+    assert.ok(
+      json.some((m) => m.name === 'leakwatch_trend_state' && m.values.length === 20),
+      'JSON too'
+    );
     if (requireTool(t, PROMTOOL, { part: true })) {
       const check = promtoolCheck(text);
       assert.ok(check.ok, `${check.output}\n${text}`);
@@ -48,15 +54,24 @@ test("next to prom-client's default metrics: its names stay its own, leakwatch a
   const unregister = lw.promClient(register);
   try {
     assert.ok(before.has('nodejs_gc_duration_seconds') && before.has('process_open_fds'));
-    for (const [name, metric] of before) assert.equal(register.getSingleMetric(name), metric, `${name} is still prom-client's`);
+    for (const [name, metric] of before)
+      assert.equal(register.getSingleMetric(name), metric, `${name} is still prom-client's`);
     const text = await register.metrics();
-    assert.equal(text.split('\n').filter((l) => l === '# TYPE nodejs_heap_size_used_bytes gauge').length, 1, 'no duplicate family');
+    assert.equal(
+      text.split('\n').filter((l) => l === '# TYPE nodejs_heap_size_used_bytes gauge').length,
+      1,
+      'no duplicate family'
+    );
     assert.match(text, /^leakwatch_heap_limit_bytes \d+$/m);
     assert.match(text, /^leakwatch_trend_state\{series="heap",state="warming-up"\} 1$/m);
     if (requireTool(t, PROMTOOL, { part: true })) {
       // prom-client's own nodejs_version_info and event-loop lag lines are its business;
       // only leakwatch's families are checked here.
-      const ours = text.split('\n\n').filter((block) => /^# HELP leakwatch_/.test(block)).join('\n') + '\n';
+      const ours =
+        text
+          .split('\n\n')
+          .filter((block) => block.startsWith('# HELP leakwatch_'))
+          .join('\n') + '\n';
       const check = promtoolCheck(ours);
       assert.ok(check.ok, `${check.output}\n${ours}`);
     }

@@ -13,7 +13,16 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const lw = require('..');
 const { ROOT, REGISTER, runNode, tempDir } = require('./helpers');
-const { COUNT_LISTENING, PROMETHEUS, requireTool, freePort, get, parseText, valueOf, waitFor } = require('./metrics-helpers');
+const {
+  COUNT_LISTENING,
+  PROMETHEUS,
+  requireTool,
+  freePort,
+  get,
+  parseText,
+  valueOf,
+  waitFor,
+} = require('./metrics-helpers');
 
 test('GET /metrics serves the text format; other paths and methods do not', async () => {
   const port = await freePort();
@@ -39,7 +48,12 @@ function listeningAddress(port) {
   for (const row of fs.readFileSync('/proc/self/net/tcp', 'utf8').trim().split('\n').slice(1)) {
     const [, local, , state] = row.trim().split(/\s+/);
     const [hexAddress, hexPort] = local.split(':');
-    if (state === '0A' && parseInt(hexPort, 16) === port) return hexAddress.match(/../g).reverse().map((b) => parseInt(b, 16)).join('.');
+    if (state === '0A' && parseInt(hexPort, 16) === port)
+      return hexAddress
+        .match(/../g)
+        .reverse()
+        .map((b) => parseInt(b, 16))
+        .join('.');
   }
   return null;
 }
@@ -53,7 +67,12 @@ test('bound to 127.0.0.1 unless a host is given', async () => {
     const outside = Object.values(os.networkInterfaces())
       .flat()
       .find((a) => a.family === 'IPv4' && !a.internal);
-    if (outside) await assert.rejects(get(`http://${outside.address}:${port}/metrics`), /ECONNREFUSED/, 'not reachable from outside');
+    if (outside)
+      await assert.rejects(
+        get(`http://${outside.address}:${port}/metrics`),
+        /ECONNREFUSED/,
+        'not reachable from outside'
+      );
     lw.start({ log: 'off', metrics: { port, host: '0.0.0.0' } }); // a restart moves it
     await waitFor(() => listeningAddress(port) === '0.0.0.0', 5000, 'the endpoint on 0.0.0.0');
     if (outside) assert.equal((await get(`http://${outside.address}:${port}/metrics`)).status, 200);
@@ -80,7 +99,9 @@ test('never started by default, and never keeps the process alive, even with a s
   const quiet = await runNode(['-r', REGISTER, '-e', COUNT_LISTENING], { env: { LEAKWATCH_LOG: 'off' } });
   assert.equal(quiet.code, 0, quiet.stderr);
   assert.equal(quiet.stdout.trim(), '0', 'no listening socket without the option');
-  const serving = await runNode(['-r', REGISTER, '-e', `setTimeout(() => { ${COUNT_LISTENING} }, 200)`], { env: { LEAKWATCH_LOG: 'off', LEAKWATCH_METRICS_PORT: String(await freePort()) } });
+  const serving = await runNode(['-r', REGISTER, '-e', `setTimeout(() => { ${COUNT_LISTENING} }, 200)`], {
+    env: { LEAKWATCH_LOG: 'off', LEAKWATCH_METRICS_PORT: String(await freePort()) },
+  });
   assert.equal(serving.stdout.trim(), '1', `the same check sees the endpoint when asked for: ${serving.stderr}`);
 
   // The child serves /metrics and has 1.5 s of work; this process holds a keep-alive
@@ -94,7 +115,11 @@ test('never started by default, and never keeps the process alive, even with a s
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve({ code })));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const res = await waitFor(() => get(`http://127.0.0.1:${port}/metrics`, { agent }).catch(() => null), 5000, 'the child endpoint');
+    const res = await waitFor(
+      () => get(`http://127.0.0.1:${port}/metrics`, { agent }).catch(() => null),
+      5000,
+      'the child endpoint'
+    );
     assert.equal(res.status, 200);
     // Held alive by the connection, the child would never end: 60 s is 40 times its work, a
     // limit for a hung child, not a speed bound.
@@ -114,12 +139,19 @@ test('a port already taken: one warning, and the app runs on', async () => {
   const { port } = blocker.address();
   try {
     const app = "setTimeout(() => console.log('app ran'), 300)";
-    const run = await runNode(['-r', REGISTER, '-e', app], { env: { LEAKWATCH_LOG: 'off', LEAKWATCH_METRICS_PORT: String(port) } });
+    const run = await runNode(['-r', REGISTER, '-e', app], {
+      env: { LEAKWATCH_LOG: 'off', LEAKWATCH_METRICS_PORT: String(port) },
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), 'app ran');
     const warnings = run.stderr.split('\n').filter((l) => l.includes('LEAKWATCH_METRICS_PORT_IN_USE'));
     assert.equal(warnings.length, 1, run.stderr);
-    assert.match(warnings[0], new RegExp(`LeakwatchWarning: The leakwatch /metrics endpoint is off: 127\\.0\\.0\\.1:${port} is already in use\\.`));
+    assert.match(
+      warnings[0],
+      new RegExp(
+        `LeakwatchWarning: The leakwatch /metrics endpoint is off: 127\\.0\\.0\\.1:${port} is already in use\\.`
+      )
+    );
   } finally {
     blocker.close();
   }
@@ -138,10 +170,15 @@ test('LEAKWATCH_METRICS_PORT: host:port, and bad values warn without stopping th
   } finally {
     child.kill();
   }
-  const bad = await runNode(['-r', REGISTER, '-e', "console.log('ok')"], { env: { LEAKWATCH_LOG: 'off', LEAKWATCH_METRICS_PORT: 'ninety' } });
+  const bad = await runNode(['-r', REGISTER, '-e', "console.log('ok')"], {
+    env: { LEAKWATCH_LOG: 'off', LEAKWATCH_METRICS_PORT: 'ninety' },
+  });
   assert.equal(bad.code, 0);
   assert.equal(bad.stdout.trim(), 'ok');
-  assert.match(bad.stderr, /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_METRICS_PORT must be a port \(9464\) or host:port/);
+  assert.match(
+    bad.stderr,
+    /\[LEAKWATCH_BAD_CONFIG\] LeakwatchWarning: LEAKWATCH_METRICS_PORT must be a port \(9464\) or host:port/
+  );
   assert.doesNotMatch(bad.stderr, /not supported/);
 });
 
@@ -150,7 +187,8 @@ test('a real Prometheus server scrapes the endpoint and answers a query with lea
   const dir = tempDir('lw-prom-');
   const [appPort, promPort] = [await freePort(), await freePort()];
   // A small app that allocates and keeps some of it, so the series move.
-  const appCode = 'const keep = []; setInterval(() => { keep.push(Buffer.alloc(1e4)); for (let i = 0; i < 1e4; i++) ({ i }); }, 50);';
+  const appCode =
+    'const keep = []; setInterval(() => { keep.push(Buffer.alloc(1e4)); for (let i = 0; i < 1e4; i++) ({ i }); }, 50);';
   const app = spawn(process.execPath, ['-r', REGISTER, '-e', appCode], {
     cwd: ROOT,
     env: { ...process.env, NODE_OPTIONS: '', LEAKWATCH_LOG: 'off', LEAKWATCH_METRICS_PORT: String(appPort) },
@@ -159,12 +197,29 @@ test('a real Prometheus server scrapes the endpoint and answers a query with lea
   const config = path.join(dir, 'prometheus.yml');
   fs.writeFileSync(
     config,
-    ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'scrape_configs:', '  - job_name: app', '    static_configs:', `      - targets: ['127.0.0.1:${appPort}']`, ''].join('\n'),
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  evaluation_interval: 1s',
+      'scrape_configs:',
+      '  - job_name: app',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${appPort}']`,
+      '',
+    ].join('\n')
   );
   let promLog = '';
-  const prometheus = spawn(PROMETHEUS, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${promPort}`, `--storage.tsdb.path=${path.join(dir, 'data')}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const prometheus = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${config}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }
+  );
   prometheus.stderr.on('data', (d) => (promLog = (promLog + d).slice(-4000)));
   const query = async (q) => {
     const res = await get(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
@@ -172,7 +227,11 @@ test('a real Prometheus server scrapes the endpoint and answers a query with lea
     return body.status === 'success' && body.data.result.length > 0 ? body.data.result : null;
   };
   try {
-    const heap = await waitFor(() => query('nodejs_heap_size_used_bytes{job="app"}'), 30_000, `a scraped sample (prometheus log: ${promLog})`);
+    const heap = await waitFor(
+      () => query('nodejs_heap_size_used_bytes{job="app"}'),
+      30_000,
+      `a scraped sample (prometheus log: ${promLog})`
+    );
     assert.ok(Number(heap[0].value[1]) > 0);
     const targets = JSON.parse((await get(`http://127.0.0.1:${promPort}/api/v1/targets`)).body).data.activeTargets;
     assert.equal(targets[0].health, 'up', JSON.stringify(targets[0]));
@@ -180,7 +239,10 @@ test('a real Prometheus server scrapes the endpoint and answers a query with lea
     assert.ok(Number(gcs[0].value[1]) > 0, 'GCs counted');
     const states = await query('leakwatch_trend_state{job="app",series="heap"} == 1');
     assert.equal(states.length, 1, 'one current state for the heap');
-    assert.ok(await query('histogram_quantile(0.99, sum by (le) (nodejs_gc_duration_seconds_bucket{job="app"}))'), 'buckets usable by histogram_quantile');
+    assert.ok(
+      await query('histogram_quantile(0.99, sum by (le) (nodejs_gc_duration_seconds_bucket{job="app"}))'),
+      'buckets usable by histogram_quantile'
+    );
   } finally {
     prometheus.kill();
     app.kill();

@@ -28,7 +28,11 @@ test('the GC histogram counts every GC, by prom-client kind, with its buckets', 
     for (const kind of ['major', 'minor', 'incremental', 'weakcb']) {
       const buckets = GC_BUCKETS.map((le) => valueOf(samples, 'nodejs_gc_duration_seconds_bucket', { kind, le }));
       assert.ok(buckets.every(Number.isFinite), `${kind}: every bucket present`);
-      assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b), `${kind}: buckets are cumulative`);
+      assert.deepEqual(
+        buckets,
+        [...buckets].sort((a, b) => a - b),
+        `${kind}: buckets are cumulative`
+      );
       const kindCount = valueOf(samples, 'nodejs_gc_duration_seconds_count', { kind });
       assert.equal(buckets.at(-1), kindCount, `${kind}: +Inf is the count`);
       assert.ok(valueOf(samples, 'nodejs_gc_duration_seconds_sum', { kind }) >= 0);
@@ -38,7 +42,10 @@ test('the GC histogram counts every GC, by prom-client kind, with its buckets', 
     assert.ok(count > 0 && count <= stats.gc.sinceStart.count, `${count} vs ${stats.gc.sinceStart.count}`);
     const { kinds } = lw.stats().gc.sinceStart;
     assert.ok(valueOf(samples, 'nodejs_gc_duration_seconds_count', { kind: 'major' }) >= 1, 'the forced full GC');
-    assert.ok(valueOf(samples, 'nodejs_gc_duration_seconds_count', { kind: 'minor' }) <= (kinds.scavenge?.count ?? 0) + (kinds.minorMarkSweep?.count ?? 0));
+    assert.ok(
+      valueOf(samples, 'nodejs_gc_duration_seconds_count', { kind: 'minor' }) <=
+        (kinds.scavenge?.count ?? 0) + (kinds.minorMarkSweep?.count ?? 0)
+    );
   } finally {
     lw.stop();
   }
@@ -60,8 +67,10 @@ test('heap, RSS and fd figures use prom-client names and match stats()', () => {
     assert.equal(valueOf(samples, 'process_open_fds'), stats.fds);
     assert.equal(valueOf(samples, 'leakwatch_heap_baseline_bytes'), stats.baseline);
     assert.equal(valueOf(samples, 'leakwatch_heap_limit_bytes'), stats.heapLimit);
-    for (const kind of ['socket', 'file', 'pipe', 'other']) assert.equal(valueOf(samples, 'leakwatch_open_fds', { kind }), stats.fdsByKind[kind]);
-    for (const [type, n] of Object.entries(stats.handles.byType)) assert.equal(valueOf(samples, 'nodejs_active_resources', { type }), n);
+    for (const kind of ['socket', 'file', 'pipe', 'other'])
+      assert.equal(valueOf(samples, 'leakwatch_open_fds', { kind }), stats.fdsByKind[kind]);
+    for (const [type, n] of Object.entries(stats.handles.byType))
+      assert.equal(valueOf(samples, 'nodejs_active_resources', { type }), n);
     for (const series of ['heap', 'external', 'rss', 'handles', 'fds']) {
       const states = samples.filter((s) => s.name === 'leakwatch_trend_state' && s.labels.series === series);
       assert.equal(states.length, 4, `${series}: one sample per state`);
@@ -93,13 +102,20 @@ test('listener groups are labelled by emitter and event, at most 10, and a suspe
       emitters.push(e);
     }
     // The background thread samples listener counts once a second.
-    const samples = await waitFor(() => {
-      const now = parseText(lw.metrics());
-      return valueOf(now, 'leakwatch_listeners_live') >= 15 * 12 && now;
-    }, 5000, 'the listener counts');
+    const samples = await waitFor(
+      () => {
+        const now = parseText(lw.metrics());
+        return valueOf(now, 'leakwatch_listeners_live') >= 15 * 12 && now;
+      },
+      5000,
+      'the listener counts'
+    );
     const groups = samples.filter((s) => s.name === 'leakwatch_listener_group_live');
     assert.ok(groups.length > 0 && groups.length <= 10, `${groups.length} groups`);
-    assert.ok(groups.some((s) => s.labels.emitter === 'Chatty' && s.value === 12), JSON.stringify(groups));
+    assert.ok(
+      groups.some((s) => s.labels.emitter === 'Chatty' && s.value === 12),
+      JSON.stringify(groups)
+    );
     assert.ok(valueOf(samples, 'leakwatch_listeners_live') >= 15 * 12);
     assert.ok(valueOf(samples, 'leakwatch_listener_adds_total') >= 15 * 12);
     assert.ok(warned.includes('LEAKWATCH_LISTENER_LEAK'));
@@ -117,12 +133,21 @@ test('label values are escaped and app-provided labels are bounded', () => {
   const stats = {
     ...minimalStats(),
     handles: { total: 0, byType },
-    listeners: { live: 3, adds: 3, removes: 0, top: [{ emitter: 'Weird "Bus"\\\nline', event: 'a"b', site: null, live: 3, growth: 0 }] },
+    listeners: {
+      live: 3,
+      adds: 3,
+      removes: 0,
+      top: [{ emitter: 'Weird "Bus"\\\nline', event: 'a"b', site: null, live: 3, growth: 0 }],
+    },
   };
   const samples = parseText(prometheusText(stats));
   const types = samples.filter((s) => s.name === 'nodejs_active_resources');
   assert.equal(types.length, 33, '32 largest types plus "other"');
-  assert.equal(valueOf(samples, 'nodejs_active_resources', { type: 'other' }), (18 * 19) / 2, 'the 18 smallest, added up');
+  assert.equal(
+    valueOf(samples, 'nodejs_active_resources', { type: 'other' }),
+    (18 * 19) / 2,
+    'the 18 smallest, added up'
+  );
   assert.equal(valueOf(samples, 'leakwatch_listener_group_live', { emitter: 'Weird "Bus"\\\nline', event: 'a"b' }), 3);
 });
 
@@ -138,11 +163,20 @@ test('promtool check metrics: no errors and no warnings, running and on odd inpu
   }
   const live = promtoolCheck(text);
   assert.ok(live.ok, `${live.output}\n${text}`);
-  const odd = { ...minimalStats(), listeners: { live: 1, adds: 1, removes: 0, top: [{ emitter: 'A\\"\n', event: 'é', live: 1 }] } };
+  const odd = {
+    ...minimalStats(),
+    listeners: { live: 1, adds: 1, removes: 0, top: [{ emitter: 'A\\"\n', event: 'é', live: 1 }] },
+  };
   const oddCheck = promtoolCheck(prometheusText(odd));
   assert.ok(oddCheck.ok, oddCheck.output);
   // And every family has a HELP and a TYPE line once.
-  for (const f of families(odd)) assert.equal(prometheusText(odd).split('\n').filter((l) => l === `# TYPE ${f.name} ${f.type}`).length, 1);
+  for (const f of families(odd))
+    assert.equal(
+      prometheusText(odd)
+        .split('\n')
+        .filter((l) => l === `# TYPE ${f.name} ${f.type}`).length,
+      1
+    );
 });
 
 // The fields of a stats() object before any sample: what metrics must cope with.

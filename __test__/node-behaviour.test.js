@@ -34,8 +34,12 @@ const EMITTER_LEAK = `
   for (let i = 0; i < 11; i++) bus.on('message', () => {});
 `;
 
-const NODE_ABORT_WARNING = /MaxListenersExceededWarning: Possible EventTarget memory leak detected\. 11 abort listeners added to \[AbortSignal\]/;
-const ourAbortWarning = (count) => new RegExp(`\\[LEAKWATCH_LISTENER_LEAK\\] LeakwatchWarning: Possible EventTarget listener leak: ${count} 'abort' listeners on \\[AbortSignal\\]`);
+const NODE_ABORT_WARNING =
+  /MaxListenersExceededWarning: Possible EventTarget memory leak detected\. 11 abort listeners added to \[AbortSignal\]/;
+const ourAbortWarning = (count) =>
+  new RegExp(
+    `\\[LEAKWATCH_LISTENER_LEAK\\] LeakwatchWarning: Possible EventTarget listener leak: ${count} 'abort' listeners on \\[AbortSignal\\]`
+  );
 
 /** `node [flags] -e code`, plain or with leakwatch registered (log off unless `env` says). */
 async function child(code, { flags = [], leakwatch = true, env = {} } = {}) {
@@ -57,7 +61,7 @@ test(`AbortSignal past 10 listeners: Node ${process.versions.node} ${warnsOnAbor
   assert.doesNotMatch(plain.stderr, /LeakwatchWarning/);
 
   const watched = await child(ABORT_LEAK, { env: { LEAKWATCH_LOG: 'stdout' } });
-  assert.equal(NODE_ABORT_WARNING.test(watched.stderr), warnsOnAbortSignal, 'leakwatch changes nothing of Node\'s own');
+  assert.equal(NODE_ABORT_WARNING.test(watched.stderr), warnsOnAbortSignal, "leakwatch changes nothing of Node's own");
   // Where Node printed its own at the 11th, leakwatch's is in the log only, and printed at the
   // doubling; where Node printed nothing, leakwatch's is printed at the 11th (and the doubling
   // waits out the 10 s per-emitter interval).
@@ -68,20 +72,25 @@ test(`AbortSignal past 10 listeners: Node ${process.versions.node} ${warnsOnAbor
   assert.equal(logged[0].details.nodeWarned, warnsOnAbortSignal);
 });
 
-test('MaxListenersExceededWarning: leakwatch prints this Node\'s own text and records it in the log', async () => {
+test("MaxListenersExceededWarning: leakwatch prints this Node's own text and records it in the log", async () => {
   const plain = nodeWarningText((await child(EMITTER_LEAK, { leakwatch: false })).stderr);
   // Node 22.2 added "MaxListeners is 10." (20.20 prints it too); earlier releases lack it.
-  assert.match(plain, /^Possible EventEmitter memory leak detected\. 11 message listeners added to \[Bus\]\.( MaxListeners is 10\.)? Use emitter\.setMaxListeners\(\) to increase limit$/);
+  assert.match(
+    plain,
+    /^Possible EventEmitter memory leak detected\. 11 message listeners added to \[Bus\]\.( MaxListeners is 10\.)? Use emitter\.setMaxListeners\(\) to increase limit$/
+  );
 
   const watched = await child(EMITTER_LEAK, { env: { LEAKWATCH_LOG: 'stdout' } });
   assert.equal(nodeWarningText(watched.stderr), plain);
-  const recorded = logLines(watched.stdout).filter((l) => l.event === 'warning' && l.code === 'MaxListenersExceededWarning');
+  const recorded = logLines(watched.stdout).filter(
+    (l) => l.event === 'warning' && l.code === 'MaxListenersExceededWarning'
+  );
   assert.equal(recorded.length, 1, watched.stdout);
   assert.equal(recorded[0].message, plain);
   assert.equal(recorded[0].details.emitter, 'Bus');
 });
 
-test('--disable-warning exists from Node 20.11 and silences one code, leakwatch\'s or Node\'s', async () => {
+test("--disable-warning exists from Node 20.11 and silences one code, leakwatch's or Node's", async () => {
   assert.equal(process.allowedNodeEnvironmentFlags.has('--disable-warning'), atLeast(20, 11));
   if (!atLeast(20, 11)) return;
   const ours = (await child(EMITTER_LEAK, { flags: ['--disable-warning=LEAKWATCH_LISTENER_LEAK'] })).stderr;
@@ -89,11 +98,17 @@ test('--disable-warning exists from Node 20.11 and silences one code, leakwatch\
   assert.notEqual(nodeWarningText(ours), null);
   const nodes = (await child(EMITTER_LEAK, { flags: ['--disable-warning=MaxListenersExceededWarning'] })).stderr;
   assert.equal(nodeWarningText(nodes), null);
-  assert.match(nodes, /\[LEAKWATCH_LISTENER_LEAK\] LeakwatchWarning: Possible EventEmitter listener leak: 11 'message' listeners on \[Bus\]/);
+  assert.match(
+    nodes,
+    /\[LEAKWATCH_LISTENER_LEAK\] LeakwatchWarning: Possible EventEmitter listener leak: 11 'message' listeners on \[Bus\]/
+  );
 
   // The one-time note that GC events come from perf_hooks (here: no shim at that path).
   const noShim = { LEAKWATCH_SHIM_PATH: path.join(tempDir(), 'missing.so') };
-  assert.match((await child('0', { env: noShim })).stderr, /\[LEAKWATCH_GC_FALLBACK\] LeakwatchWarning: leakwatch uses perf_hooks for GC events: no V8 GC shim for Node/);
+  assert.match(
+    (await child('0', { env: noShim })).stderr,
+    /\[LEAKWATCH_GC_FALLBACK\] LeakwatchWarning: leakwatch uses perf_hooks for GC events: no V8 GC shim for Node/
+  );
   assert.equal((await child('0', { env: noShim, flags: ['--disable-warning=LEAKWATCH_GC_FALLBACK'] })).stderr, '');
 });
 
@@ -149,7 +164,14 @@ test('ESM: node --import leakwatch/register, by the package name', async () => {
 test("Node's own finalizers: collected weak listeners and AbortSignal.any() dependants leave as without leakwatch", async () => {
   const fixture = path.join(__dirname, 'fixtures', 'node-finalizers.js');
   const answer = async (scenario, leakwatch) => {
-    const args = ['--expose-gc', '--expose-internals', '--no-warnings', ...(leakwatch ? ['-r', REGISTER] : []), fixture, scenario];
+    const args = [
+      '--expose-gc',
+      '--expose-internals',
+      '--no-warnings',
+      ...(leakwatch ? ['-r', REGISTER] : []),
+      fixture,
+      scenario,
+    ];
     const run = await runNode(args, { env: { LEAKWATCH_LOG: 'off' } });
     assert.equal(run.code, 0, run.stderr);
     return Number(run.stdout.trim());

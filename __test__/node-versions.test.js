@@ -20,7 +20,12 @@ const { nativeDir } = require('../js/native');
 const nodes = (process.env.LEAKWATCH_TEST_NODES || '').split(':').filter(Boolean);
 
 function run(node, args, env = {}) {
-  return spawnSync(node, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(node, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 // Starts leakwatch twice (and once more in a worker), forces full GCs, prints what it says.
@@ -41,10 +46,14 @@ const CHILD = `
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-test('other Node versions are configured for this run', { skip: nodes.length ? false : 'LEAKWATCH_TEST_NODES is not set (npm test sets it from .ci/run)' }, () => {
-  const others = nodes.filter((node) => run(node, ['-v']).stdout.trim() !== process.version);
-  if (process.env.CI) assert.ok(others.length >= 2, `CI runs Node 20, 22 and 24; others here: ${others.join(', ')}`);
-});
+test(
+  'other Node versions are configured for this run',
+  { skip: nodes.length ? false : 'LEAKWATCH_TEST_NODES is not set (npm test sets it from .ci/run)' },
+  () => {
+    const others = nodes.filter((node) => run(node, ['-v']).stdout.trim() !== process.version);
+    if (process.env.CI) assert.ok(others.length >= 2, `CI runs Node 20, 22 and 24; others here: ${others.join(', ')}`);
+  }
+);
 
 for (const node of nodes) {
   const version = run(node, ['-v']).stdout.trim();
@@ -69,7 +78,10 @@ for (const node of nodes) {
     assert.equal(out.shim, null);
     const built = `Node ${process.versions.node} \\(NODE_MODULE_VERSION ${process.versions.modules}, V8 \\d+\\.\\d+\\)`;
     const running = `Node ${escape(version.slice(1))} \\(NODE_MODULE_VERSION \\d+, V8 \\d+\\.\\d+\\)`;
-    assert.match(out.reason, new RegExp(`^the V8 GC shim was built for ${built} but this is ${running}; build leakwatch under this Node`));
+    assert.match(
+      out.reason,
+      new RegExp(`^the V8 GC shim was built for ${built} but this is ${running}; build leakwatch under this Node`)
+    );
     assert.ok(out.full >= 1, child.stdout);
     // Said once, in one line, though leakwatch started three times in two isolates.
     const notes = child.stderr.split('\n').filter((line) => line.includes('LEAKWATCH_GC_FALLBACK'));

@@ -4,7 +4,13 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality, DataPointType } = require('@opentelemetry/sdk-metrics');
+const {
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  InMemoryMetricExporter,
+  AggregationTemporality,
+  DataPointType,
+} = require('@opentelemetry/sdk-metrics');
 const lw = require('..');
 const { forceGc } = require('../js/force-gc');
 
@@ -18,7 +24,8 @@ function sdk(temporality = AggregationTemporality.CUMULATIVE) {
     exporter.reset();
     await reader.forceFlush();
     const byName = new Map();
-    for (const rm of exporter.getMetrics()) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) byName.set(m.descriptor.name, m);
+    for (const rm of exporter.getMetrics())
+      for (const sm of rm.scopeMetrics) for (const m of sm.metrics) byName.set(m.descriptor.name, m);
     return byName;
   };
   return { meter: provider.getMeter('leakwatch-test'), collect, shutdown: () => provider.shutdown() };
@@ -66,7 +73,8 @@ test('semantic-convention names for what they cover, leakwatch.* for the rest, w
 
     const resources = metrics.get('v8js.resource.active');
     assert.equal(resources.dataPointType, DataPointType.GAUGE);
-    for (const type of Object.keys(stats.handles.byType)) between(point(resources, { 'v8js.resource.type': type }).value, (s) => s.handles.byType[type] ?? 0);
+    for (const type of Object.keys(stats.handles.byType))
+      between(point(resources, { 'v8js.resource.type': type }).value, (s) => s.handles.byType[type] ?? 0);
 
     const gcCount = metrics.get('leakwatch.gc.count');
     assert.equal(gcCount.isMonotonic, true);
@@ -78,11 +86,16 @@ test('semantic-convention names for what they cover, leakwatch.* for the rest, w
 
     between(point(metrics.get('leakwatch.heap.baseline')).value, (s) => s.baseline);
     assert.equal(metrics.get('leakwatch.memory.trend.slope').descriptor.unit, 'By/s');
-    const states = metrics.get('leakwatch.trend.state').dataPoints.filter((p) => p.attributes['leakwatch.series'] === 'heap');
+    const states = metrics
+      .get('leakwatch.trend.state')
+      .dataPoints.filter((p) => p.attributes['leakwatch.series'] === 'heap');
     assert.equal(states.length, 4);
     assert.equal(states.filter((p) => p.value === 1).length, 1);
     assert.equal(point(metrics.get('leakwatch.leak.suspected'), { 'leakwatch.leak.kind': 'fds' }).value, 0);
-    between(point(metrics.get('leakwatch.file_descriptor.count'), { 'leakwatch.fd.kind': 'file' }).value, (s) => s.fdsByKind.file);
+    between(
+      point(metrics.get('leakwatch.file_descriptor.count'), { 'leakwatch.fd.kind': 'file' }).value,
+      (s) => s.fdsByKind.file
+    );
     between(point(metrics.get('leakwatch.listener.adds')).value, (s) => s.listeners.adds);
     for (const name of metrics.keys()) assert.match(name, /^(v8js|process|leakwatch)\./, name);
   } finally {
@@ -98,12 +111,20 @@ test('no points while leakwatch is stopped, and none after the returned function
   const remove = lw.otel(meter);
   try {
     const stopped = await collect();
-    assert.equal([...stopped.values()].reduce((n, m) => n + m.dataPoints.length, 0), 0, 'nothing to observe when stopped');
+    assert.equal(
+      [...stopped.values()].reduce((n, m) => n + m.dataPoints.length, 0),
+      0,
+      'nothing to observe when stopped'
+    );
     lw.start({ log: 'off' });
     assert.ok((await collect()).get('leakwatch.heap.limit').dataPoints.length === 1);
     remove();
     const after = await collect();
-    assert.equal([...after.values()].reduce((n, m) => n + m.dataPoints.length, 0), 0, 'removed');
+    assert.equal(
+      [...after.values()].reduce((n, m) => n + m.dataPoints.length, 0),
+      0,
+      'removed'
+    );
   } finally {
     lw.stop();
     await shutdown();

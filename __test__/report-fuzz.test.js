@@ -26,18 +26,60 @@ function prng(seed) {
 function validLine(i, pid) {
   const heap = 50e6 + i * 1e5;
   return {
-    lw: 1, event: 'memory', time: 1_795_000_000_000 + i * 1000, pid, hostname: 'h', threadId: 0, intervalMs: 1000,
-    uptimeMs: i * 1000, sampleAgeMs: 3, heapUsed: heap, heapTotal: heap * 1.5, heapLimit: 4e9, external: 1e6,
-    arrayBuffers: 1e4, rss: heap * 2, baseline: heap * 0.8, baselineTime: 1_795_000_000_000 + i * 1000 - 200, fds: 20,
-    handles: { total: 2, byType: { Timeout: 2 } }, gcSource: 'v8',
-    gc: { count: 3, pauseMs: { p50: 1, p99: 2, max: 3, total: 5 }, kinds: { scavenge: { count: 3, p50: 1, p99: 2, max: 3, totalMs: 5 } },
-      sinceStart: { count: 3 * i, pauseMs: { p50: 1, p99: 2, max: 3, total: 5 * i }, kinds: {} }, dropped: 0 },
-    listeners: { live: i, adds: 2 * i, removes: i, top: [{ emitter: 'Socket', event: 'close', site: 'a.js:1:1', live: i, growth: 1 }] },
+    lw: 1,
+    event: 'memory',
+    time: 1_795_000_000_000 + i * 1000,
+    pid,
+    hostname: 'h',
+    threadId: 0,
+    intervalMs: 1000,
+    uptimeMs: i * 1000,
+    sampleAgeMs: 3,
+    heapUsed: heap,
+    heapTotal: heap * 1.5,
+    heapLimit: 4e9,
+    external: 1e6,
+    arrayBuffers: 1e4,
+    rss: heap * 2,
+    baseline: heap * 0.8,
+    baselineTime: 1_795_000_000_000 + i * 1000 - 200,
+    fds: 20,
+    handles: { total: 2, byType: { Timeout: 2 } },
+    gcSource: 'v8',
+    gc: {
+      count: 3,
+      pauseMs: { p50: 1, p99: 2, max: 3, total: 5 },
+      kinds: { scavenge: { count: 3, p50: 1, p99: 2, max: 3, totalMs: 5 } },
+      sinceStart: { count: 3 * i, pauseMs: { p50: 1, p99: 2, max: 3, total: 5 * i }, kinds: {} },
+      dropped: 0,
+    },
+    listeners: {
+      live: i,
+      adds: 2 * i,
+      removes: i,
+      top: [{ emitter: 'Socket', event: 'close', site: 'a.js:1:1', live: i, growth: 1 }],
+    },
     trend: { heap: { state: 'stable', slopeBytesPerMin: 0, confidence: 0.5 } },
   };
 }
 
-const WEIRD = [null, -1, 0, 1e308, -1e308, '12', 'NaN', '', [], {}, [1, 2], { a: 1 }, true, '\u0000\uffff', 'x'.repeat(5000)];
+const WEIRD = [
+  null,
+  -1,
+  0,
+  1e308,
+  -1e308,
+  '12',
+  'NaN',
+  '',
+  [],
+  {},
+  [1, 2],
+  { a: 1 },
+  true,
+  '\u0000\uffff',
+  'x'.repeat(5000),
+];
 
 function mutate(obj, rand) {
   const keys = [];
@@ -71,7 +113,8 @@ function randomLog(rand) {
     let text = JSON.stringify(r < 0.5 ? mutate(validLine(i, pid), rand) : validLine(rand() < 0.1 ? n - i : i, pid));
     if (rand() < 0.1) text = text.slice(0, Math.floor(rand() * text.length)); // cut short
     if (rand() < 0.1) text = junk(rand);
-    if (rand() < 0.05) text = JSON.stringify({ lw: 1, event: 'warning', time: 'soon', code: 7, message: null, details: [] });
+    if (rand() < 0.05)
+      text = JSON.stringify({ lw: 1, event: 'warning', time: 'soon', code: 7, message: null, details: [] });
     lines.push(text);
   }
   return `${lines.join('\n')}${rand() < 0.5 ? '\n' : ''}`;
@@ -91,7 +134,11 @@ test('300 mutated logs: report and plot render or fail with a UserError, never c
       const svg = await renderSvg(summary, series);
       assert.match(svg, /^<svg/);
       // Geometry must be numbers (text may legitimately say "NaN": a hostname is free text).
-      assert.doesNotMatch(svg, /\b(?:x|y|x1|x2|y1|y2|width|height|d|points|cx|cy|r)="[^"]*(?:NaN|Infinity|undefined)/, `log-${i}: bad geometry`);
+      assert.doesNotMatch(
+        svg,
+        /\b(?:x|y|x1|x2|y1|y2|width|height|d|points|cx|cy|r)="[^"]*(?:NaN|Infinity|undefined)/,
+        `log-${i}: bad geometry`
+      );
       rendered++;
     } catch (err) {
       if (!(err instanceof UserError)) {

@@ -61,11 +61,21 @@ test('a socket leak: handles and fds climb, both warn (through a pino logger), w
   assert.ok(stats.trend.handles.slopePerMin > 100, JSON.stringify(stats.trend.handles));
   assert.equal(stats.leakSuspected.handles, true);
   assert.equal(stats.leakSuspected.fds, true);
-  assert.match(run.stderr, /\[LEAKWATCH_HANDLE_GROWTH\] LeakwatchWarning: Possible handle leak: active handles grew by \d+ in \d+ s \(\+\d+\/min, confidence [\d.]+%\), \d+ now; most are TCPSocketWrap \(\d+\)\./);
-  assert.match(run.stderr, /\[LEAKWATCH_FD_GROWTH\] LeakwatchWarning: Possible file-descriptor leak: open fds grew by \d+ .*\(socket \d+, file \d+, pipe \d+, other \d+\)\./);
+  assert.match(
+    run.stderr,
+    /\[LEAKWATCH_HANDLE_GROWTH\] LeakwatchWarning: Possible handle leak: active handles grew by \d+ in \d+ s \(\+\d+\/min, confidence [\d.]+%\), \d+ now; most are TCPSocketWrap \(\d+\)\./
+  );
+  assert.match(
+    run.stderr,
+    /\[LEAKWATCH_FD_GROWTH\] LeakwatchWarning: Possible file-descriptor leak: open fds grew by \d+ .*\(socket \d+, file \d+, pipe \d+, other \d+\)\./
+  );
 
   // The logger got the warnings (raised by the background thread) and the memory lines.
-  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const handleWarning = lines.find((l) => l.code === 'LEAKWATCH_HANDLE_GROWTH');
   assert.equal(handleWarning.level, 40);
   assert.match(handleWarning.msg, /^Possible handle leak/);
@@ -102,7 +112,10 @@ test('a file-handle leak: fds of kind "file" climb and warn; socket churn beside
   const run = await runNode(['-e', app], { timeoutMs: 40_000 });
   assert.equal(run.code, 0, run.stderr);
   const { codes, stats } = JSON.parse(run.stdout);
-  assert.deepEqual(codes.filter((c) => c !== 'LEAKWATCH_HEAP_GROWTH' && c !== 'LEAKWATCH_RSS_GROWTH'), ['LEAKWATCH_FD_GROWTH']);
+  assert.deepEqual(
+    codes.filter((c) => c !== 'LEAKWATCH_HEAP_GROWTH' && c !== 'LEAKWATCH_RSS_GROWTH'),
+    ['LEAKWATCH_FD_GROWTH']
+  );
   assert.ok(stats.fdsByKind.file >= 50, JSON.stringify(stats.fdsByKind));
   assert.notEqual(stats.trend.handles.state, 'leaking', JSON.stringify(stats.trend.handles));
   const warning = logLines(fs.readFileSync(log, 'utf8')).find((l) => l.code === 'LEAKWATCH_FD_GROWTH');
@@ -110,6 +123,12 @@ test('a file-handle leak: fds of kind "file" climb and warn; socket churn beside
   assert.ok(warning.details.byKind.file >= 40, JSON.stringify(warning.details));
   assert.match(warning.message, /, file \d+, /);
   const lines = memoryLines(fs.readFileSync(log, 'utf8'));
-  assert.ok(lines.every((l) => l.fdsByKind && typeof l.fdsByKind.file === 'number'), 'every memory line has fdsByKind');
-  assert.ok(lines.every((l) => l.trend.handles && l.trend.fds), 'and the handle and fd trends');
+  assert.ok(
+    lines.every((l) => l.fdsByKind && typeof l.fdsByKind.file === 'number'),
+    'every memory line has fdsByKind'
+  );
+  assert.ok(
+    lines.every((l) => l.trend.handles && l.trend.fds),
+    'and the handle and fd trends'
+  );
 });

@@ -10,7 +10,10 @@ const { REGISTER, ROOT, memoryLines } = require('./helpers');
 /** Starts `code` under register, sends `signal` once it is ready, resolves {code, signal, stderr, stdout}. */
 function signalled(code, signal) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', REGISTER, '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', REGISTER, '-e', code], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -48,8 +51,9 @@ test("the app's own SIGTERM handler runs, keeps its exit code, and 'exit' writes
   assert.equal(memoryLines(run.stderr).filter((l) => l.final).length, 1);
 });
 
-test("an app that handles SIGINT and carries on is not killed by leakwatch", async () => {
-  const code = "process.on('SIGINT', () => { console.log('ignored'); setTimeout(() => process.exit(0), 100); }); " + IDLE_APP;
+test('an app that handles SIGINT and carries on is not killed by leakwatch', async () => {
+  const code =
+    "process.on('SIGINT', () => { console.log('ignored'); setTimeout(() => process.exit(0), 100); }); " + IDLE_APP;
   const run = await signalled(code, 'SIGINT');
   assert.match(run.stdout, /ignored/);
   assert.equal(run.code, 0, 'the app chose to exit 0 later; leakwatch did not end it');
@@ -81,9 +85,11 @@ for (const flag of ['-r', '--import']) {
     // for --import.
     const noop = require('node:path').join(tempDir(), flag === '-r' ? 'noop.js' : 'noop.mjs');
     require('node:fs').writeFileSync(noop, '');
-    const [plain, watched] = await Promise.all([run([flag, noop]), run([flag, flag === '-r' ? REGISTER : 'leakwatch/register'])]);
+    const [plain, watched] = await Promise.all([
+      run([flag, noop]),
+      run([flag, flag === '-r' ? REGISTER : 'leakwatch/register']),
+    ]);
     assert.equal(watched.code, 0, watched.stderr);
     assert.deepEqual(JSON.parse(watched.stdout), JSON.parse(plain.stdout));
   });
 }
-

@@ -21,7 +21,13 @@ async function leakWithSnapshots(workload, seconds, env) {
   const dir = path.join(base, 'snapshots'); // does not exist yet
   const log = path.join(base, 'memory.log');
   const child = await runNode([FIXTURE, workload, String(seconds)], {
-    env: { LOG: log, HEAP: JSON.stringify(HEAP), SNAPSHOT: JSON.stringify({ dir, max: 1, minIntervalMs: 0 }), STOP_ON: 'LEAKWATCH_HEAP_GROWTH', ...env },
+    env: {
+      LOG: log,
+      HEAP: JSON.stringify(HEAP),
+      SNAPSHOT: JSON.stringify({ dir, max: 1, minIntervalMs: 0 }),
+      STOP_ON: 'LEAKWATCH_HEAP_GROWTH',
+      ...env,
+    },
     timeoutMs: (seconds + 60) * 1000,
   });
   assert.strictEqual(child.code, 0, child.stderr);
@@ -93,7 +99,10 @@ test('LEAKWATCH_SNAPSHOT_DIR turns snapshots on for leakwatch/register', async (
     console.log(JSON.stringify(optionsFromEnv({ LEAKWATCH_SNAPSHOT_DIR: '   ' })));
   `;
   const child = await runNode(['-e', code]);
-  const out = child.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const out = child.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepStrictEqual(out, [{ snapshot: { dir: '/var/tmp/heap' } }, {}]);
 });
 
@@ -140,8 +149,14 @@ test('the snapshot diff counts what a full parse counts, accented names included
   assert.strictEqual(odd.count, 3000);
   assert.strictEqual(odd.after, 3500);
   // One closure per push, give or take what V8 shares (Node 24 made 2,999 of 3,000).
-  assert.ok(rows.some((r) => r.type === 'closure' && r.count >= 2900), JSON.stringify(rows.slice(0, 5)));
-  assert.match(fs.readFileSync(path.join(dir, 'diff.txt'), 'utf8'), new RegExp(`${name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} +\\+3,000 objects \\(500 -> 3,500\\)`));
+  assert.ok(
+    rows.some((r) => r.type === 'closure' && r.count >= 2900),
+    JSON.stringify(rows.slice(0, 5))
+  );
+  assert.match(
+    fs.readFileSync(path.join(dir, 'diff.txt'), 'utf8'),
+    new RegExp(`${name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} +\\+3,000 objects \\(500 -> 3,500\\)`)
+  );
   kept.length = 0;
   assert.ok(strings.length === 3);
 });
@@ -167,5 +182,8 @@ test('a confirmed heap leak is followed by a second snapshot and a summary of wh
   assert.match(session, /^ {2}Session +\+[\d,]+ objects \([\d,]+ -> [\d,]+\), \+\d+\.\d MB$/, summary);
   assert.ok(Number(/\+([\d,]+) objects/.exec(session)[1].replace(/,/g, '')) > 5000, summary);
   assert.ok(rows.indexOf(session) <= 1, 'Session is the first constructor');
-  assert.match(diff.message, /^Heap snapshot diff written to .*\.diff\.txt; grew most: \(strings\) \+[\d,]+ objects .*; Session \+/);
+  assert.match(
+    diff.message,
+    /^Heap snapshot diff written to .*\.diff\.txt; grew most: \(strings\) \+[\d,]+ objects .*; Session \+/
+  );
 });

@@ -69,7 +69,10 @@ test('trackListeners: delta() per group and call site; assertNoGrowth() fails wi
   assert.match(row.sites[0].site, new RegExp(`${HERE}:\\d+:\\d+$`));
   const err = await tracker.assertNoGrowth().catch((e) => e);
   assert.equal(err.code, 'ERR_ASSERTION');
-  assert.match(err.message, /trackListeners: listeners added since the tracker was made and still attached:\n {2}- EventEmitter 'ready': \+3\n {6}added at /);
+  assert.match(
+    err.message,
+    /trackListeners: listeners added since the tracker was made and still attached:\n {2}- EventEmitter 'ready': \+3\n {6}added at /
+  );
   assert.equal(lw.running, false);
 });
 
@@ -110,9 +113,18 @@ test('a throwing fn rejects with its own error and leaves the process as it was'
 });
 
 test('bad options throw at once, naming the option', async () => {
-  await assert.rejects(assertNoLeak(() => {}, { iterations: 'many' }), { name: 'TypeError', message: /"iterations"/ });
-  await assert.rejects(assertNoLeak(() => {}, { rounds: 5 }), { name: 'RangeError', message: /"rounds" must be an even integer/ });
-  await assert.rejects(assertNoLeak(() => {}, { heap: { maxBytes: 1 } }), { name: 'TypeError', message: /"heap.maxBytes"/ });
+  await assert.rejects(
+    assertNoLeak(() => {}, { iterations: 'many' }),
+    { name: 'TypeError', message: /"iterations"/ }
+  );
+  await assert.rejects(
+    assertNoLeak(() => {}, { rounds: 5 }),
+    { name: 'RangeError', message: /"rounds" must be an even integer/ }
+  );
+  await assert.rejects(
+    assertNoLeak(() => {}, { heap: { maxBytes: 1 } }),
+    { name: 'TypeError', message: /"heap.maxBytes"/ }
+  );
   await assert.rejects(assertNoLeak('not a function'), { name: 'TypeError', message: /needs a function/ });
   assert.equal(lw.running, false);
 });
@@ -125,7 +137,10 @@ test('a passing run prints nothing, with and without leakwatch/register', async 
       await assertNoLeak(() => JSON.stringify({ a: [1, 2, 3] }));
       await t.assertNoGrowth();
     })();`;
-  for (const args of [['-e', code], ['-r', './js/register.js', '-e', code]]) {
+  for (const args of [
+    ['-e', code],
+    ['-r', './js/register.js', '-e', code],
+  ]) {
     const { code: exit, stdout, stderr } = await runNode(args, { env: { LEAKWATCH_LOG: 'off' } });
     assert.equal(exit, 0, stderr);
     assert.equal(stdout, '');

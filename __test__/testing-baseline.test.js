@@ -32,8 +32,13 @@ test('trackListeners: listeners attached before tracking are the baseline, which
   const EE = 'EventEmitter';
 
   // 100 before the tracker, 2 under it: +2, at the line that added the 2.
-  assert.deepEqual(withColumn(none.pre), [{ emitter: EE, event: 'tick', before: 100, after: 102, delta: 2, sites: [`${site('two-adds')} +2`] }]);
-  assert.match(none.preFailure, /^trackListeners: listeners added since the tracker was made and still attached:\n.*EventEmitter 'tick': \+2\b/);
+  assert.deepEqual(withColumn(none.pre), [
+    { emitter: EE, event: 'tick', before: 100, after: 102, delta: 2, sites: [`${site('two-adds')} +2`] },
+  ]);
+  assert.match(
+    none.preFailure,
+    /^trackListeners: listeners added since the tracker was made and still attached:\n.*EventEmitter 'tick': \+2\b/
+  );
   assert.doesNotMatch(none.preFailure, /102/);
 
   // Emitters made before and during a tracker: one more each.
@@ -42,16 +47,22 @@ test('trackListeners: listeners attached before tracking are the baseline, which
     { emitter: EE, event: 'd', before: 0, after: 1, delta: 1, sites: [`${site('during')} +1`] },
   ]);
   // Made between trackers, its listeners replaced behind leakwatch's back (3 of them): +1.
-  assert.deepEqual(withColumn(none.between), [{ emitter: EE, event: 'w', before: 3, after: 4, delta: 1, sites: [`${site('between')} +1`] }]);
+  assert.deepEqual(withColumn(none.between), [
+    { emitter: EE, event: 'w', before: 3, after: 4, delta: 1, sites: [`${site('between')} +1`] },
+  ]);
   // An EventTarget's 3 from before, 1 under the tracker.
-  assert.deepEqual(withColumn(none.target), [{ emitter: 'EventTarget', event: 'ping', before: 3, after: 4, delta: 1, sites: [`${site('target')} +1`] }]);
+  assert.deepEqual(withColumn(none.target), [
+    { emitter: 'EventTarget', event: 'ping', before: 3, after: 4, delta: 1, sites: [`${site('target')} +1`] },
+  ]);
   // The 100 found attached, removed under a tracker: a decrease of 100, as if they had been added.
   assert.deepEqual(none.removed, [{ emitter: EE, event: 'tick', before: 100, after: 0, delta: -100, sites: [] }]);
 
   // The same under every other start.
-  for (const mode of ['register', 'start', 'earlier-check']) assert.deepEqual(withColumn(runs[mode].pre), withColumn(none.pre), mode);
+  for (const mode of ['register', 'start', 'earlier-check'])
+    assert.deepEqual(withColumn(runs[mode].pre), withColumn(none.pre), mode);
   for (const mode of ['register', 'start', 'earlier-check']) {
-    for (const part of ['during', 'between', 'target', 'removed']) assert.deepEqual(withColumn(runs[mode][part]), withColumn(none[part]), `${mode}: ${part}`);
+    for (const part of ['during', 'between', 'target', 'removed'])
+      assert.deepEqual(withColumn(runs[mode][part]), withColumn(none[part]), `${mode}: ${part}`);
     assert.equal(runs[mode].preFailure, none.preFailure, mode);
   }
 });

@@ -59,7 +59,9 @@ async function wsServer(fixed) {
 test('ws: a listener per connection fails, naming WebSocketServer, the event and this file', async () => {
   const server = await wsServer(false);
   try {
-    const message = await failure(() => assertNoLeak(server.connectOnce, { iterations: 40, warmup: 4, rounds: 4, heap: false }));
+    const message = await failure(() =>
+      assertNoLeak(server.connectOnce, { iterations: 40, warmup: 4, rounds: 4, heap: false })
+    );
     assert.match(message, /WebSocketServer 'broadcast': \+1\.00 per call \(\+40 over 40 calls\)/);
     assert.match(message, new RegExp(`added at \\S*${HERE}:\\d+:\\d+`));
   } finally {
@@ -127,10 +129,22 @@ test('unbounded cache: fails on the heap alone, with the growth per call and its
   const lookup = makeLookup(Infinity);
   let n = 0;
   const message = await failure(() => assertNoLeak(() => lookup(n++)));
-  assert.match(message, /Heap after full GC: \+1\.\d\d KB per call \(\+[\d.]+ KB in all\), [\d.]+ % confidence that it rises/);
+  assert.match(
+    message,
+    /Heap after full GC: \+1\.\d\d KB per call \(\+[\d.]+ KB in all\), [\d.]+ % confidence that it rises/
+  );
   // The sites of the kept bytes, from the sampling heap profile: the cache's entry maker.
-  const line = fs.readFileSync(__filename, 'utf8').split('\n').findIndex((l) => l.includes('return (key) => {')) + 1;
-  assert.match(message, new RegExp(`Allocated at \\(sampled, per call\\):\n      __test__/testing-real\\.test\\.js:${line}:\\d+ \\(.+\\)  \\+[\\d.]+ (B|KB) per call, \\d+ %`));
+  const line =
+    fs
+      .readFileSync(__filename, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes('return (key) => {')) + 1;
+  assert.match(
+    message,
+    new RegExp(
+      `Allocated at \\(sampled, per call\\):\n      __test__/testing-real\\.test\\.js:${line}:\\d+ \\(.+\\)  \\+[\\d.]+ (B|KB) per call, \\d+ %`
+    )
+  );
   assert.doesNotMatch(message, /Listeners|Handles/);
 });
 

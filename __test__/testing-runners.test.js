@@ -56,63 +56,107 @@ function assertQuiet(stderr, { allowExperimental = false } = {}) {
   if (!allowExperimental) assert.doesNotMatch(stderr, /ExperimentalWarning/);
 }
 
-test('node:test: the leaky test fails with the readable message, the clean one passes (CommonJS and ESM)', { timeout: TIMEOUT_MS }, async () => {
-  const dir = path.join(RUNNERS, 'node-test');
-  const { code, stdout, stderr } = await run(dir, process.execPath, ['--test', '--test-reporter=tap', 'handler.test.js', 'handler.test.mjs']);
-  assert.equal(code, 1, stdout + stderr);
-  for (const prefix of ['', 'esm ']) {
-    assert.match(stdout, new RegExp(`^not ok \\d+ - ${prefix}leaky: subscribes and caches per request$`, 'm'));
-    assert.match(stdout, new RegExp(`^ok \\d+ - ${prefix}fixed: unsubscribes and forgets$`, 'm'));
+test(
+  'node:test: the leaky test fails with the readable message, the clean one passes (CommonJS and ESM)',
+  { timeout: TIMEOUT_MS },
+  async () => {
+    const dir = path.join(RUNNERS, 'node-test');
+    const { code, stdout, stderr } = await run(dir, process.execPath, [
+      '--test',
+      '--test-reporter=tap',
+      'handler.test.js',
+      'handler.test.mjs',
+    ]);
+    assert.equal(code, 1, stdout + stderr);
+    for (const prefix of ['', 'esm ']) {
+      assert.match(stdout, new RegExp(`^not ok \\d+ - ${prefix}leaky: subscribes and caches per request$`, 'm'));
+      assert.match(stdout, new RegExp(`^ok \\d+ - ${prefix}fixed: unsubscribes and forgets$`, 'm'));
+    }
+    assertReadable(stdout);
+    assertQuiet(stderr);
   }
-  assertReadable(stdout);
-  assertQuiet(stderr);
-});
+);
 
-test('mocha: the leaky test fails with the readable message, the clean one passes', { timeout: TIMEOUT_MS }, async () => {
-  const dir = path.join(RUNNERS, 'mocha');
-  const out = path.join(tempDir('lw-mocha-'), 'report.json');
-  const { stderr } = await run(dir, process.execPath, [MOCHA, '--reporter', 'json', '--reporter-option', `output=${out}`, 'handler.spec.js']);
-  const report = JSON.parse(fs.readFileSync(out, 'utf8'));
-  assert.deepEqual(
-    report.passes.map((t) => t.title),
-    ['fixed: unsubscribes and forgets']
-  );
-  assert.deepEqual(
-    report.failures.map((t) => t.title),
-    ['leaky: subscribes and caches per request']
-  );
-  assert.equal(report.failures[0].err.code, 'ERR_ASSERTION');
-  assertReadable(report.failures[0].err.message);
-  assertQuiet(stderr);
-});
-
-test('mocha: a later tracker counts only its own adds, not what an earlier test left or what came before tracking', { timeout: TIMEOUT_MS }, async () => {
-  const dir = path.join(RUNNERS, 'mocha');
-  const out = path.join(tempDir('lw-mocha-'), 'report.json');
-  const { stderr } = await run(dir, process.execPath, [MOCHA, '--reporter', 'json', '--reporter-option', `output=${out}`, 'baseline.spec.js']);
-  const report = JSON.parse(fs.readFileSync(out, 'utf8'));
-  assert.deepEqual(report.failures.map((t) => `${t.title}: ${t.err.message}`), []);
-  assert.equal(report.passes.length, 2);
-  assertQuiet(stderr);
-});
-
-test('jest: the leaky test fails with the readable message, the clean one passes, listeners are counted', { timeout: TIMEOUT_MS }, async () => {
-  const dir = path.join(RUNNERS, 'jest');
-  const out = path.join(tempDir('lw-jest-'), 'report.json');
-  const { stderr } = await run(dir, process.execPath, [JEST, '--json', `--outputFile=${out}`]);
-  const report = JSON.parse(fs.readFileSync(out, 'utf8'));
-  const results = new Map();
-  for (const file of report.testResults) {
-    for (const t of file.assertionResults) results.set(`${path.basename(file.name)}: ${t.title}`, t);
+test(
+  'mocha: the leaky test fails with the readable message, the clean one passes',
+  { timeout: TIMEOUT_MS },
+  async () => {
+    const dir = path.join(RUNNERS, 'mocha');
+    const out = path.join(tempDir('lw-mocha-'), 'report.json');
+    const { stderr } = await run(dir, process.execPath, [
+      MOCHA,
+      '--reporter',
+      'json',
+      '--reporter-option',
+      `output=${out}`,
+      'handler.spec.js',
+    ]);
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.deepEqual(
+      report.passes.map((t) => t.title),
+      ['fixed: unsubscribes and forgets']
+    );
+    assert.deepEqual(
+      report.failures.map((t) => t.title),
+      ['leaky: subscribes and caches per request']
+    );
+    assert.equal(report.failures[0].err.code, 'ERR_ASSERTION');
+    assertReadable(report.failures[0].err.message);
+    assertQuiet(stderr);
   }
-  assert.equal(results.get('clean.test.js: fixed: unsubscribes and forgets').status, 'passed');
-  assert.equal(results.get('counted.test.js: listeners added under jest are counted, with their call site').status, 'passed');
-  for (const title of ['an earlier check passes and leaves listeners attached', 'a later tracker counts only what was added under it, at its own line']) {
-    const t = results.get(`baseline.test.js: ${title}`);
-    assert.equal(t?.status, 'passed', t?.failureMessages.join('\n'));
+);
+
+test(
+  'mocha: a later tracker counts only its own adds, not what an earlier test left or what came before tracking',
+  { timeout: TIMEOUT_MS },
+  async () => {
+    const dir = path.join(RUNNERS, 'mocha');
+    const out = path.join(tempDir('lw-mocha-'), 'report.json');
+    const { stderr } = await run(dir, process.execPath, [
+      MOCHA,
+      '--reporter',
+      'json',
+      '--reporter-option',
+      `output=${out}`,
+      'baseline.spec.js',
+    ]);
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.deepEqual(
+      report.failures.map((t) => `${t.title}: ${t.err.message}`),
+      []
+    );
+    assert.equal(report.passes.length, 2);
+    assertQuiet(stderr);
   }
-  const leaky = results.get('leaky.test.js: leaky: subscribes and caches per request');
-  assert.equal(leaky.status, 'failed');
-  assertReadable(leaky.failureMessages.join('\n'));
-  assertQuiet(stderr, { allowExperimental: true });
-});
+);
+
+test(
+  'jest: the leaky test fails with the readable message, the clean one passes, listeners are counted',
+  { timeout: TIMEOUT_MS },
+  async () => {
+    const dir = path.join(RUNNERS, 'jest');
+    const out = path.join(tempDir('lw-jest-'), 'report.json');
+    const { stderr } = await run(dir, process.execPath, [JEST, '--json', `--outputFile=${out}`]);
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const results = new Map();
+    for (const file of report.testResults) {
+      for (const t of file.assertionResults) results.set(`${path.basename(file.name)}: ${t.title}`, t);
+    }
+    assert.equal(results.get('clean.test.js: fixed: unsubscribes and forgets').status, 'passed');
+    assert.equal(
+      results.get('counted.test.js: listeners added under jest are counted, with their call site').status,
+      'passed'
+    );
+    for (const title of [
+      'an earlier check passes and leaves listeners attached',
+      'a later tracker counts only what was added under it, at its own line',
+    ]) {
+      const t = results.get(`baseline.test.js: ${title}`);
+      assert.equal(t?.status, 'passed', t?.failureMessages.join('\n'));
+    }
+    const leaky = results.get('leaky.test.js: leaky: subscribes and caches per request');
+    assert.equal(leaky.status, 'failed');
+    assertReadable(leaky.failureMessages.join('\n'));
+    assertQuiet(stderr, { allowExperimental: true });
+  }
+);

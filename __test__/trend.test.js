@@ -60,7 +60,8 @@ async function pool(jobs, width) {
 /** The heap after each full GC in the log: `[{t, v}]`, one per GC. */
 function baselines(memory) {
   const out = [];
-  for (const l of memory) if (l.baselineTime && l.baselineTime !== out.at(-1)?.t) out.push({ t: l.baselineTime, v: l.baseline });
+  for (const l of memory)
+    if (l.baselineTime && l.baselineTime !== out.at(-1)?.t) out.push({ t: l.baselineTime, v: l.baseline });
   return out;
 }
 
@@ -86,7 +87,8 @@ function unmistakableClimb(points) {
 
 const MB = (bytes) => `${(bytes / 1e6).toFixed(1)}`;
 const show = (r, points) => points.map((p) => `${((p.t - r.memory[0].time) / 1000).toFixed(1)}:${MB(p.v)}`).join(' ');
-const context = (r, points) => `${r.workload}: events ${JSON.stringify(r.leaks.map((l) => l.code))}; series (s:MB) ${show(r, points)}`;
+const context = (r, points) =>
+  `${r.workload}: events ${JSON.stringify(r.leaks.map((l) => l.code))}; series (s:MB) ${show(r, points)}`;
 
 /** Asserts what every leak event says: the verdict, its numbers, the warning and the log. */
 function assertLeakEvent(r, leak) {
@@ -96,7 +98,10 @@ function assertLeakEvent(r, leak) {
   assert.ok(r.stderr.includes(`[${leak.code}] LeakwatchWarning: ${leak.message}`), r.stderr);
   const logged = r.lines.find((l) => l.event === 'warning' && l.code === leak.code);
   assert.strictEqual(logged?.message, leak.message, 'the same warning in the log');
-  assert.ok(r.memory.some((l) => l.trend[d.series].state === 'leaking'), `${r.workload}: no log line with ${d.series} leaking`);
+  assert.ok(
+    r.memory.some((l) => l.trend[d.series].state === 'leaking'),
+    `${r.workload}: no log line with ${d.series} leaking`
+  );
 }
 
 /** Asserts `r` was flagged with `code` soon after its log showed the climb in `points`. */
@@ -104,7 +109,10 @@ function assertFlagged(r, code, points) {
   const leak = r.leaks.find((l) => l.code === code);
   const clearAt = unmistakableClimb(points);
   assert.ok(leak, `no ${code}: ${context(r, points)}`);
-  assert.ok(clearAt === null || leak.time <= clearAt + VERDICT_SLACK_MS, `flagged ${leak.time - clearAt} ms after the climb was plain: ${context(r, points)}`);
+  assert.ok(
+    clearAt === null || leak.time <= clearAt + VERDICT_SLACK_MS,
+    `flagged ${leak.time - clearAt} ms after the climb was plain: ${context(r, points)}`
+  );
   assertLeakEvent(r, leak);
   return leak;
 }
@@ -122,10 +130,16 @@ function assertHeapLeak(r) {
   const heap = r.leaks.find((l) => l.code === 'LEAKWATCH_HEAP_GROWTH');
   assert.ok(heap, `no heap warning: ${context(r, points)}`);
   const clearAt = unmistakableClimb(points);
-  assert.ok(clearAt === null || heap.time <= clearAt + VERDICT_SLACK_MS, `heap warning ${heap.time - clearAt} ms after the climb was plain: ${context(r, points)}`);
+  assert.ok(
+    clearAt === null || heap.time <= clearAt + VERDICT_SLACK_MS,
+    `heap warning ${heap.time - clearAt} ms after the climb was plain: ${context(r, points)}`
+  );
   for (const leak of r.leaks) assertLeakEvent(r, leak);
   assert.strictEqual(heap.details.series, 'heap');
-  assert.match(heap.message, /^Possible memory leak: the heap left after full GCs grew [\d.]+ [MG]B in \d+ s \(\+[\d.]+ [MG]B\/min, confidence [\d.]+%\); at this rate the heap limit \([\d.]+ [MG]B\) is reached in /);
+  assert.match(
+    heap.message,
+    /^Possible memory leak: the heap left after full GCs grew [\d.]+ [MG]B in \d+ s \(\+[\d.]+ [MG]B\/min, confidence [\d.]+%\); at this rate the heap limit \([\d.]+ [MG]B\) is reached in /
+  );
   return heap;
 }
 
@@ -141,10 +155,12 @@ const leakRuns = pool(
     () => run('promise-leak', 45, { stopOn: 'LEAKWATCH_HEAP_GROWTH' }),
     () => run('buffer-leak', 45, { stopOn: 'LEAKWATCH_EXTERNAL_GROWTH' }),
   ],
-  4,
+  4
 );
 const HEALTHY_RUNS = 3; // per workload
-const healthyJobs = Array.from({ length: HEALTHY_RUNS }, () => ['lru', 'sawtooth', 'warmup'].map((w) => () => run(w, 18))).flat();
+const healthyJobs = Array.from({ length: HEALTHY_RUNS }, () =>
+  ['lru', 'sawtooth', 'warmup'].map((w) => () => run(w, 18))
+).flat();
 const healthyRuns = leakRuns.catch(() => {}).then(() => pool(healthyJobs, 5));
 // Awaited by the tests below; this only keeps a failure from counting as unhandled before then.
 leakRuns.catch(() => {});
@@ -172,7 +188,9 @@ test('leaks are flagged soon after they show, each on its own series', async () 
 test('healthy processes stay silent, run after run: lru-cache with a max, a sawtooth, warm-up then flat', async () => {
   const results = await healthyRuns;
   assert.strictEqual(results.length, 3 * HEALTHY_RUNS);
-  const alarms = results.filter((r) => r.leaks.length > 0).map((r) => `${r.workload}: ${r.leaks.map((l) => l.code).join(', ')}`);
+  const alarms = results
+    .filter((r) => r.leaks.length > 0)
+    .map((r) => `${r.workload}: ${r.leaks.map((l) => l.code).join(', ')}`);
   assert.deepStrictEqual(alarms, [], 'false alarms');
   for (const r of results) {
     const states = r.memory.map((l) => `${l.trend.heap.state}/${l.trend.external.state}/${l.trend.rss.state}`);

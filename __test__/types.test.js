@@ -16,10 +16,32 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 test('the declared types compile in strict mode and hold at run time', { timeout: 120_000 }, () => {
   const out = path.join(ROOT, 'target', `types-${process.pid}`);
   try {
-    const args = [TSC, '--strict', '--noEmitOnError', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--types', 'node', '--rootDir', ROOT, '--outDir', out, path.join(__dirname, 'types', 'usage.ts')];
+    const args = [
+      TSC,
+      '--strict',
+      '--noEmitOnError',
+      '--module',
+      'node16',
+      '--moduleResolution',
+      'node16',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      '--rootDir',
+      ROOT,
+      '--outDir',
+      out,
+      path.join(__dirname, 'types', 'usage.ts'),
+    ];
     const tsc = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
     assert.equal(tsc.status, 0, `tsc:\n${tsc.stdout}${tsc.stderr}`);
-    const run = spawnSync(process.execPath, [path.join(out, '__test__', 'types', 'usage.js')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 });
+    const run = spawnSync(process.execPath, [path.join(out, '__test__', 'types', 'usage.js')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+      timeout: 60_000,
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'types: ok\n');
   } finally {

@@ -42,19 +42,28 @@ const fullGcs = (r) => new Set(r.memory.map((l) => l.baselineTime).filter(Boolea
 /** Asserts `r` got its own leak warning, and returns it. */
 function assertReported(r) {
   const own = r.warnings.find((w) => w.code === r.c.leak);
-  assert.ok(own, `${r.c.name}: no ${r.c.leak} in ${SECONDS} s (full GCs ${fullGcs(r)}, hinted ${hints(r)}); warnings: ${codes(r)}`);
+  assert.ok(
+    own,
+    `${r.c.name}: no ${r.c.leak} in ${SECONDS} s (full GCs ${fullGcs(r)}, hinted ${hints(r)}); warnings: ${codes(r)}`
+  );
   return own;
 }
 
 /** Asserts the healthy `r` raised no leak warning of any kind. */
 function assertSilent(r) {
   assert.deepStrictEqual(codes(r), 'none', `${r.c.name}: false alarm`);
-  assert.ok(r.memory.every((l) => l.trend.heap.state !== 'leaking'), `${r.c.name}: the heap was called leaking`);
+  assert.ok(
+    r.memory.every((l) => l.trend.heap.state !== 'leaking'),
+    `${r.c.name}: the heap was called leaking`
+  );
 }
 
 /** Asserts a heap warning says how much, how fast and how sure. */
 function assertHeapWarning(warning) {
-  assert.match(warning.message, /^Possible memory leak: the heap left after full GCs grew [\d.]+ [MG]B in \d+ s \(\+[\d.]+ [MG]B\/min, confidence [\d.]+%\)/);
+  assert.match(
+    warning.message,
+    /^Possible memory leak: the heap left after full GCs grew [\d.]+ [MG]B in \d+ s \(\+[\d.]+ [MG]B\/min, confidence [\d.]+%\)/
+  );
   assert.ok(warning.details.growthBytes >= 8 * 1024 * 1024, JSON.stringify(warning.details));
 }
 
@@ -62,7 +71,9 @@ function assertHeapWarning(warning) {
 const responseCache = pair('response-cache-server.js');
 const promises = responseCache.catch(() => {}).then(() => pair('promise-leak-server.js'));
 const pool = promises.catch(() => {}).then(() => pair('pool-listener-server.js'));
-const hintsOff = pool.catch(() => {}).then(() => run(workload('response-cache-server.js', true, { seconds: 15, env: { LEAKWATCH_GC_HINTS: 'off' } })));
+const hintsOff = pool
+  .catch(() => {})
+  .then(() => run(workload('response-cache-server.js', true, { seconds: 15, env: { LEAKWATCH_GC_HINTS: 'off' } })));
 for (const p of [responseCache, promises, pool, hintsOff]) p.catch(() => {}); // awaited below
 
 test('an unbounded response cache is a heap leak; a cache with a TTL is not', async () => {
@@ -83,11 +94,17 @@ test('a pool checkout that never removes its listener is a call-site leak; remov
   const [leak, healthy] = await pool;
   const warning = assertReported(leak);
   // The site, the event, the emitter class, how many emitters, and the rate.
-  assert.match(warning.message, /^Possible listener leak: .*pool-listener-server\.js:\d+:\d+.* has \d+ 'timeout' listeners still attached across \d+ \[PooledConnection\] emitters, growing \+\d+\/min/);
+  assert.match(
+    warning.message,
+    /^Possible listener leak: .*pool-listener-server\.js:\d+:\d+.* has \d+ 'timeout' listeners still attached across \d+ \[PooledConnection\] emitters, growing \+\d+\/min/
+  );
   assertSilent(healthy);
 });
 
 test('gcHints off (LEAKWATCH_GC_HINTS=off): no hint is sent', async () => {
   const r = await hintsOff;
-  assert.ok(r.memory.every((l) => l.gc.hints === 0 && l.gc.sinceStart.hints === 0), 'hints counted with gcHints off');
+  assert.ok(
+    r.memory.every((l) => l.gc.hints === 0 && l.gc.sinceStart.hints === 0),
+    'hints counted with gcHints off'
+  );
 });

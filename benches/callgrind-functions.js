@@ -86,7 +86,7 @@ function readProfile(profileFile, mapFile, root) {
     else if (at[0] === '+') address += parseInt(at.slice(1), 16);
     else if (at[0] === '-') address -= parseInt(at.slice(1), 16);
     const n = Number(cost[2]);
-    const where = /^0x/.test(fn) ? nameAt(ranges, address) : fn;
+    const where = fn?.startsWith('0x') ? nameAt(ranges, address) : fn;
     if (!inCall) add(self, where, n);
     else if (IC_CALLEE.test(callee) && where.startsWith('JS:')) add(calls, `${where} -> ${callee}`, n);
     inCall = false;

@@ -136,9 +136,7 @@ function runArm(arm, name) {
 function main(argv) {
   const rounds = Number(flag(argv, '--rounds') ?? 7);
   const only = flag(argv, '--only');
-  const names = [...Object.keys(WORKLOADS), ...Object.keys(MEMORY)].filter(
-    (n) => !only || only.split(',').includes(n),
-  );
+  const names = [...Object.keys(WORKLOADS), ...Object.keys(MEMORY)].filter((n) => !only || only.split(',').includes(n));
   console.log(`node ${process.version}, ${rounds} rounds, arms A (unpatched) / B (patched), each a fresh process`);
   for (const name of names) {
     const a = [];
@@ -154,13 +152,13 @@ function main(argv) {
       console.log(
         `${name.padEnd(18)} leakwatch's own: ${perMillion(median(own)).toFixed(2)} MB per 1M listeners ` +
           `(min ${perMillion(Math.min(...own)).toFixed(2)}, max ${perMillion(Math.max(...own)).toFixed(2)}; ` +
-          `${Math.round(median(own) / emitters)} bytes per emitter)`,
+          `${Math.round(median(own) / emitters)} bytes per emitter)`
       );
     } else {
       const ratios = b.map((x, i) => x / a[i]);
       console.log(
         `${name.padEnd(18)} A ${median(a).toFixed(1)} ns/op, B ${median(b).toFixed(1)} ns/op, ` +
-          `ratio ${median(ratios).toFixed(3)}x (min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)})`,
+          `ratio ${median(ratios).toFixed(3)}x (min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)})`
       );
     }
   }
@@ -173,4 +171,3 @@ function flag(argv, name) {
 
 if (process.argv[2] === '--child') child(process.argv[3], process.argv[4]);
 else main(process.argv.slice(2));
-

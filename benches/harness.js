@@ -114,7 +114,14 @@ async function alternate(arms, rounds, run) {
 async function installFastTracking() {
   const { install } = require('../js/listeners');
   const maxGroups = 4096;
-  const handle = install({ counts: new Int32Array(2 * maxGroups), maxGroups, describeGroup() {}, warn() {}, notify() {}, checkDelayMs: 0 });
+  const handle = install({
+    counts: new Int32Array(2 * maxGroups),
+    maxGroups,
+    describeGroup() {},
+    warn() {},
+    notify() {},
+    checkDelayMs: 0,
+  });
   const hold = setInterval(() => {}, 1 << 30);
   const mode = await handle.ready;
   clearInterval(hold);
@@ -170,7 +177,22 @@ function readLines(stream) {
       else pending.push(line);
     }
   });
-  return { next: () => (pending.length ? Promise.resolve(pending.shift()) : new Promise((resolve) => waiting.push(resolve))) };
+  return {
+    next: () => (pending.length ? Promise.resolve(pending.shift()) : new Promise((resolve) => waiting.push(resolve))),
+  };
 }
 
-module.exports = { readLines, installFastTracking, runArm, runServerArm, runServersTogether, alternate, median, ratios, differences, fmtSpread, fmtRatio, table };
+module.exports = {
+  readLines,
+  installFastTracking,
+  runArm,
+  runServerArm,
+  runServersTogether,
+  alternate,
+  median,
+  ratios,
+  differences,
+  fmtSpread,
+  fmtRatio,
+  table,
+};

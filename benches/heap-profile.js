@@ -37,7 +37,13 @@ function child(sizesMb, stacks) {
   // it gets for its samples (a real app repeats its stacks far more).
   const F = [];
   for (let k = 0; k < 64; k++) {
-    F.push(new Function('F', 'leaf', `return function f${k}(i, d) { return d === 0 ? leaf(i) : F[((i >>> (d * 3)) ^ ${k}) & 63](i, d - 1); };\n//# sourceURL=generated-${k}.js`)(F, leaf));
+    F.push(
+      new Function(
+        'F',
+        'leaf',
+        `return function f${k}(i, d) { return d === 0 ? leaf(i) : F[((i >>> (d * 3)) ^ ${k}) & 63](i, d - 1); };\n//# sourceURL=generated-${k}.js`
+      )(F, leaf)
+    );
   }
   function leaf(i) {
     return { i, tags: [i, i + 1, i + 2], name: `r${i}` };
@@ -65,15 +71,27 @@ function child(sizesMb, stacks) {
       times.push(Number(process.hrtime.bigint() - t) / 1e6);
       read += lw.stats().heapProfile.reads - before;
     }
-    console.log(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, records: kept.length, times, read, heapProfile: lw.stats().heapProfile }));
+    console.log(
+      JSON.stringify({
+        heapUsed: process.memoryUsage().heapUsed,
+        records: kept.length,
+        times,
+        read,
+        heapProfile: lw.stats().heapProfile,
+      })
+    );
   }
   lw.stop();
 }
 
 /** One row per heap size: the call's pause, how many of its reads were made, leakwatch's own figures. */
 function readPauses(sizesMb) {
-  console.log('\n== heapProfile: JS-thread pause for a read of the sampling heap profile, one process growing its heap\n');
-  console.log('| stacks | live heap | lw.heapGrowth() ms (max of 3) | reads made of 3 | longest read so far, ms | reads skipped so far |');
+  console.log(
+    '\n== heapProfile: JS-thread pause for a read of the sampling heap profile, one process growing its heap\n'
+  );
+  console.log(
+    '| stacks | live heap | lw.heapGrowth() ms (max of 3) | reads made of 3 | longest read so far, ms | reads skipped so far |'
+  );
   console.log('|---|---|---|---|---|---|');
   const max = Math.max(...sizesMb);
   for (const stacks of ['few', 'many']) {
@@ -84,7 +102,9 @@ function readPauses(sizesMb) {
     for (const line of run.stdout.split('\n').filter(Boolean)) {
       const r = JSON.parse(line);
       const heap = `${(r.heapUsed / 1e6).toFixed(0)} MB (${(r.records / 1e6).toFixed(1)} M records)`;
-      console.log(`| ${name} | ${heap} | ${Math.max(...r.times).toFixed(1)} | ${r.read} | ${r.heapProfile.maxReadMs.toFixed(1)} | ${r.heapProfile.skipped} |`);
+      console.log(
+        `| ${name} | ${heap} | ${Math.max(...r.times).toFixed(1)} | ${r.read} | ${r.heapProfile.maxReadMs.toFixed(1)} | ${r.heapProfile.skipped} |`
+      );
     }
   }
 }
@@ -120,10 +140,13 @@ function allocationCost(rounds) {
   if (run.status !== 0) return console.log(`allocation loop failed: ${run.stderr.trim().split('\n').at(-1)}`);
   const { on, off } = JSON.parse(run.stdout);
   const ratios = on.map((x, k) => x / off[k]);
-  console.log(`\n== heapProfile: an allocation-only loop, ${rounds} rounds each of 3 M allocations, profile on and off alternating in one process\n`);
+  console.log(
+    `\n== heapProfile: an allocation-only loop, ${rounds} rounds each of 3 M allocations, profile on and off alternating in one process\n`
+  );
   console.log('| ns per allocation, on | off | on / off |');
   console.log('|---|---|---|');
-  const fmt = (xs, digits) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+  const fmt = (xs, digits) =>
+    `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
   console.log(`| ${fmt(on, 1)} | ${fmt(off, 1)} | ${fmt(ratios, 3)}× |`);
 }
 
@@ -136,7 +159,8 @@ function samplingCost({ rounds, seconds }) {
     off: { LEAKWATCH_HEAP_PROFILE: 'off' },
     extra: {
       name: 'profile reads on (longest ms)',
-      value: (runs) => `${median(runs.map((r) => r.last.heapProfile.reads))} (${Math.max(...runs.map((r) => r.last.heapProfile.maxReadMs)).toFixed(1)})`,
+      value: (runs) =>
+        `${median(runs.map((r) => r.last.heapProfile.reads))} (${Math.max(...runs.map((r) => r.last.heapProfile.maxReadMs)).toFixed(1)})`,
     },
   });
 }

@@ -43,12 +43,25 @@ const FEW = Number(process.env.FEW || 20_000);
 const MANY = Number(process.env.MANY || 100_000);
 const ARMS = (process.env.ARMS || 'none,listeners-off,leakwatch').split(',');
 const CLOCK_RATE = 0.02; // virtual seconds per real second under valgrind
-const FAKETIME_LIBS = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/faketime/libfaketimeMT.so.1', '/usr/local/lib/faketime/libfaketimeMT.so.1'];
+const FAKETIME_LIBS = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1',
+  '/usr/lib/faketime/libfaketimeMT.so.1',
+  '/usr/local/lib/faketime/libfaketimeMT.so.1',
+];
 // Where a self cost is counted: V8's heap (allocation, GC, its visitors) or its compilers.
-const GC_CODE = /v8::internal::(Scaveng|MarkCompact|Marking|MainMarking|IncrementalMarking|Sweeper|Evacuat|RecordMigratedSlot|LiveObjectRange|MemoryAllocator|RememberedSet|SlotSet|\w*Visitor|BodyDescriptor|\(anonymous namespace\)::IterateObjectCache|GlobalHandles|Heap\b|GCTracer|PagedSpace|SemiSpace|NewSpace|FreeList|MinorMarkCompact|EphemeronHashTable|MemoryChunk|Page::|LargeObjectSpace|ArrayBufferSweeper|Isolate::Iterate|Factory::NewFillerObject|HeapObject::SizeFromMap|WeakObjects|MarkingWorklist)|heap::base::|cppgc::/;
-const COMPILER_CODE = /v8::internal::(compiler::|maglev::|baseline::|interpreter::|Parser|Scanner|Compiler::|OptimizedCompilationJob|TurbofanCompilationJob|Pipeline|Ast\w*|DeclarationScope|Scope::|Zone::|CodeGenerator|Assembler|RegExpCompiler|RegExpParser)/;
+const GC_CODE =
+  /v8::internal::(Scaveng|MarkCompact|Marking|MainMarking|IncrementalMarking|Sweeper|Evacuat|RecordMigratedSlot|LiveObjectRange|MemoryAllocator|RememberedSet|SlotSet|\w*Visitor|BodyDescriptor|\(anonymous namespace\)::IterateObjectCache|GlobalHandles|Heap\b|GCTracer|PagedSpace|SemiSpace|NewSpace|FreeList|MinorMarkCompact|EphemeronHashTable|MemoryChunk|Page::|LargeObjectSpace|ArrayBufferSweeper|Isolate::Iterate|Factory::NewFillerObject|HeapObject::SizeFromMap|WeakObjects|MarkingWorklist)|heap::base::|cppgc::/;
+const COMPILER_CODE =
+  /v8::internal::(compiler::|maglev::|baseline::|interpreter::|Parser|Scanner|Compiler::|OptimizedCompilationJob|TurbofanCompilationJob|Pipeline|Ast\w*|DeclarationScope|Scope::|Zone::|CodeGenerator|Assembler|RegExpCompiler|RegExpParser)/;
 const BY_FUNCTION = process.argv.includes('--by-function');
-const NODE_FLAGS = ['--predictable', '--single-threaded', '--random-seed=7', '--hash-seed=7', '--min-semi-space-size=16', '--max-semi-space-size=16'];
+const NODE_FLAGS = [
+  '--predictable',
+  '--single-threaded',
+  '--random-seed=7',
+  '--hash-seed=7',
+  '--min-semi-space-size=16',
+  '--max-semi-space-size=16',
+];
 
 // The server: prints its port; on stdin, prints the sampled classes (leakwatch arms) and ends.
 const SERVER = `
@@ -73,7 +86,10 @@ process.stdin.once('data', () => {
 
 const ARM_SETUP = {
   none: { preload: [], env: {} },
-  'listeners-off': { preload: ['-r', path.join(ROOT, 'js', 'register.js')], env: { LW_ARM: '1', LEAKWATCH_LISTENERS: 'off' } },
+  'listeners-off': {
+    preload: ['-r', path.join(ROOT, 'js', 'register.js')],
+    env: { LW_ARM: '1', LEAKWATCH_LISTENERS: 'off' },
+  },
   leakwatch: { preload: ['-r', path.join(ROOT, 'js', 'register.js')], env: { LW_ARM: '1' } },
 };
 
@@ -85,9 +101,27 @@ async function count(arm, requests, faketime, dir) {
   const setup = ARM_SETUP[arm];
   if (!setup) throw new Error(`unknown arm ${arm}; arms: ${Object.keys(ARM_SETUP).join(', ')}`);
   const profile = path.join(dir, `${arm}-${requests}.out`);
-  const detail = BY_FUNCTION ? { valgrind: ['--dump-instr=yes', '--dump-line=no'], node: ['--perf-basic-prof'] } : { valgrind: [], node: [] };
-  const args = ['--tool=callgrind', ...detail.valgrind, `--callgrind-out-file=${profile}`, process.execPath, ...NODE_FLAGS, ...detail.node, ...setup.preload, '-e', SERVER];
-  const env = { ...process.env, ...setup.env, LEAKWATCH_LOG: 'off', LD_PRELOAD: faketime, FAKETIME: `+0 x${CLOCK_RATE}` };
+  const detail = BY_FUNCTION
+    ? { valgrind: ['--dump-instr=yes', '--dump-line=no'], node: ['--perf-basic-prof'] }
+    : { valgrind: [], node: [] };
+  const args = [
+    '--tool=callgrind',
+    ...detail.valgrind,
+    `--callgrind-out-file=${profile}`,
+    process.execPath,
+    ...NODE_FLAGS,
+    ...detail.node,
+    ...setup.preload,
+    '-e',
+    SERVER,
+  ];
+  const env = {
+    ...process.env,
+    ...setup.env,
+    LEAKWATCH_LOG: 'off',
+    LD_PRELOAD: faketime,
+    FAKETIME: `+0 x${CLOCK_RATE}`,
+  };
   // In the run's temp dir: --perf-basic-prof also has V8 write an isolate-*.log into the cwd.
   const child = spawn('valgrind', args, { env, cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -120,7 +154,10 @@ function byFunction(profile, pid) {
 
 /** A profile's total instructions and the self costs of V8's heap code and of its compilers. */
 function splitProfile(profile) {
-  const out = spawnSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', profile], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const out = spawnSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', profile], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (out.status !== 0) throw new Error(`callgrind_annotate failed: ${out.stderr}`);
   const split = { total: 0, gc: 0, compiler: 0 };
   for (const line of out.stdout.split('\n')) {
@@ -137,10 +174,14 @@ function splitProfile(profile) {
 async function main() {
   const faketime = FAKETIME_LIBS.find((f) => fs.existsSync(f));
   if (spawnSync('valgrind', ['--version']).status !== 0 || !faketime) {
-    console.log('http-instructions: needs valgrind and libfaketime (apt-get install valgrind faketime); nothing measured');
+    console.log(
+      'http-instructions: needs valgrind and libfaketime (apt-get install valgrind faketime); nothing measured'
+    );
     return;
   }
-  console.log(`http server, one keep-alive connection, instructions per request over requests ${FEW}..${MANY} (callgrind)`);
+  console.log(
+    `http server, one keep-alive connection, instructions per request over requests ${FEW}..${MANY} (callgrind)`
+  );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-http-instructions-'));
   const work = {};
   const windows = {};
@@ -161,7 +202,9 @@ async function main() {
   }
   if (work.none === undefined) return;
   for (const arm of ARMS.filter((a) => a !== 'none')) {
-    console.log(`${arm} vs none, request work: ${(work[arm] / work.none).toFixed(4)}x (+${Math.round(work[arm] - work.none)} instructions per request)`);
+    console.log(
+      `${arm} vs none, request work: ${(work[arm] / work.none).toFixed(4)}x (+${Math.round(work[arm] - work.none)} instructions per request)`
+    );
     if (BY_FUNCTION) printByFunction(windows.none, windows[arm], arm);
   }
 }

@@ -43,7 +43,12 @@ function callgrind(arm, iterations, minWallMs) {
   const out = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${profile}`, ...node], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, GC_LOOP_ITERATIONS: String(iterations), GC_LOOP_WARMUP: '20000', GC_LOOP_MIN_WALL_MS: String(minWallMs) },
+    env: {
+      ...process.env,
+      GC_LOOP_ITERATIONS: String(iterations),
+      GC_LOOP_WARMUP: '20000',
+      GC_LOOP_MIN_WALL_MS: String(minWallMs),
+    },
   });
   try {
     if (out.status !== 0) throw new Error(`callgrind ${arm} failed (${out.status}): ${out.stderr.slice(-2000)}`);
@@ -77,7 +82,8 @@ function readProfile(profile) {
     if (!name) continue;
     callbacks += number(self);
     if (name === CALLBACKS[0]) {
-      for (const l of lines) gcs += Number((/^\s*[\d,]+ \([^)]*\)\s+<.*\(([\d,]+)x\)/.exec(l)?.[1] ?? '0').replaceAll(',', ''));
+      for (const l of lines)
+        gcs += Number((/^\s*[\d,]+ \([^)]*\)\s+<.*\(([\d,]+)x\)/.exec(l)?.[1] ?? '0').replaceAll(',', ''));
     }
   }
   return { total, callbacks, gcs };

@@ -29,7 +29,8 @@ async function child(arm, op) {
   class Socket extends EventEmitter {}
   const sockets = Array.from({ length: 10 }, () => {
     const s = new Socket();
-    for (const type of ['end', 'close', 'timeout', 'error', 'data', 'drain', 'resume', 'pause', 'finish']) s.on(type, () => {});
+    for (const type of ['end', 'close', 'timeout', 'error', 'data', 'drain', 'resume', 'pause', 'finish'])
+      s.on(type, () => {});
     return s;
   });
   const f = () => {};
@@ -84,12 +85,15 @@ async function main() {
       return JSON.parse(out).ns;
     });
     const added = ns.leakwatch.map((v, k) => v - ns.none[k]);
-    console.log(`${what.padEnd(40)} none ${median(ns.none).toFixed(1)} ns, leakwatch adds ${median(added).toFixed(1)} ns (${added.map((d) => d.toFixed(0)).join(' ')})`);
+    console.log(
+      `${what.padEnd(40)} none ${median(ns.none).toFixed(1)} ns, leakwatch adds ${median(added).toFixed(1)} ns (${added.map((d) => d.toFixed(0)).join(' ')})`
+    );
   }
 }
 
 if (process.argv[2] === 'child') child(process.argv[3], process.argv[4]);
-else main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });

@@ -21,7 +21,12 @@ function child(way) {
   for (let made = 0; made < N; made += 250) {
     const markers = Array.from({ length: 250 }, () => ({ head: null }));
     keep.push(...markers);
-    if (way === 'napi') binding.markerWatchAdd(markers, Uint32Array.from(markers, (_, i) => made + i), generation);
+    if (way === 'napi')
+      binding.markerWatchAdd(
+        markers,
+        Uint32Array.from(markers, (_, i) => made + i),
+        generation
+      );
     if (way === 'registry') for (const m of markers) registry.register(m, keep);
   }
   gc();

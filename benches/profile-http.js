@@ -44,10 +44,29 @@ process.stdin.once('data', () => { console.log(served()); close(); process.stdin
 async function profileArm(arm, dir) {
   const data = path.join(dir, `${arm}.data`);
   const preload = arm === 'leakwatch' ? ['-r', REGISTER] : [];
-  const child = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '5000', '-o', data, '--', process.execPath, '--perf-basic-prof', ...preload, '-e', SERVER], {
-    env: { ...process.env, LEAKWATCH_LOG: 'off', ...(arm === 'leakwatch' ? { LW_ARM: '1' } : {}) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'perf',
+    [
+      'record',
+      '-q',
+      '-e',
+      'cpu-clock',
+      '-F',
+      '5000',
+      '-o',
+      data,
+      '--',
+      process.execPath,
+      '--perf-basic-prof',
+      ...preload,
+      '-e',
+      SERVER,
+    ],
+    {
+      env: { ...process.env, LEAKWATCH_LOG: 'off', ...(arm === 'leakwatch' ? { LW_ARM: '1' } : {}) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }
+  );
   const lines = readLines(child.stdout);
   const port = Number(await lines.next());
   await cannon(port, { amount: 5000 }); // warm-up, inside the profile for both arms alike
@@ -60,10 +79,14 @@ async function profileArm(arm, dir) {
 
 /** Total samples and the self-time shares of leakwatch's and node:events' JS functions. */
 function shares(data) {
-  const out = spawnSync('perf', ['report', '-i', data, '-n', '--no-children', '--sort', 'symbol', '-g', 'none', '--stdio'], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const out = spawnSync(
+    'perf',
+    ['report', '-i', data, '-n', '--no-children', '--sort', 'symbol', '-g', 'none', '--stdio'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    }
+  );
   if (out.status !== 0) throw new Error(`perf report failed: ${out.stderr}`);
   let total = 0;
   let own = 0;
@@ -93,13 +116,17 @@ async function main() {
     console.log(`http server under autocannon for ${SECONDS} s, perf cpu-clock at 5 kHz (self time)`);
     for (const r of rows) {
       const perK = ((1000 * r.total) / Math.max(1, r.served)).toFixed(1);
-      console.log(`${r.arm.padEnd(9)} ${r.served} requests, ${perK} samples per 1,000; leakwatch's functions ${pct(r.own, r.total)}, node:events ${pct(r.events, r.total)}`);
+      console.log(
+        `${r.arm.padEnd(9)} ${r.served} requests, ${perK} samples per 1,000; leakwatch's functions ${pct(r.own, r.total)}, node:events ${pct(r.events, r.total)}`
+      );
     }
     const [none, lw] = rows;
     const added = (lw.own + lw.events) / lw.total - none.events / none.total;
     const perRequest = lw.total / lw.served / (none.total / none.served);
     console.log(`samples per request, leakwatch vs none: ${perRequest.toFixed(3)}x (whole process, all threads)`);
-    console.log(`of them in leakwatch's listener functions: ${(100 * added).toFixed(2)} % of the server's samples (self time; the rest is inlined code, GC and ICs)`);
+    console.log(
+      `of them in leakwatch's listener functions: ${(100 * added).toFixed(2)} % of the server's samples (self time; the rest is inlined code, GC and ICs)`
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

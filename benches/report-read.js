@@ -30,7 +30,15 @@ async function reportRead({ points, rounds }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-bench-report-'));
   try {
     const log = path.join(dir, 'big.log');
-    writeLog(log, { processes: [{ pid: 1, leaky: true, leakBytesPerPoint: 200 }, { pid: 2, leaky: false }], points, intervalMs: 200, foreignEvery: 1000 });
+    writeLog(log, {
+      processes: [
+        { pid: 1, leaky: true, leakBytesPerPoint: 200 },
+        { pid: 2, leaky: false },
+      ],
+      points,
+      intervalMs: 200,
+      foreignEvery: 1000,
+    });
     const mb = fs.statSync(log).size / 2 ** 20;
     const arms = {
       'JSON.parse of each line (reference)': ['-e', PARSE_ONLY, log],
@@ -42,8 +50,14 @@ async function reportRead({ points, rounds }) {
       for (const [name, args] of Object.entries(arms)) times[name].push(wallMs(args));
     }
     const reference = median(times['JSON.parse of each line (reference)']);
-    console.log(`\n(g) reading a log: ${(2 * points).toLocaleString('en')} memory lines, ${mb.toFixed(0)} MB, wall time of a fresh process, median of ${rounds}`);
-    const rows = Object.entries(times).map(([name, ms]) => [name, `${(mb / (median(ms) / 1000)).toFixed(1)} MB/s`, `${(median(ms) / reference).toFixed(2)}× the reference's time`]);
+    console.log(
+      `\n(g) reading a log: ${(2 * points).toLocaleString('en')} memory lines, ${mb.toFixed(0)} MB, wall time of a fresh process, median of ${rounds}`
+    );
+    const rows = Object.entries(times).map(([name, ms]) => [
+      name,
+      `${(mb / (median(ms) / 1000)).toFixed(1)} MB/s`,
+      `${(median(ms) / reference).toFixed(2)}× the reference's time`,
+    ]);
     console.log(table(['reader', 'speed', 'time'], rows));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

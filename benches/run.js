@@ -11,7 +11,18 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { ARMS, preloadFlags } = require('./arms');
-const { runArm, runServerArm, runServersTogether, alternate, median, ratios, differences, fmtSpread, fmtRatio, table } = require('./harness');
+const {
+  runArm,
+  runServerArm,
+  runServersTogether,
+  alternate,
+  median,
+  ratios,
+  differences,
+  fmtSpread,
+  fmtRatio,
+  table,
+} = require('./harness');
 const { hasValgrind, instructionsPerGc } = require('./instructions');
 const { reportRead } = require('./report-read');
 const { gcHintsCost } = require('./gc-hints');
@@ -90,7 +101,10 @@ function ratioRow(results, arm, metrics) {
 /** Per-round `compare` (ratios or differences) against none: leakwatch's, and each peer's that ran. */
 function againstNone(compare, results, metric) {
   const peers = PEERS.filter((p) => p in results);
-  return { lw: compare(results, 'leakwatch', 'none', metric), peers: byArm(peers, (p) => compare(results, p, 'none', metric)) };
+  return {
+    lw: compare(results, 'leakwatch', 'none', metric),
+    peers: byArm(peers, (p) => compare(results, p, 'none', metric)),
+  };
 }
 
 /** leakwatch's median against the best peer's figures: at or below its median, within its spread, or not. */
@@ -114,7 +128,11 @@ function addSummary(name, budget, within, { lw, peers }, fmt) {
 // of their own so that the reference observer's cost stays out of the timed runs.
 async function gcCounts() {
   const preload = ARMS.slice(1).flatMap(preloadFlags);
-  const options = { flags: ['--max-semi-space-size=1'], preload, env: { GC_LOOP_ITERATIONS: String(CONFIG.gcIterations) } };
+  const options = {
+    flags: ['--max-semi-space-size=1'],
+    preload,
+    env: { GC_LOOP_ITERATIONS: String(CONFIG.gcIterations) },
+  };
   const runs = [0, 1, 2].map(() => runArm(workload('gc-loop.js'), 'all', options).gcs);
   const reference = runs.map((r) => r['perf-hooks']);
   const rows = ARMS.slice(1).map((arm) => {
@@ -123,7 +141,9 @@ async function gcCounts() {
     const verdict = counted.every((c, i) => c === reference[i]) ? 'equal' : `${(off * 100).toFixed(1)} %`;
     return [arm, counted.join(', '), reference.join(', '), verdict];
   });
-  console.log("\nGC counts: all tools in one process, 3 runs of the loop; V8's count is every entry of a perf_hooks observer");
+  console.log(
+    "\nGC counts: all tools in one process, 3 runs of the loop; V8's count is every entry of a perf_hooks observer"
+  );
   console.log(table(['tool', 'GCs it counted', "V8's count", 'counted vs V8'], rows));
 }
 
@@ -137,9 +157,16 @@ async function gcLoop() {
   const cpu = (r) => r.cpuUs;
   const noneCpuUs = med(results, 'none', cpu);
   const perGc = (arm) => differences(results, arm, 'none', cpu).map((us) => us / gcs);
-  const rows = ARMS.slice(1).map((arm) => [...ratioRow(results, arm, [cpu, (r) => r.wallMs]), fmtSpread(perGc(arm), 2, ' µs')]);
-  console.log(`\n(a) scavenge-heavy loop: ${CONFIG.gcIterations.toLocaleString('en')} iterations, ${gcs} GCs per run, ${CONFIG.rounds} alternating rounds`);
-  console.log(`none: ${(noneCpuUs / 1000).toFixed(0)} ms CPU per run, ${Math.round(gcs / (noneCpuUs / 1e6))} GCs per CPU-second`);
+  const rows = ARMS.slice(1).map((arm) => [
+    ...ratioRow(results, arm, [cpu, (r) => r.wallMs]),
+    fmtSpread(perGc(arm), 2, ' µs'),
+  ]);
+  console.log(
+    `\n(a) scavenge-heavy loop: ${CONFIG.gcIterations.toLocaleString('en')} iterations, ${gcs} GCs per run, ${CONFIG.rounds} alternating rounds`
+  );
+  console.log(
+    `none: ${(noneCpuUs / 1000).toFixed(0)} ms CPU per run, ${Math.round(gcs / (noneCpuUs / 1e6))} GCs per CPU-second`
+  );
   console.log(table(['arm', 'CPU vs none', 'wall vs none', 'added CPU per GC'], rows));
   addSummary('scavenge-heavy loop, CPU', '≤ 1.01×', (v) => v <= 1.01, againstNone(ratios, results, cpu), fmtRatio);
   // Not judged: the noise of a run (a few %) is ~10 µs per GC; the instruction count decides.
@@ -154,21 +181,42 @@ async function emitter() {
   const results = await alternate(ARMS, CONFIG.rounds, (arm) => runArm(workload('event-emitter.js'), arm, options));
   const onOff = (r) => r.onOff.cpuNs;
   const onceEmit = (r) => r.onceEmit.cpuNs;
-  console.log(`\n(b) EventEmitter, ${CONFIG.emitterOps.toLocaleString('en')} operations per loop, ${CONFIG.rounds} alternating rounds`);
-  console.log(`none: on+off ${med(results, 'none', onOff).toFixed(1)} ns, once+emit ${med(results, 'none', onceEmit).toFixed(1)} ns CPU per operation`);
-  console.log(table(['arm', 'on+off CPU vs none', 'once+emit CPU vs none'], ARMS.slice(1).map((arm) => ratioRow(results, arm, [onOff, onceEmit]))));
-  addSummary('EventEmitter on+off, CPU per op', '≤ 1.10×', (v) => v <= 1.1, againstNone(ratios, results, onOff), fmtRatio);
+  console.log(
+    `\n(b) EventEmitter, ${CONFIG.emitterOps.toLocaleString('en')} operations per loop, ${CONFIG.rounds} alternating rounds`
+  );
+  console.log(
+    `none: on+off ${med(results, 'none', onOff).toFixed(1)} ns, once+emit ${med(results, 'none', onceEmit).toFixed(1)} ns CPU per operation`
+  );
+  console.log(
+    table(
+      ['arm', 'on+off CPU vs none', 'once+emit CPU vs none'],
+      ARMS.slice(1).map((arm) => ratioRow(results, arm, [onOff, onceEmit]))
+    )
+  );
+  addSummary(
+    'EventEmitter on+off, CPU per op',
+    '≤ 1.10×',
+    (v) => v <= 1.1,
+    againstNone(ratios, results, onOff),
+    fmtRatio
+  );
   addSummary('EventEmitter once+emit, CPU per op', '—', null, againstNone(ratios, results, onceEmit), fmtRatio);
 }
 
 // (c) http server under autocannon: CPU per request, throughput, p99.
 async function httpServer() {
-  const results = await alternate(ARMS, CONFIG.rounds, (arm) => runServerArm(workload('http.js'), arm, { seconds: CONFIG.httpSeconds }));
+  const results = await alternate(ARMS, CONFIG.rounds, (arm) =>
+    runServerArm(workload('http.js'), arm, { seconds: CONFIG.httpSeconds })
+  );
   const perReq = (r) => r.cpuUs / r.served;
   const rps = (r) => r.reqPerSec;
   const p99 = (r) => r.p99Ms;
-  console.log(`\n(c) http server, autocannon ${CONFIG.httpSeconds} s × 10 connections, ${CONFIG.rounds} alternating rounds`);
-  console.log(`none: ${med(results, 'none', perReq).toFixed(1)} µs CPU per request, ${Math.round(med(results, 'none', rps))} req/s, p99 ${med(results, 'none', p99).toFixed(2)} ms`);
+  console.log(
+    `\n(c) http server, autocannon ${CONFIG.httpSeconds} s × 10 connections, ${CONFIG.rounds} alternating rounds`
+  );
+  console.log(
+    `none: ${med(results, 'none', perReq).toFixed(1)} µs CPU per request, ${Math.round(med(results, 'none', rps))} req/s, p99 ${med(results, 'none', p99).toFixed(2)} ms`
+  );
   const rows = ARMS.slice(1).map((arm) => ratioRow(results, arm, [perReq, rps, p99]));
   console.log(table(['arm', 'CPU per request vs none', 'throughput vs none', 'p99 vs none'], rows));
   // Not judged here: two identical servers in fresh processes differ by ±1.5 % (httpPaired).
@@ -198,13 +246,25 @@ async function httpPaired() {
   }
   const roundRatios = perRound.map(({ a, b }) => b / a);
   const q = quartiles(roundRatios);
-  console.log(`\n(c2) http server, ${arms[1]} against ${arms[0]} up at once: ${CONFIG.pairedRounds} rounds of ${bursts} alternating bursts of ${amount.toLocaleString('en')} requests each`);
+  console.log(
+    `\n(c2) http server, ${arms[1]} against ${arms[0]} up at once: ${CONFIG.pairedRounds} rounds of ${bursts} alternating bursts of ${amount.toLocaleString('en')} requests each`
+  );
   const userPct = (median(perRound.map((p) => p.userA)) * 100).toFixed(0);
-  console.log(`${arms[0]}: ${median(perRound.map((p) => p.a)).toFixed(2)} µs CPU per request (${userPct} % of it in user space, the rest in the kernel); ${arms[1]}: ${median(perRound.map((p) => p.b)).toFixed(2)} µs`);
+  console.log(
+    `${arms[0]}: ${median(perRound.map((p) => p.a)).toFixed(2)} µs CPU per request (${userPct} % of it in user space, the rest in the kernel); ${arms[1]}: ${median(perRound.map((p) => p.b)).toFixed(2)} µs`
+  );
   const [min, max] = [Math.min(...roundRatios), Math.max(...roundRatios)];
-  console.log(`${arms[1]} vs ${arms[0]}, per round: median ${q[1].toFixed(3)}×, quartiles ${q[0].toFixed(3)}–${q[2].toFixed(3)}×, min–max ${min.toFixed(3)}–${max.toFixed(3)}×`);
+  console.log(
+    `${arms[1]} vs ${arms[0]}, per round: median ${q[1].toFixed(3)}×, quartiles ${q[0].toFixed(3)}–${q[2].toFixed(3)}×, min–max ${min.toFixed(3)}–${max.toFixed(3)}×`
+  );
   if (arms[0] === 'none' && arms[1] === 'leakwatch') {
-    addSummary('HTTP, CPU per request (paired bursts)', '≤ 1.01×', (v) => v <= 1.01, { lw: roundRatios, peers: {} }, fmtRatio);
+    addSummary(
+      'HTTP, CPU per request (paired bursts)',
+      '≤ 1.01×',
+      (v) => v <= 1.01,
+      { lw: roundRatios, peers: {} },
+      fmtRatio
+    );
   }
 }
 
@@ -216,11 +276,20 @@ function quartiles(values) {
 
 // (d) ws server, many short-lived connections: CPU per connection.
 async function wsServer() {
-  const results = await alternate(ARMS, CONFIG.rounds, (arm) => runServerArm(workload('ws.js'), arm, { connections: CONFIG.wsConnections }));
+  const results = await alternate(ARMS, CONFIG.rounds, (arm) =>
+    runServerArm(workload('ws.js'), arm, { connections: CONFIG.wsConnections })
+  );
   const perConn = (r) => r.cpuUs / r.served;
-  console.log(`\n(d) ws server, ${CONFIG.wsConnections} connections (open, echo, close; 16 at a time), ${CONFIG.rounds} alternating rounds`);
+  console.log(
+    `\n(d) ws server, ${CONFIG.wsConnections} connections (open, echo, close; 16 at a time), ${CONFIG.rounds} alternating rounds`
+  );
   console.log(`none: ${med(results, 'none', perConn).toFixed(0)} µs CPU per connection`);
-  console.log(table(['arm', 'CPU per connection vs none'], ARMS.slice(1).map((arm) => ratioRow(results, arm, [perConn]))));
+  console.log(
+    table(
+      ['arm', 'CPU per connection vs none'],
+      ARMS.slice(1).map((arm) => ratioRow(results, arm, [perConn]))
+    )
+  );
   addSummary('ws, CPU per connection', '—', null, againstNone(ratios, results, perConn), fmtRatio);
 }
 
@@ -239,7 +308,9 @@ async function startup() {
     return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
   const starts = await alternate(ARMS, CONFIG.startRounds, start);
-  const idle = await alternate(ARMS, CONFIG.rounds, (arm) => runArm(workload('idle.js'), arm, { preload: preload(arm) }));
+  const idle = await alternate(ARMS, CONFIG.rounds, (arm) =>
+    runArm(workload('idle.js'), arm, { preload: preload(arm) })
+  );
   const ms = (r) => r.ms;
   const cpuMs = (r) => r.cpuMs;
   const mb = (r) => r.rss / 2 ** 20;
@@ -256,9 +327,18 @@ async function startup() {
     mbSpread(differences(idle, arm, 'none', anon)),
     mbSpread(differences(idle, arm, 'none', file)),
   ]);
-  console.log(`\n(e) start-up (node -r <arm> -e …, ${CONFIG.startRounds} rounds) and idle RSS (${CONFIG.rounds} rounds)`);
-  console.log(`none: ${med(starts, 'none', ms).toFixed(1)} ms wall, ${med(starts, 'none', cpuMs).toFixed(1)} ms CPU, ${med(idle, 'none', mb).toFixed(1)} MB`);
-  console.log(table(['arm', 'start-up', 'added wall', 'added CPU', 'idle RSS', 'added', 'of it private', 'of it file-backed'], rows));
+  console.log(
+    `\n(e) start-up (node -r <arm> -e …, ${CONFIG.startRounds} rounds) and idle RSS (${CONFIG.rounds} rounds)`
+  );
+  console.log(
+    `none: ${med(starts, 'none', ms).toFixed(1)} ms wall, ${med(starts, 'none', cpuMs).toFixed(1)} ms CPU, ${med(idle, 'none', mb).toFixed(1)} MB`
+  );
+  console.log(
+    table(
+      ['arm', 'start-up', 'added wall', 'added CPU', 'idle RSS', 'added', 'of it private', 'of it file-backed'],
+      rows
+    )
+  );
   const fmtMs = (v) => fmtSpread(v, 1, ' ms');
   addSummary('start-up, added wall time', '≤ +20 ms', (v) => v <= 20, againstNone(differences, starts, ms), fmtMs);
   addSummary('start-up, added CPU time', '≤ +20 ms', (v) => v <= 20, againstNone(differences, starts, cpuMs), fmtMs);
@@ -269,14 +349,29 @@ async function startup() {
 // (f) RSS and heap with 1,000,000 live listeners: the tool's own share.
 async function listenersMemory() {
   const arms = CONFIG.memoryArms;
-  const results = await alternate(arms, CONFIG.rounds, (arm) => runArm(workload('listeners-memory.js'), arm, { flags: ['--expose-gc'] }));
+  const results = await alternate(arms, CONFIG.rounds, (arm) =>
+    runArm(workload('listeners-memory.js'), arm, { flags: ['--expose-gc'] })
+  );
   const rss = (r) => r.rss / 2 ** 20;
   const heap = (r) => r.heap / 2 ** 20;
   const own = (arm, metric) => fmtSpread(differences(results, arm, 'none', metric), 2, ' MB');
   console.log(`\n(f) 1,000,000 live listeners (1,000 emitters × 1,000), ${CONFIG.rounds} alternating rounds`);
-  console.log(`none: RSS ${med(results, 'none', rss).toFixed(1)} MB, JS heap + external ${med(results, 'none', heap).toFixed(1)} MB`);
-  console.log(table(['arm', 'own RSS (vs none)', 'own heap + external (vs none)'], arms.slice(1).map((arm) => [arm, own(arm, rss), own(arm, heap)])));
-  addSummary('RSS with 1,000,000 listeners, own', '≤ 16 MB', (v) => v <= 16, againstNone(differences, results, rss), (v) => fmtSpread(v, 2, ' MB'));
+  console.log(
+    `none: RSS ${med(results, 'none', rss).toFixed(1)} MB, JS heap + external ${med(results, 'none', heap).toFixed(1)} MB`
+  );
+  console.log(
+    table(
+      ['arm', 'own RSS (vs none)', 'own heap + external (vs none)'],
+      arms.slice(1).map((arm) => [arm, own(arm, rss), own(arm, heap)])
+    )
+  );
+  addSummary(
+    'RSS with 1,000,000 listeners, own',
+    '≤ 16 MB',
+    (v) => v <= 16,
+    againstNone(differences, results, rss),
+    (v) => fmtSpread(v, 2, ' MB')
+  );
 }
 
 // Instructions per GC under callgrind: what the CPU ratio cannot resolve.
@@ -294,16 +389,30 @@ function instructions(nsPerIteration, ghz) {
     return [arm, count(gcPath), ns(gcPath), count(wholeProcess), ns(wholeProcess)];
   });
   const gcs = CONFIG.callgrindWholeProcess ? `, ${r.gcs} GCs busy − idle` : '';
-  console.log(`\nInstructions per GC added against none (callgrind, node --predictable, ${CONFIG.callgrindIterations.toLocaleString('en')} iterations${gcs})`);
+  console.log(
+    `\nInstructions per GC added against none (callgrind, node --predictable, ${CONFIG.callgrindIterations.toLocaleString('en')} iterations${gcs})`
+  );
   console.log(`ns at 1 instruction per cycle at ${ghz.toFixed(2)} GHz, a conservative bound`);
   if (CONFIG.callgrindWholeProcess) {
-    console.log(`(the loop itself runs ${(r.instructionsPerIteration / nsPerIteration).toFixed(1)} callgrind instructions per ns of CPU)`);
-    console.log('whole process = busy − idle over all threads: it adds what a tool does later (a JS observer, a background thread),');
-    console.log('but also what V8 compiles lazily, and when, with a tool loaded (up to ~1.5 M instructions a run: ≈ ±5,000 per GC here)');
+    console.log(
+      `(the loop itself runs ${(r.instructionsPerIteration / nsPerIteration).toFixed(1)} callgrind instructions per ns of CPU)`
+    );
+    console.log(
+      'whole process = busy − idle over all threads: it adds what a tool does later (a JS observer, a background thread),'
+    );
+    console.log(
+      'but also what V8 compiles lazily, and when, with a tool loaded (up to ~1.5 M instructions a run: ≈ ±5,000 per GC here)'
+    );
   }
   console.log(table(['arm', 'GC path (in V8 GC callbacks)', 'ns at IPC 1', 'whole process', 'ns at IPC 1'], rows));
   // One deterministic figure per arm, judged in ns at IPC 1.
-  const gcPath = { lw: [r.perArm.leakwatch.gcPath], peers: byArm(arms.filter((a) => PEERS.includes(a)), (p) => [r.perArm[p].gcPath]) };
+  const gcPath = {
+    lw: [r.perArm.leakwatch.gcPath],
+    peers: byArm(
+      arms.filter((a) => PEERS.includes(a)),
+      (p) => [r.perArm[p].gcPath]
+    ),
+  };
   const fmt = (v) => `${count(median(v))} instructions ≈ ${ns(median(v))}`;
   addSummary('added per GC, GC path (instructions)', '≤ 0.3 µs', (v) => v / ghz <= 300, gcPath, fmt);
 }
@@ -360,8 +469,12 @@ async function main() {
   await timed(function instructionsPerGc() {
     return instructions(nsPerIteration ?? 1, m.ghz);
   });
-  console.log('\nleakwatch against its budgets (ratios and differences against none, same rounds; best peer = lowest median)');
-  console.log(table(['measure', 'budget', 'leakwatch', 'within budget', 'best peer', 'leakwatch vs best peer'], summary));
+  console.log(
+    '\nleakwatch against its budgets (ratios and differences against none, same rounds; best peer = lowest median)'
+  );
+  console.log(
+    table(['measure', 'budget', 'leakwatch', 'within budget', 'best peer', 'leakwatch vs best peer'], summary)
+  );
   console.log(`\n${QUICK ? 'QUICK ' : ''}run took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 

@@ -38,7 +38,10 @@ function runOnce({ leak, env, seconds }, logPath) {
     });
     child.on('error', reject);
     child.on('exit', () => {
-      const lines = fs.readFileSync(logPath, 'utf8').split('\n').filter((l) => l.startsWith('{"lw"'));
+      const lines = fs
+        .readFileSync(logPath, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{"lw"'));
       const last = JSON.parse(lines.at(-1));
       const gc = last.gc.sinceStart;
       resolve({ ...result, fullGcs: gc.kinds.markSweepCompact?.count ?? 0, pauseMs: gc.pauseMs.total, last });
@@ -55,7 +58,9 @@ const spread = (xs) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}�
  */
 async function pairedCost({ title, rounds, seconds, on, off, extra }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-pairs-'));
-  console.log(`\n== ${title}: ${rounds} rounds of ${seconds} s at ${RATE} requests/s per arm, on and off alternating\n`);
+  console.log(
+    `\n== ${title}: ${rounds} rounds of ${seconds} s at ${RATE} requests/s per arm, on and off alternating\n`
+  );
   console.log(`| server | CPU per request, on / off | full GCs on, off | GC pause ms on, off | ${extra.name} |`);
   console.log('|---|---|---|---|---|');
   for (const leak of [false, true]) {
@@ -65,7 +70,11 @@ async function pairedCost({ title, rounds, seconds, on, off, extra }) {
       // Alternate which arm goes first, so that neither always gets the warmer machine.
       const order = round % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
       const pair = {};
-      for (const arm of order) pair[arm] = await runOnce({ leak, env: arm === 'on' ? on : off, seconds }, path.join(dir, `${leak}-${arm}-${round}.log`));
+      for (const arm of order)
+        pair[arm] = await runOnce(
+          { leak, env: arm === 'on' ? on : off, seconds },
+          path.join(dir, `${leak}-${arm}-${round}.log`)
+        );
       ratios.push(pair.on.cpuPerRequestUs / pair.off.cpuPerRequestUs);
       runs.on.push(pair.on);
       runs.off.push(pair.off);
@@ -74,7 +83,9 @@ async function pairedCost({ title, rounds, seconds, on, off, extra }) {
     }
     const m = (arm, key) => median(runs[arm].map((r) => r[key]));
     const name = leak ? 'response cache, unbounded (leaking)' : 'response cache, 10 s TTL (healthy)';
-    console.log(`| ${name} | ${spread(ratios)}× | ${m('on', 'fullGcs')}, ${m('off', 'fullGcs')} | ${m('on', 'pauseMs').toFixed(0)}, ${m('off', 'pauseMs').toFixed(0)} | ${extra.value(runs.on)} |`);
+    console.log(
+      `| ${name} | ${spread(ratios)}× | ${m('on', 'fullGcs')}, ${m('off', 'fullGcs')} | ${m('on', 'pauseMs').toFixed(0)}, ${m('off', 'pauseMs').toFixed(0)} | ${extra.value(runs.on)} |`
+    );
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -45,12 +45,18 @@ function follow() {
   const lines = [];
   const show = () => {
     if (!fs.existsSync(logPath)) return lines;
-    const all = fs.readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const all = fs
+      .readFileSync(logPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     for (const line of all.slice(printed)) {
       if (line.event === 'memory') {
         const t = `${(line.uptimeMs / 1000).toFixed(0).padStart(3)} s`;
         const p99 = line.gc.pauseMs.p99.toFixed(1).padStart(5);
-        console.log(`${t}  heapUsed ${mb(line.heapUsed)}  baseline ${mb(line.baseline)}  rss ${mb(line.rss)}  GCs ${String(line.gc.count).padStart(4)}  p99 ${p99} ms${line.final ? '  (final)' : ''}`);
+        console.log(
+          `${t}  heapUsed ${mb(line.heapUsed)}  baseline ${mb(line.baseline)}  rss ${mb(line.rss)}  GCs ${String(line.gc.count).padStart(4)}  p99 ${p99} ms${line.final ? '  (final)' : ''}`
+        );
       } else {
         console.log(`       ${line.event}: ${line.code} ${line.message}`);
       }
@@ -64,7 +70,9 @@ function follow() {
 
 async function main() {
   const fixed = process.env.DEMO_FIXED === '1';
-  console.log(`leakwatch demo: a WebSocket server that ${fixed ? 'removes' : 'never removes'} its per-connection listener`);
+  console.log(
+    `leakwatch demo: a WebSocket server that ${fixed ? 'removes' : 'never removes'} its per-connection listener`
+  );
   console.log(`${CONCURRENCY} local clients for ${SECONDS} s; leakwatch logs every 2 s to ${logPath}\n`);
   const app = startApp();
   const { port } = await new Promise((resolve) => app.once('message', resolve));
@@ -88,7 +96,9 @@ function summarize(lines, connections) {
     const last = withBaseline.at(-1);
     const seconds = (last.baselineTime - first.baselineTime) / 1000;
     const perMin = ((last.baseline - first.baseline) / Math.max(seconds, 1)) * 60;
-    console.log(`Heap baseline (heap left after full GCs): ${mb(first.baseline).trim()} → ${mb(last.baseline).trim()} in ${seconds.toFixed(0)} s (${(perMin / 1048576).toFixed(1)} MB/min).`);
+    console.log(
+      `Heap baseline (heap left after full GCs): ${mb(first.baseline).trim()} → ${mb(last.baseline).trim()} in ${seconds.toFixed(0)} s (${(perMin / 1048576).toFixed(1)} MB/min).`
+    );
     console.log(perMin > 1048576 ? 'A rising baseline, not a sawtooth: a leak.' : 'A flat baseline: no leak.');
   }
   console.log(`Full log: ${logPath}`);

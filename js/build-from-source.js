@@ -18,16 +18,25 @@ const NATIVE = path.join(ROOT, 'native');
 function missingTools(env = process.env) {
   const runs = (cmd) => spawnSync(cmd, ['--version'], { env, stdio: 'ignore' }).status === 0;
   const missing = [];
-  if (!runs('cargo')) missing.push("Rust's cargo is not on PATH: install Rust from https://rustup.rs (or your system's package: apt-get install cargo, apk add cargo, brew install rust)");
+  if (!runs('cargo'))
+    missing.push(
+      "Rust's cargo is not on PATH: install Rust from https://rustup.rs (or your system's package: apt-get install cargo, apk add cargo, brew install rust)"
+    );
   const cxx = env.CXX || 'c++';
-  if (!runs(cxx)) missing.push(`no C++ compiler (${cxx}) on PATH: install one (apt-get install g++, apk add g++, xcode-select --install on macOS) or name it in CXX`);
+  if (!runs(cxx))
+    missing.push(
+      `no C++ compiler (${cxx}) on PATH: install one (apt-get install g++, apk add g++, xcode-select --install on macOS) or name it in CXX`
+    );
   return missing;
 }
 
 /** The running Node's headers, where build.rs looks for them; null when they are not there. */
 function nodeHeaders(env = process.env) {
   if (env.LEAKWATCH_NODE_INCLUDE) return env.LEAKWATCH_NODE_INCLUDE;
-  const candidates = [env.npm_config_nodedir && path.join(env.npm_config_nodedir, 'include', 'node'), path.join(path.dirname(process.execPath), '..', 'include', 'node')];
+  const candidates = [
+    env.npm_config_nodedir && path.join(env.npm_config_nodedir, 'include', 'node'),
+    path.join(path.dirname(process.execPath), '..', 'include', 'node'),
+  ];
   return candidates.find((dir) => dir && fs.existsSync(path.join(dir, 'v8.h'))) || null;
 }
 
@@ -37,7 +46,9 @@ function buildFromSource({ keep = false } = {}) {
   if (missing.length) throw new UserError(`cannot build leakwatch from source here:\n  - ${missing.join('\n  - ')}`);
   const lines = [];
   if (!nodeHeaders()) {
-    lines.push(`note: no Node headers beside ${process.execPath} (include/node/v8.h): the V8 GC shim is not built and GC events will come from perf_hooks; set LEAKWATCH_NODE_INCLUDE to the folder holding v8.h for V8 GC callbacks`);
+    lines.push(
+      `note: no Node headers beside ${process.execPath} (include/node/v8.h): the V8 GC shim is not built and GC events will come from perf_hooks; set LEAKWATCH_NODE_INCLUDE to the folder holding v8.h for V8 GC callbacks`
+    );
   }
   const targetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-build-'));
   try {
@@ -58,8 +69,15 @@ function cargoBuild(targetDir) {
   const args = ['build', '--release', '--lib', '--locked', '--message-format=json-render-diagnostics'];
   // NODE: build.rs compiles the shim against the headers of the Node that runs this command.
   const env = { ...process.env, CARGO_TARGET_DIR: targetDir, NODE: process.execPath };
-  const run = spawnSync('cargo', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (run.status !== 0) throw new UserError(`cargo build failed (exit ${run.status ?? run.signal}); its messages are above`);
+  const run = spawnSync('cargo', args, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (run.status !== 0)
+    throw new UserError(`cargo build failed (exit ${run.status ?? run.signal}); its messages are above`);
   for (const line of run.stdout.split('\n').reverse()) {
     let message;
     try {

@@ -109,5 +109,5 @@ main(process.argv.slice(2)).then(
     if (!(err instanceof UserError)) throw err;
     process.stderr.write(`leakwatch: ${err.message}\n`);
     process.exitCode = err.exitCode;
-  },
+  }
 );

@@ -81,7 +81,10 @@ function onOff(variable, raw) {
   const value = raw.trim().toLowerCase();
   if (['on', 'true', '1'].includes(value)) return true;
   if (['off', 'false', '0'].includes(value)) return false;
-  warn('LEAKWATCH_BAD_CONFIG', `${variable} must be on or off; got ${JSON.stringify(raw)}; using the default (on)`, { variable, value: raw });
+  warn('LEAKWATCH_BAD_CONFIG', `${variable} must be on or off; got ${JSON.stringify(raw)}; using the default (on)`, {
+    variable,
+    value: raw,
+  });
   return undefined;
 }
 

@@ -48,19 +48,30 @@ function createLeakwatch() {
     };
     const started = JSON.parse(binding.start(JSON.stringify(config), onNativeEvent));
     const id = started.id;
-    session = { id, options: normalized, sink: jsSink(normalized.log), gcSource: started.gcSource, gcFallbackReason: started.gcFallbackReason };
+    session = {
+      id,
+      options: normalized,
+      sink: jsSink(normalized.log),
+      gcSource: started.gcSource,
+      gcFallbackReason: started.gcFallbackReason,
+    };
     const current = session;
     session.stopSampler = startSampler(normalized.intervalMs, (sample, handles) => {
       if (current.tracker) current.tracker.collect(); // collected emitters' listeners off first
       binding.sample(id, sample, handles);
     });
-    session.stopGcObserver = started.gcSource === 'perf_hooks' ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat)) : null;
+    session.stopGcObserver =
+      started.gcSource === 'perf_hooks'
+        ? require('./perf-hooks-gc').observeGcs((flat) => binding.recordGcs(id, flat))
+        : null;
     const sink = session.sink;
     session.unsubscribe = warnings.onWarning((w) => onWarning(id, sink, w));
     warnings.setNote((eventName) => (eventName === 'listener-leak' ? (binding.heapLeakNote(id) ?? '') : ''));
     if (started.announceFallback) announceFallback(started.gcFallbackReason);
     session.tracker = normalized.listeners ? trackListeners(id) : null;
-    session.stopMetricsServer = normalized.metrics ? require('./metrics-server').startMetricsServer(normalized.metrics, metrics, warnings.warn) : null;
+    session.stopMetricsServer = normalized.metrics
+      ? require('./metrics-server').startMetricsServer(normalized.metrics, metrics, warnings.warn)
+      : null;
     updateDelivery();
     process.on('exit', hide(onExit));
     for (const signal of EXIT_SIGNALS) process.on(signal, hide(onSignal));
@@ -155,7 +166,8 @@ function createLeakwatch() {
     if (typeof n === 'string' || typeof n === 'symbol') return EventEmitter.prototype.listeners.call(lw, n);
     if (!session || !session.tracker) return [];
     const growth = new Map();
-    for (const t of JSON.parse(binding.listeners(session.id, 100)).top) growth.set(`${t.emitter}\0${t.event}`, t.growth);
+    for (const t of JSON.parse(binding.listeners(session.id, 100)).top)
+      growth.set(`${t.emitter}\0${t.event}`, t.growth);
     const keep = new Map(session.tracker.stats().sampledClasses.map((c) => [c.emitter, c.keep]));
     return session.tracker
       .snapshot()
@@ -184,7 +196,9 @@ function createLeakwatch() {
   function heapGrowth(options = {}) {
     const sinceMs = options === null || typeof options !== 'object' ? NaN : (options.sinceMs ?? null);
     if (sinceMs !== null && !(Number.isFinite(sinceMs) && sinceMs >= 0)) {
-      throw new TypeError(`leakwatch: heapGrowth() takes {sinceMs}, epoch milliseconds; got ${JSON.stringify(options)}`);
+      throw new TypeError(
+        `leakwatch: heapGrowth() takes {sinceMs}, epoch milliseconds; got ${JSON.stringify(options)}`
+      );
     }
     if (!session) return null;
     const text = binding.heapGrowth(session.id, takeSample(), sinceMs ?? undefined);
@@ -282,7 +296,8 @@ function createLeakwatch() {
   // The background thread only sends memory lines back when someone wants them.
   function updateDelivery() {
     if (!session) return;
-    const wanted = lw.listenerCount('stats') > 0 || session.options.log.kind === 'function' || session.options.log.kind === 'logger';
+    const wanted =
+      lw.listenerCount('stats') > 0 || session.options.log.kind === 'function' || session.options.log.kind === 'logger';
     binding.setDelivery(session.id, wanted);
   }
   lw.on('newListener', (name) => name === 'stats' && setImmediate(updateDelivery).unref());

@@ -52,9 +52,17 @@ function reply(res, status, text) {
 function warnFailure(err, port, host, warn) {
   const details = { port, host, error: err.code ?? err.message };
   if (err.code === 'EADDRINUSE') {
-    warn('LEAKWATCH_METRICS_PORT_IN_USE', `The leakwatch /metrics endpoint is off: ${host}:${port} is already in use.`, details);
+    warn(
+      'LEAKWATCH_METRICS_PORT_IN_USE',
+      `The leakwatch /metrics endpoint is off: ${host}:${port} is already in use.`,
+      details
+    );
   } else {
-    warn('LEAKWATCH_METRICS_SERVER_FAILED', `The leakwatch /metrics endpoint on ${host}:${port} is off: ${err.message}`, details);
+    warn(
+      'LEAKWATCH_METRICS_SERVER_FAILED',
+      `The leakwatch /metrics endpoint on ${host}:${port} is off: ${err.message}`,
+      details
+    );
   }
 }
 

@@ -40,38 +40,86 @@ const FAMILIES = [
   },
   gauge('nodejs_heap_size_used_bytes', 'V8 heap used, in bytes.', (s) => one(s.heapUsed)),
   gauge('nodejs_heap_size_total_bytes', 'V8 heap allocated, in bytes.', (s) => one(s.heapTotal)),
-  gauge('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JS objects (process.memoryUsage().external), in bytes.', (s) => one(s.external)),
+  gauge(
+    'nodejs_external_memory_bytes',
+    'Memory of C++ objects bound to JS objects (process.memoryUsage().external), in bytes.',
+    (s) => one(s.external)
+  ),
   gauge('process_resident_memory_bytes', 'Resident set size of the process, in bytes.', (s) => one(s.rss)),
   gauge('process_open_fds', 'Open file descriptors of the process.', (s) => one(s.fds)),
-  gauge('nodejs_active_resources', 'Active libuv resources keeping the event loop alive, by type (process.getActiveResourcesInfo()).', handleSamples),
-  gauge('leakwatch_heap_limit_bytes', 'V8 heap size limit, in bytes.', (s) => one(s.heapLimit)),
-  gauge('leakwatch_array_buffers_bytes', 'Memory of ArrayBuffers and SharedArrayBuffers (included in external), in bytes.', (s) => one(s.arrayBuffers)),
-  gauge('leakwatch_heap_baseline_bytes', 'Heap used after the latest full GC: a rising baseline is a leak, a sawtooth over a flat one is not.', (s) => one(s.baseline)),
-  gauge('leakwatch_open_fds', 'Open file descriptors by kind (socket, file, pipe, other), as lsof -p would show them.', fdSamples),
-  gauge('leakwatch_trend_slope_bytes_per_second', 'Slope of the trend of heap (after full GCs), external (+ ArrayBuffers) and RSS beyond the JS heap (rss - heapTotal), in bytes per second.', (s) =>
-    trendSamples(s, MEMORY_SERIES, (t) => perMinuteToPerSecond(t.slopeBytesPerMin)),
+  gauge(
+    'nodejs_active_resources',
+    'Active libuv resources keeping the event loop alive, by type (process.getActiveResourcesInfo()).',
+    handleSamples
   ),
-  gauge('leakwatch_resource_trend_slope_per_second', 'Slope of the trend of active handles and open fds, per second.', (s) =>
-    trendSamples(s, RESOURCE_SERIES, (t) => perMinuteToPerSecond(t.slopePerMin)),
+  gauge('leakwatch_heap_limit_bytes', 'V8 heap size limit, in bytes.', (s) => one(s.heapLimit)),
+  gauge(
+    'leakwatch_array_buffers_bytes',
+    'Memory of ArrayBuffers and SharedArrayBuffers (included in external), in bytes.',
+    (s) => one(s.arrayBuffers)
+  ),
+  gauge(
+    'leakwatch_heap_baseline_bytes',
+    'Heap used after the latest full GC: a rising baseline is a leak, a sawtooth over a flat one is not.',
+    (s) => one(s.baseline)
+  ),
+  gauge(
+    'leakwatch_open_fds',
+    'Open file descriptors by kind (socket, file, pipe, other), as lsof -p would show them.',
+    fdSamples
+  ),
+  gauge(
+    'leakwatch_trend_slope_bytes_per_second',
+    'Slope of the trend of heap (after full GCs), external (+ ArrayBuffers) and RSS beyond the JS heap (rss - heapTotal), in bytes per second.',
+    (s) => trendSamples(s, MEMORY_SERIES, (t) => perMinuteToPerSecond(t.slopeBytesPerMin))
+  ),
+  gauge(
+    'leakwatch_resource_trend_slope_per_second',
+    'Slope of the trend of active handles and open fds, per second.',
+    (s) => trendSamples(s, RESOURCE_SERIES, (t) => perMinuteToPerSecond(t.slopePerMin))
   ),
   gauge('leakwatch_trend_confidence', 'Confidence (0 to 1) that the series is rising.', (s) =>
-    trendSamples(s, [...MEMORY_SERIES, ...RESOURCE_SERIES], (t) => t.confidence ?? 0),
+    trendSamples(s, [...MEMORY_SERIES, ...RESOURCE_SERIES], (t) => t.confidence ?? 0)
   ),
-  gauge('leakwatch_trend_state', 'Trend state per series: 1 for the current state (warming-up, stable, growing, leaking), 0 for the others.', trendStateSamples),
-  gauge('leakwatch_leak_suspected', '1 while a leak of this kind is suspected: a trend leaking, or a listener leak reported in the last 10 minutes.', (s) =>
-    LEAK_KINDS.map((kind) => ({ labels: { kind }, value: s.leakSuspected?.[kind] ? 1 : 0 })),
+  gauge(
+    'leakwatch_trend_state',
+    'Trend state per series: 1 for the current state (warming-up, stable, growing, leaking), 0 for the others.',
+    trendStateSamples
   ),
-  gauge('leakwatch_listeners_live', 'Event listeners currently registered, over every emitter leakwatch counts.', (s) => one(s.listeners?.live)),
-  counter('leakwatch_listener_adds_total', 'Event listeners added since leakwatch started.', (s) => one(s.listeners?.adds)),
-  counter('leakwatch_listener_removes_total', 'Event listeners removed since leakwatch started.', (s) => one(s.listeners?.removes)),
-  gauge('leakwatch_listener_group_live', 'Live listeners of the largest groups (emitter class and event), at most 10 groups.', listenerGroupSamples),
-  counter('leakwatch_gc_dropped_total', 'GC records lost to a full queue (process-wide): nonzero means GC counts are low.', (s) => one(s.gc?.dropped)),
-  gauge('leakwatch_sample_age_seconds', 'Age of the heap figures, sampled on the JS thread once a second: large when the event loop is blocked.', (s) =>
-    one(s.sampleAgeMs == null ? null : s.sampleAgeMs / 1000),
+  gauge(
+    'leakwatch_leak_suspected',
+    '1 while a leak of this kind is suspected: a trend leaking, or a listener leak reported in the last 10 minutes.',
+    (s) => LEAK_KINDS.map((kind) => ({ labels: { kind }, value: s.leakSuspected?.[kind] ? 1 : 0 }))
   ),
-  gauge('leakwatch_info', 'Always 1; gc_source says where GC events come from (v8, or the perf_hooks fallback).', (s) => [
-    { labels: { gc_source: s.gcSource }, value: 1 },
-  ]),
+  gauge('leakwatch_listeners_live', 'Event listeners currently registered, over every emitter leakwatch counts.', (s) =>
+    one(s.listeners?.live)
+  ),
+  counter('leakwatch_listener_adds_total', 'Event listeners added since leakwatch started.', (s) =>
+    one(s.listeners?.adds)
+  ),
+  counter('leakwatch_listener_removes_total', 'Event listeners removed since leakwatch started.', (s) =>
+    one(s.listeners?.removes)
+  ),
+  gauge(
+    'leakwatch_listener_group_live',
+    'Live listeners of the largest groups (emitter class and event), at most 10 groups.',
+    listenerGroupSamples
+  ),
+  counter(
+    'leakwatch_gc_dropped_total',
+    'GC records lost to a full queue (process-wide): nonzero means GC counts are low.',
+    (s) => one(s.gc?.dropped)
+  ),
+  gauge(
+    'leakwatch_sample_age_seconds',
+    'Age of the heap figures, sampled on the JS thread once a second: large when the event loop is blocked.',
+    (s) => one(s.sampleAgeMs == null ? null : s.sampleAgeMs / 1000)
+  ),
+  gauge(
+    'leakwatch_info',
+    'Always 1; gc_source says where GC events come from (v8, or the perf_hooks fallback).',
+    (s) => [{ labels: { gc_source: s.gcSource }, value: 1 }]
+  ),
 ];
 
 function gauge(name, help, samples) {
@@ -88,7 +136,9 @@ function counter(name, help, samples) {
  */
 function gcByKind(stats) {
   const b = stats.gcPauseBuckets ?? { le: [], kinds: {} };
-  const acc = new Map(GC_LABELS.map((kind) => [kind, { kind, le: b.le, buckets: b.le.map(() => 0), count: 0, sum: 0 }]));
+  const acc = new Map(
+    GC_LABELS.map((kind) => [kind, { kind, le: b.le, buckets: b.le.map(() => 0), count: 0, sum: 0 }])
+  );
   for (const [name, k] of Object.entries(b.kinds)) {
     const into = acc.get(GC_KIND_LABELS[name]);
     if (!into) continue;
@@ -124,7 +174,9 @@ function fdSamples(stats) {
 }
 
 function trendSamples(stats, series, read) {
-  return series.filter((name) => stats.trend?.[name]).map((name) => ({ labels: { series: name }, value: read(stats.trend[name]) }));
+  return series
+    .filter((name) => stats.trend?.[name])
+    .map((name) => ({ labels: { series: name }, value: read(stats.trend[name]) }));
 }
 
 function trendStateSamples(stats) {
@@ -154,7 +206,9 @@ function listenerGroupSamples(stats) {
 function families(stats) {
   const out = [];
   for (const f of FAMILIES) {
-    const samples = f.samples(stats).map((s) => ({ name: f.name + (s.suffix ?? ''), labels: s.labels, value: s.value }));
+    const samples = f
+      .samples(stats)
+      .map((s) => ({ name: f.name + (s.suffix ?? ''), labels: s.labels, value: s.value }));
     if (samples.length > 0) out.push({ name: f.name, type: f.type, help: f.help, samples });
   }
   return out;
@@ -172,7 +226,9 @@ function toText(list) {
 }
 
 function labelText(labels) {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  const parts = Object.entries(labels).map(
+    ([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`
+  );
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
@@ -196,7 +252,9 @@ function prometheusText(stats) {
  */
 function registerPromClient(register, readStats) {
   if (!register || typeof register.registerMetric !== 'function' || typeof register.getSingleMetric !== 'function') {
-    throw new TypeError('leakwatch: promClient(register) needs a prom-client Registry, e.g. require("prom-client").register');
+    throw new TypeError(
+      'leakwatch: promClient(register) needs a prom-client Registry, e.g. require("prom-client").register'
+    );
   }
   const snapshot = sharedSnapshot(readStats);
   const ours = new Map(); // registered name → metric (prom-client may rename a counter later)

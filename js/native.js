@@ -28,7 +28,9 @@ function findNativeDir() {
   const { version } = require('../package.json');
   const found = require(manifest).version;
   if (found !== version) {
-    return { reason: `${PLATFORM_PACKAGE}@${found} is installed but leakwatch is ${version}: install matching versions (npm install leakwatch@${version})` };
+    return {
+      reason: `${PLATFORM_PACKAGE}@${found} is installed but leakwatch is ${version}: install matching versions (npm install leakwatch@${version})`,
+    };
   }
   return { dir: path.dirname(manifest) };
 }
@@ -46,7 +48,7 @@ function notInstalled() {
 function fail(detail, cause) {
   const e = new Error(
     `leakwatch: no native addon for ${TRIPLE}: ${detail}. Reinstall leakwatch, or build it from source with ` +
-      '`npx leakwatch build` (needs Rust\'s cargo and a C++ compiler).'
+      "`npx leakwatch build` (needs Rust's cargo and a C++ compiler)."
   );
   e.code = 'LEAKWATCH_NATIVE_MISSING';
   if (cause) e.cause = cause;

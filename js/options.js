@@ -15,7 +15,7 @@ const SNAPSHOT_KNOWN = ['dir', 'max', 'minIntervalMs'];
 const SNAPSHOT_DEFAULTS = { max: 1, minIntervalMs: 10 * 60_000 };
 
 function fail(Kind, option, accepted, value) {
-  const shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
+  const shown = typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value));
   return new Kind(`leakwatch: option "${option}" must be ${accepted}; got ${shown}`);
 }
 
@@ -66,12 +66,18 @@ function heapProfile(value) {
   if (value === false) return { enabled: false, sampleIntervalBytes: SAMPLE_INTERVAL.default };
   if (value === null || typeof value !== 'object') throw fail(TypeError, 'heapProfile', accepted, value);
   for (const key of Object.keys(value)) {
-    if (key !== 'sampleInterval') throw new TypeError(`leakwatch: unknown option "heapProfile.${key}"; accepted is sampleInterval`);
+    if (key !== 'sampleInterval')
+      throw new TypeError(`leakwatch: unknown option "heapProfile.${key}"; accepted is sampleInterval`);
   }
   if (value.sampleInterval === undefined) return { enabled: true, sampleIntervalBytes: SAMPLE_INTERVAL.default };
   const bytes = size('heapProfile.sampleInterval', value.sampleInterval);
   if (bytes < SAMPLE_INTERVAL.min || bytes > SAMPLE_INTERVAL.max) {
-    throw fail(RangeError, 'heapProfile.sampleInterval', "a size from 1KB to 64MB (bytes, or '64KB')", value.sampleInterval);
+    throw fail(
+      RangeError,
+      'heapProfile.sampleInterval',
+      "a size from 1KB to 64MB (bytes, or '64KB')",
+      value.sampleInterval
+    );
   }
   return { enabled: true, sampleIntervalBytes: Math.round(bytes) };
 }
@@ -79,7 +85,13 @@ function heapProfile(value) {
 function duration(option, value, min, max) {
   const accepted = `a duration from ${formatDuration(min)} to ${formatDuration(max)} or a number of milliseconds`;
   const ms = parseDuration(value);
-  if (!(ms >= min && ms <= max)) throw fail(typeof value === 'number' || typeof value === 'string' ? RangeError : TypeError, option, accepted, value);
+  if (!(ms >= min && ms <= max))
+    throw fail(
+      typeof value === 'number' || typeof value === 'string' ? RangeError : TypeError,
+      option,
+      accepted,
+      value
+    );
   return ms;
 }
 
@@ -88,7 +100,13 @@ function size(option, value) {
   const accepted = "a number of bytes or a size such as '8MB'";
   const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)\s*$/i.exec(value) : null;
   const bytes = typeof value === 'number' ? value : match ? Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()] : NaN;
-  if (!(bytes >= 0 && Number.isFinite(bytes))) throw fail(typeof value === 'number' || typeof value === 'string' ? RangeError : TypeError, option, accepted, value);
+  if (!(bytes >= 0 && Number.isFinite(bytes)))
+    throw fail(
+      typeof value === 'number' || typeof value === 'string' ? RangeError : TypeError,
+      option,
+      accepted,
+      value
+    );
   return bytes;
 }
 
@@ -104,17 +122,27 @@ function fraction(option, value, min, max, accepted) {
  */
 function heap(value) {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object') throw fail(TypeError, 'heap', `an object with any of ${HEAP_KNOWN.join(', ')}`, value);
+  if (value === null || typeof value !== 'object')
+    throw fail(TypeError, 'heap', `an object with any of ${HEAP_KNOWN.join(', ')}`, value);
   for (const key of Object.keys(value)) {
-    if (!HEAP_KNOWN.includes(key)) throw new TypeError(`leakwatch: unknown option "heap.${key}"; accepted are ${HEAP_KNOWN.join(', ')}`);
+    if (!HEAP_KNOWN.includes(key))
+      throw new TypeError(`leakwatch: unknown option "heap.${key}"; accepted are ${HEAP_KNOWN.join(', ')}`);
   }
   const t = {};
   if (value.window !== undefined) t.windowMs = duration('heap.window', value.window, 1000, 24 * 3_600_000);
   if (value.warmup !== undefined) t.warmupMs = duration('heap.warmup', value.warmup, 0, 24 * 3_600_000);
   if (value.sustain !== undefined) t.sustainMs = duration('heap.sustain', value.sustain, 500, 24 * 3_600_000);
   if (value.minGrowth !== undefined) t.minGrowthBytes = size('heap.minGrowth', value.minGrowth);
-  if (value.minGrowthRatio !== undefined) t.minGrowthRatio = fraction('heap.minGrowthRatio', value.minGrowthRatio, 0, 10, 'a number from 0 (e.g. 0.01 for 1 %)');
-  if (value.confidence !== undefined) t.confidence = fraction('heap.confidence', value.confidence, 0.5, 1, 'a number from 0.5 to below 1 (e.g. 0.99)');
+  if (value.minGrowthRatio !== undefined)
+    t.minGrowthRatio = fraction(
+      'heap.minGrowthRatio',
+      value.minGrowthRatio,
+      0,
+      10,
+      'a number from 0 (e.g. 0.01 for 1 %)'
+    );
+  if (value.confidence !== undefined)
+    t.confidence = fraction('heap.confidence', value.confidence, 0.5, 1, 'a number from 0.5 to below 1 (e.g. 0.99)');
   if ((t.sustainMs ?? 20_000) > (t.windowMs ?? 300_000)) {
     throw new RangeError('leakwatch: option "heap.sustain" must not be longer than "heap.window"');
   }
@@ -136,9 +164,11 @@ function metrics(value) {
   const accepted = "an object {port, host?} with a port from 1 to 65535 (host defaults to '127.0.0.1')";
   if (typeof value !== 'object') throw fail(TypeError, 'metrics', accepted, value);
   for (const key of Object.keys(value)) {
-    if (key !== 'port' && key !== 'host') throw new TypeError(`leakwatch: unknown option "metrics.${key}"; accepted are port, host`);
+    if (key !== 'port' && key !== 'host')
+      throw new TypeError(`leakwatch: unknown option "metrics.${key}"; accepted are port, host`);
   }
-  if (!Number.isInteger(value.port) || value.port < 1 || value.port > 65535) throw fail(RangeError, 'metrics.port', 'an integer from 1 to 65535', value.port);
+  if (!Number.isInteger(value.port) || value.port < 1 || value.port > 65535)
+    throw fail(RangeError, 'metrics.port', 'an integer from 1 to 65535', value.port);
   if (value.host !== undefined && (typeof value.host !== 'string' || value.host.trim() === '')) {
     throw fail(TypeError, 'metrics.host', "a host name or address, e.g. '0.0.0.0'", value.host);
   }
@@ -155,12 +185,18 @@ function snapshot(value) {
   const accepted = 'an object {dir, max?, minIntervalMs?}';
   if (typeof value !== 'object') throw fail(TypeError, 'snapshot', accepted, value);
   for (const key of Object.keys(value)) {
-    if (!SNAPSHOT_KNOWN.includes(key)) throw new TypeError(`leakwatch: unknown option "snapshot.${key}"; accepted are ${SNAPSHOT_KNOWN.join(', ')}`);
+    if (!SNAPSHOT_KNOWN.includes(key))
+      throw new TypeError(`leakwatch: unknown option "snapshot.${key}"; accepted are ${SNAPSHOT_KNOWN.join(', ')}`);
   }
-  if (typeof value.dir !== 'string' || value.dir.trim() === '') throw fail(TypeError, 'snapshot.dir', 'a directory path', value.dir);
+  if (typeof value.dir !== 'string' || value.dir.trim() === '')
+    throw fail(TypeError, 'snapshot.dir', 'a directory path', value.dir);
   const max = value.max ?? SNAPSHOT_DEFAULTS.max;
-  if (!Number.isInteger(max) || max < 1 || max > 1000) throw fail(RangeError, 'snapshot.max', 'an integer from 1 to 1000', value.max);
-  const minIntervalMs = value.minIntervalMs === undefined ? SNAPSHOT_DEFAULTS.minIntervalMs : duration('snapshot.minIntervalMs', value.minIntervalMs, 0, 7 * 24 * 3_600_000);
+  if (!Number.isInteger(max) || max < 1 || max > 1000)
+    throw fail(RangeError, 'snapshot.max', 'an integer from 1 to 1000', value.max);
+  const minIntervalMs =
+    value.minIntervalMs === undefined
+      ? SNAPSHOT_DEFAULTS.minIntervalMs
+      : duration('snapshot.minIntervalMs', value.minIntervalMs, 0, 7 * 24 * 3_600_000);
   return { dir: require('node:path').resolve(value.dir), max, minIntervalMs };
 }
 

@@ -52,7 +52,16 @@ function countSnapshot(file) {
           if (strings || COUNTED_TYPES.has(type)) {
             const key = strings ? 'strings' : `${node[at.type]}:${node[at.name]}`;
             let row = byName.get(key);
-            if (!row) byName.set(key, (row = { type: strings ? 'string' : type, nameIndex: strings ? STRINGS : node[at.name], count: 0, bytes: 0 }));
+            if (!row)
+              byName.set(
+                key,
+                (row = {
+                  type: strings ? 'string' : type,
+                  nameIndex: strings ? STRINGS : node[at.name],
+                  count: 0,
+                  bytes: 0,
+                })
+              );
             row.count++;
             row.bytes += node[at.size];
           }
@@ -158,7 +167,8 @@ function grown(a, b) {
     const before = a.counts.get(key) ?? { count: 0, bytes: 0 };
     const count = after.count - before.count;
     const bytes = after.bytes - before.bytes;
-    if (count > 0 && bytes > 0) rows.push({ type: after.type, name: after.name, count, bytes, before: before.count, after: after.count });
+    if (count > 0 && bytes > 0)
+      rows.push({ type: after.type, name: after.name, count, bytes, before: before.count, after: after.count });
   }
   const total = rows.reduce((sum, r) => sum + r.bytes, 0);
   rows = rows.filter((r) => r.bytes >= total / 100);
@@ -167,7 +177,8 @@ function grown(a, b) {
 
 function summaryText(firstFile, secondFile, rows) {
   const mb = (b) => `${(b / 1048576).toFixed(1)} MB`;
-  const label = (r) => (r.type === 'closure' ? `${r.name || '(anonymous)'} (closure)` : r.type === 'native' ? `${r.name} (native)` : r.name);
+  const label = (r) =>
+    r.type === 'closure' ? `${r.name || '(anonymous)'} (closure)` : r.type === 'native' ? `${r.name} (native)` : r.name;
   const lines = [
     'leakwatch: what grew between two heap snapshots of a leaking heap, by constructor (self size; objects, closures, native objects; strings as one row)',
     `first:  ${firstFile}`,
@@ -177,12 +188,14 @@ function summaryText(firstFile, secondFile, rows) {
   if (rows.length === 0) lines.push('No constructor grew in count and size between the two.');
   const width = Math.max(0, ...rows.slice(0, ROWS).map((r) => label(r).length));
   for (const r of rows.slice(0, ROWS)) {
-    lines.push(`  ${label(r).padEnd(width)}  +${r.count.toLocaleString('en-US')} objects (${r.before.toLocaleString('en-US')} -> ${r.after.toLocaleString('en-US')}), +${mb(r.bytes)}`);
+    lines.push(
+      `  ${label(r).padEnd(width)}  +${r.count.toLocaleString('en-US')} objects (${r.before.toLocaleString('en-US')} -> ${r.after.toLocaleString('en-US')}), +${mb(r.bytes)}`
+    );
   }
   lines.push(
     '',
     'Open the second snapshot in Chrome DevTools (Memory, Load), pick "Comparison" against the first,',
-    'and start with the constructors above: their retainers show what keeps them.',
+    'and start with the constructors above: their retainers show what keeps them.'
   );
   return `${lines.join('\n')}\n`;
 }

@@ -109,11 +109,27 @@ function diffInChild(first, second, summary, report) {
   }
   child.on('error', () => {});
   child.on('exit', (code) => {
-    if (code !== 0) return report('LEAKWATCH_HEAP_SNAPSHOT_SKIPPED', 'The heap snapshot diff failed', { reason: `snapshot-diff exited with ${code}`, first, second });
+    if (code !== 0)
+      return report('LEAKWATCH_HEAP_SNAPSHOT_SKIPPED', 'The heap snapshot diff failed', {
+        reason: `snapshot-diff exited with ${code}`,
+        first,
+        second,
+      });
     fs.readFile(summary, 'utf8', (err, text) => {
-      const top = err ? [] : text.split('\n').filter((l) => l.startsWith('  ')).slice(0, 3).map((l) => l.trim().replace(/\s+/g, ' '));
+      const top = err
+        ? []
+        : text
+            .split('\n')
+            .filter((l) => l.startsWith('  '))
+            .slice(0, 3)
+            .map((l) => l.trim().replace(/\s+/g, ' '));
       const grew = top.length > 0 ? `; grew most: ${top.join('; ')}` : '';
-      report('LEAKWATCH_HEAP_SNAPSHOT_DIFF', `Heap snapshot diff written to ${summary}${grew}`, { path: summary, first, second, top });
+      report('LEAKWATCH_HEAP_SNAPSHOT_DIFF', `Heap snapshot diff written to ${summary}${grew}`, {
+        path: summary,
+        first,
+        second,
+        top,
+      });
     });
   });
 }
@@ -123,7 +139,8 @@ function refusal({ dir, max, minIntervalMs }, now, free) {
   createDir(dir);
   const taken = ownSnapshots(dir).length;
   if (taken >= max) return `${taken} snapshot(s) already written by this process (max ${max})`;
-  if (lastTakenAt && now - lastTakenAt < minIntervalMs) return `the last snapshot was less than ${minIntervalMs} ms ago`;
+  if (lastTakenAt && now - lastTakenAt < minIntervalMs)
+    return `the last snapshot was less than ${minIntervalMs} ms ago`;
   const needed = MEMORY_FACTOR * process.memoryUsage().heapUsed + MEMORY_SLACK;
   if (free < needed) return `not enough free memory (${mb(free)} free, about ${mb(needed)} needed)`;
   return null;
@@ -132,7 +149,9 @@ function refusal({ dir, max, minIntervalMs }, now, free) {
 /** Snapshots this process wrote in `dir` (a leak's second one is not counted apart). */
 function ownSnapshots(dir) {
   const prefix = `leakwatch-${process.pid}-`;
-  return fs.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.heapsnapshot') && !f.endsWith('.after.heapsnapshot'));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.heapsnapshot') && !f.endsWith('.after.heapsnapshot'));
 }
 
 function fileName(threadId, now) {

@@ -15,7 +15,10 @@ let noteFor = () => '';
 function warn(code, message, details = {}, eventName = 'warning', below = undefined) {
   message = withNote(message, eventName);
   try {
-    process.emitWarning(message, below === undefined ? { type: 'LeakwatchWarning', code } : { type: 'LeakwatchWarning', code, ctor: below });
+    process.emitWarning(
+      message,
+      below === undefined ? { type: 'LeakwatchWarning', code } : { type: 'LeakwatchWarning', code, ctor: below }
+    );
   } catch {
     // emitWarning can throw if the app broke `process`; the subscribers still hear it.
   }

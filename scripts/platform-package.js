@@ -20,12 +20,18 @@ const SUPPORTED_ABIS = { 115: 20, 127: 22, 137: 24 };
 /** Copies the package from `nativeDir` into `out`; returns the files it holds. */
 function layOut(nativeDir, out) {
   const template = path.join(ROOT, 'npm', TRIPLE);
-  if (!fs.existsSync(path.join(template, 'package.json'))) throw new Error(`no npm/${TRIPLE}/package.json: leakwatch is not packaged for ${TRIPLE}`);
+  if (!fs.existsSync(path.join(template, 'package.json')))
+    throw new Error(`no npm/${TRIPLE}/package.json: leakwatch is not packaged for ${TRIPLE}`);
   const files = [ADDON_FILE, ...Object.keys(SUPPORTED_ABIS).map((abi) => shimFile(abi))];
   const missing = files.filter((f) => !fs.existsSync(path.join(nativeDir, f)));
   if (missing.length) {
     const nodes = missing.map((f) => SUPPORTED_ABIS[/abi(\d+)/.exec(f)?.[1]]).filter(Boolean);
-    throw new Error(`${nativeDir} lacks ${missing.join(', ')}` + (nodes.length ? ` (build with the headers of Node ${nodes.join(', ')} in LEAKWATCH_NODE_INCLUDE)` : ' (npm run build)'));
+    throw new Error(
+      `${nativeDir} lacks ${missing.join(', ')}` +
+        (nodes.length
+          ? ` (build with the headers of Node ${nodes.join(', ')} in LEAKWATCH_NODE_INCLUDE)`
+          : ' (npm run build)')
+    );
   }
   fs.mkdirSync(out, { recursive: true });
   if (path.resolve(out) !== path.resolve(template)) {

@@ -50,7 +50,8 @@ function build(nodes, env) {
 
 /** What leakwatch says about its GC source under `node` with the build in `env`. */
 function gcSource(node, env) {
-  const code = "const lw = require('.'); lw.start({ log: 'off' }); const s = lw.stats(); lw.stop(); console.log(JSON.stringify(s));";
+  const code =
+    "const lw = require('.'); lw.start({ log: 'off' }); const s = lw.stats(); lw.stop(); console.log(JSON.stringify(s));";
   const run = spawnSync(node.bin, ['-e', code], { cwd: ROOT, env, encoding: 'utf8' });
   if (run.status !== 0) return `leakwatch does not start: ${run.stderr.trim()}`;
   const s = JSON.parse(run.stdout);
@@ -75,7 +76,11 @@ function testFiles(alone) {
 /** Runs test files under `node`, echoing TAP; resolves {pass, fail, skipped, seconds}. */
 function runSuite(node, env, files) {
   const started = Date.now();
-  const child = spawn(node.bin, ['--test', '--test-reporter=tap', ...files], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(node.bin, ['--test', '--test-reporter=tap', ...files], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const counts = { pass: 0, fail: 0, skipped: 0, cancelled: 0 };
   let pending = '';
   child.stdout.on('data', (chunk) => {
@@ -124,7 +129,9 @@ async function main() {
 function report(results) {
   console.log('\n== Node versions');
   for (const r of results) {
-    console.log(`Node ${r.node.version}: ${r.line}; ${r.pass} passed, ${r.fail} failed, ${r.skipped} skipped in ${r.seconds} s`);
+    console.log(
+      `Node ${r.node.version}: ${r.line}; ${r.pass} passed, ${r.fail} failed, ${r.skipped} skipped in ${r.seconds} s`
+    );
   }
   if (results.length === 1) console.log('(only this Node: set LEAKWATCH_TEST_NODES to test others, as .ci/run does)');
   const sum = (key) => results.reduce((total, r) => total + r[key], 0);

@@ -13,7 +13,13 @@ function check(ok: boolean, what: string): void {
 
 async function main(): Promise<void> {
   const lines: lw.LeakwatchLine[] = [];
-  lw.start({ interval: '100ms', log: (line) => void line, listeners: true, heapProfile: true, heap: { window: '30s' } });
+  lw.start({
+    interval: '100ms',
+    log: (line) => void line,
+    listeners: true,
+    heapProfile: true,
+    heap: { window: '30s' },
+  });
   lw.on('stats', (line: lw.LeakwatchLine) => lines.push(line));
   lw.on('leak', (w: lw.LeakwatchWarningEvent) => check(typeof w.code === 'string', 'leak.code'));
   check(lw.running, 'running');
@@ -28,7 +34,10 @@ async function main(): Promise<void> {
   check(Array.isArray(s.gcPauseBuckets.le), 'stats().gcPauseBuckets');
   check(typeof s.heapProfile.reads === 'number', 'stats().heapProfile');
   const growth: lw.HeapGrowth | null = lw.heapGrowth();
-  check(growth !== null && Array.isArray(growth.sites) && (growth.message === null || typeof growth.message === 'string'), 'heapGrowth()');
+  check(
+    growth !== null && Array.isArray(growth.sites) && (growth.message === null || typeof growth.message === 'string'),
+    'heapGrowth()'
+  );
   const site: lw.AllocationSite | undefined = growth?.sites[0];
   check(site === undefined || typeof site.share === 'number', 'heapGrowth().sites');
 
@@ -36,7 +45,10 @@ async function main(): Promise<void> {
   bus.on('job', () => 1);
   const groups = lw.listeners(100);
   const job = groups.find((g) => g.event === 'job');
-  check(job !== undefined && job.live === 1 && typeof job.estimated === 'boolean' && typeof job.sampleKeep === 'number', 'listeners()');
+  check(
+    job !== undefined && job.live === 1 && typeof job.estimated === 'boolean' && typeof job.sampleKeep === 'number',
+    'listeners()'
+  );
   const own: Function[] = lw.listeners('stats');
   check(own.length === 1, "listeners('stats')");
   check(typeof lw.metrics() === 'string', 'metrics()');
@@ -48,18 +60,31 @@ async function main(): Promise<void> {
   const tracker = trackListeners();
   bus.on('job', () => 2);
   const delta: ListenerGrowth[] = tracker.delta();
-  check(delta.length === 1 && delta[0].delta === 1 && typeof delta[0].sites[0]?.site === 'string', 'trackListeners().delta()');
+  check(
+    delta.length === 1 && delta[0].delta === 1 && typeof delta[0].sites[0]?.site === 'string',
+    'trackListeners().delta()'
+  );
   bus.removeAllListeners('job');
   await tracker.assertNoGrowth({ allow: 0 });
 
-  const report: LeakReport = await assertNoLeak(() => bus.off('x', bus.on('x', () => 0).listeners('x')[0] as () => void), { iterations: 20, warmup: 2, rounds: 4, heap: false });
+  const report: LeakReport = await assertNoLeak(
+    () => bus.off('x', bus.on('x', () => 0).listeners('x')[0] as () => void),
+    { iterations: 20, warmup: 2, rounds: 4, heap: false }
+  );
   check(Array.isArray(report.listeners) && report.listeners.length === 0, 'assertNoLeak() report');
   const kept: number[][] = [];
-  const failed = await assertNoLeak(() => kept.push(new Array(256).fill(1)), { iterations: 40, warmup: 4, rounds: 4, listeners: true, handles: false }).catch(
-    (err: { report: LeakReport }) => err.report,
-  );
+  const failed = await assertNoLeak(() => kept.push(new Array(256).fill(1)), {
+    iterations: 40,
+    warmup: 4,
+    rounds: 4,
+    listeners: true,
+    handles: false,
+  }).catch((err: { report: LeakReport }) => err.report);
   const sites = failed.heap?.sites ?? [];
-  check(sites.every((s) => typeof s.bytesPerCall === 'number' && typeof s.location === 'string'), 'heap.sites');
+  check(
+    sites.every((s) => typeof s.bytesPerCall === 'number' && typeof s.location === 'string'),
+    'heap.sites'
+  );
   const handles: LeakReport = await expectNoHandleLeak(() => undefined);
   check(Array.isArray(handles.handles), 'expectNoHandleLeak() report');
   console.log('types: ok');

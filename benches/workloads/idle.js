@@ -13,5 +13,12 @@ function statusKb(status, key) {
 setTimeout(() => {
   const status = fs.readFileSync('/proc/self/status', 'utf8');
   const rss = process.memoryUsage().rss;
-  console.log(JSON.stringify({ arm: process.argv[2], rss, rssAnon: statusKb(status, 'RssAnon'), rssFile: statusKb(status, 'RssFile') }));
+  console.log(
+    JSON.stringify({
+      arm: process.argv[2],
+      rss,
+      rssAnon: statusKb(status, 'RssAnon'),
+      rssFile: statusKb(status, 'RssFile'),
+    })
+  );
 }, 300);

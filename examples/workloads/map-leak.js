@@ -9,9 +9,9 @@ const RATE = Number(process.env.LEAK_MB_S || 2); // MB/s
 const PER_TICK = Math.max(1, Math.round((RATE * 1e6) / 100 / 1100)); // ~1.1 KB per entry
 const leak = new Map();
 let n = 0;
-let scratch = null; // the latest tick's data; the ones before are garbage
+let _scratch = null; // the latest tick's data; the ones before are garbage
 
 runFor(() => {
   for (let i = 0; i < PER_TICK; i++) leak.set(n++, { n, text: text(n, 1000) });
-  scratch = Array.from({ length: 200 }, (_, i) => ({ i, s: `t${n}-${i}` }));
+  _scratch = Array.from({ length: 200 }, (_, i) => ({ i, s: `t${n}-${i}` }));
 });

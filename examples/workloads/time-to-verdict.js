@@ -36,27 +36,113 @@ const MB = 1e6;
 const bursts = (t) => (t % 12 < 3 ? 1000 : 30);
 
 const CASES = [
-  { name: 'Map leak, server (~0.5 MB/s)', file: 'map-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
-  { name: 'Buffer leak, server (~0.5 MB/s external)', file: 'buffer-leak-server.js', leak: 'LEAKWATCH_EXTERNAL_GROWTH', load: { rate: 125 } },
-  { name: 'kept by timers, server (~0.5 MB/s)', file: 'timer-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
-  { name: 'kept by a never-settling promise, server (~0.5 MB/s)', file: 'promise-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
-  { name: 'contexts kept by a shared cancel token, server (~2 MB/s)', file: 'cancel-token-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
+  {
+    name: 'Map leak, server (~0.5 MB/s)',
+    file: 'map-leak-server.js',
+    leak: 'LEAKWATCH_HEAP_GROWTH',
+    load: { rate: 500 },
+  },
+  {
+    name: 'Buffer leak, server (~0.5 MB/s external)',
+    file: 'buffer-leak-server.js',
+    leak: 'LEAKWATCH_EXTERNAL_GROWTH',
+    load: { rate: 125 },
+  },
+  {
+    name: 'kept by timers, server (~0.5 MB/s)',
+    file: 'timer-leak-server.js',
+    leak: 'LEAKWATCH_HEAP_GROWTH',
+    load: { rate: 500 },
+  },
+  {
+    name: 'kept by a never-settling promise, server (~0.5 MB/s)',
+    file: 'promise-leak-server.js',
+    leak: 'LEAKWATCH_HEAP_GROWTH',
+    load: { rate: 500 },
+  },
+  {
+    name: 'contexts kept by a shared cancel token, server (~2 MB/s)',
+    file: 'cancel-token-server.js',
+    leak: 'LEAKWATCH_HEAP_GROWTH',
+    load: { rate: 500 },
+  },
   { name: 'Map leak, script (~2 MB/s)', file: 'map-leak.js', leak: 'LEAKWATCH_HEAP_GROWTH', env: { LEAK_MB_S: '2' } },
-  { name: 'response cache, unbounded, server (~0.7 MB/s)', file: 'response-cache-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 } },
-  { name: 'slow leak (~5 MB/min) under a noisy sawtooth, server', file: 'slow-leak-server.js', leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 }, seconds: 200 },
-  { name: 'slow leak (~5 MB/min) under a steady sawtooth, server', file: 'slow-leak-server.js', env: { BATCHES: 'steady' }, leak: 'LEAKWATCH_HEAP_GROWTH', load: { rate: 500 }, seconds: 200 },
-  { name: 'pool: a listener per checkout never removed, server (100/s)', file: 'pool-listener-server.js', leak: 'LEAKWATCH_LISTENER_SITE_LEAK', load: { rate: 100 } },
-  { name: 'pool: a listener per checkout never removed, server (10/s)', file: 'pool-listener-server.js', leak: 'LEAKWATCH_LISTENER_SITE_LEAK', load: { rate: 10 }, seconds: 200 },
+  {
+    name: 'response cache, unbounded, server (~0.7 MB/s)',
+    file: 'response-cache-server.js',
+    leak: 'LEAKWATCH_HEAP_GROWTH',
+    load: { rate: 500 },
+  },
+  {
+    name: 'slow leak (~5 MB/min) under a noisy sawtooth, server',
+    file: 'slow-leak-server.js',
+    leak: 'LEAKWATCH_HEAP_GROWTH',
+    load: { rate: 500 },
+    seconds: 200,
+  },
+  {
+    name: 'slow leak (~5 MB/min) under a steady sawtooth, server',
+    file: 'slow-leak-server.js',
+    env: { BATCHES: 'steady' },
+    leak: 'LEAKWATCH_HEAP_GROWTH',
+    load: { rate: 500 },
+    seconds: 200,
+  },
+  {
+    name: 'pool: a listener per checkout never removed, server (100/s)',
+    file: 'pool-listener-server.js',
+    leak: 'LEAKWATCH_LISTENER_SITE_LEAK',
+    load: { rate: 100 },
+  },
+  {
+    name: 'pool: a listener per checkout never removed, server (10/s)',
+    file: 'pool-listener-server.js',
+    leak: 'LEAKWATCH_LISTENER_SITE_LEAK',
+    load: { rate: 10 },
+    seconds: 200,
+  },
   { name: 'lru-cache with max, server (healthy)', file: 'lru-cache-server.js', load: { rate: 500 } },
   { name: 'pure sawtooth, script (healthy)', file: 'sawtooth.js' },
   { name: 'warm-up then flat, script (healthy)', file: 'warmup-then-flat.js' },
   { name: 'bursty load, server (healthy)', file: 'bursty-server.js', load: { rate: bursts, maxInFlight: 512 } },
-  { name: 'response cache with a 10 s TTL, server (healthy)', file: 'response-cache-server.js', env: { LEAK: '0' }, load: { rate: 500 } },
-  { name: 'cancel callbacks unregistered, server (healthy)', file: 'cancel-token-server.js', env: { LEAK: '0' }, load: { rate: 500 } },
-  { name: 'settling promises, server (healthy)', file: 'promise-leak-server.js', env: { LEAK: '0' }, load: { rate: 500 } },
-  { name: 'noisy sawtooth, server (healthy)', file: 'slow-leak-server.js', env: { LEAK: '0' }, load: { rate: 500 }, seconds: 200 },
-  { name: 'steady sawtooth, server (healthy)', file: 'slow-leak-server.js', env: { LEAK: '0', BATCHES: 'steady' }, load: { rate: 500 }, seconds: 200 },
-  { name: 'pool: listener removed on release, server (healthy)', file: 'pool-listener-server.js', env: { LEAK: '0' }, load: { rate: 100 } },
+  {
+    name: 'response cache with a 10 s TTL, server (healthy)',
+    file: 'response-cache-server.js',
+    env: { LEAK: '0' },
+    load: { rate: 500 },
+  },
+  {
+    name: 'cancel callbacks unregistered, server (healthy)',
+    file: 'cancel-token-server.js',
+    env: { LEAK: '0' },
+    load: { rate: 500 },
+  },
+  {
+    name: 'settling promises, server (healthy)',
+    file: 'promise-leak-server.js',
+    env: { LEAK: '0' },
+    load: { rate: 500 },
+  },
+  {
+    name: 'noisy sawtooth, server (healthy)',
+    file: 'slow-leak-server.js',
+    env: { LEAK: '0' },
+    load: { rate: 500 },
+    seconds: 200,
+  },
+  {
+    name: 'steady sawtooth, server (healthy)',
+    file: 'slow-leak-server.js',
+    env: { LEAK: '0', BATCHES: 'steady' },
+    load: { rate: 500 },
+    seconds: 200,
+  },
+  {
+    name: 'pool: listener removed on release, server (healthy)',
+    file: 'pool-listener-server.js',
+    env: { LEAK: '0' },
+    load: { rate: 100 },
+  },
 ];
 
 /**
@@ -69,7 +155,13 @@ function runCase(c, logPath, { stopOn } = {}) {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, c.file), [], {
       execArgv: ['-r', REGISTER],
-      env: { ...process.env, ...c.env, LEAKWATCH_LOG: logPath, LEAKWATCH_INTERVAL: '1s', WORKLOAD_SECONDS: String(seconds) },
+      env: {
+        ...process.env,
+        ...c.env,
+        LEAKWATCH_LOG: logPath,
+        LEAKWATCH_INTERVAL: '1s',
+        WORKLOAD_SECONDS: String(seconds),
+      },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     child.stderr.resume(); // leakwatch's warnings are in the log too
@@ -99,7 +191,8 @@ function readLog(file) {
 /** leakwatch's leak warnings (growth and listener leaks): the first of each code, in order. */
 function leakWarnings(lines) {
   const first = new Map();
-  for (const l of lines) if (l.event === 'warning' && /_GROWTH$|_LEAK$/.test(l.code) && !first.has(l.code)) first.set(l.code, l);
+  for (const l of lines)
+    if (l.event === 'warning' && /_GROWTH$|_LEAK$/.test(l.code) && !first.has(l.code)) first.set(l.code, l);
   return [...first.values()];
 }
 
@@ -181,7 +274,9 @@ function row(c, runs) {
   const pick = (key) => runs.map((r) => r[key]);
   const raised = new Map();
   for (const r of runs) for (const [code, t] of r.raised) raised.set(code, [...(raised.get(code) || []), t]);
-  const every = [...raised].map(([code, ts]) => `${code} ${summary([...ts, ...Array(runs.length - ts.length).fill(null)])}`);
+  const every = [...raised].map(
+    ([code, ts]) => `${code} ${summary([...ts, ...Array(runs.length - ts.length).fill(null)])}`
+  );
   const judge = c.leak ? summary : alarms;
   return {
     name: c.name,
@@ -204,16 +299,25 @@ async function main() {
     const runs = [];
     for (let i = 0; i < REPEAT; i++) {
       const run = await measure(c, path.join(dir, `${k}-${path.basename(c.file, '.js')}-${i}.log`));
-      console.error(`${c.name}: leakwatch ${run.own ?? run.anyWarning ?? 'never'}, memwatch ${run.memwatch ?? 'never'}, naive ${run.naive ?? 'never'}; ${JSON.stringify(run.raised)}`);
+      console.error(
+        `${c.name}: leakwatch ${run.own ?? run.anyWarning ?? 'never'}, memwatch ${run.memwatch ?? 'never'}, naive ${run.naive ?? 'never'}; ${JSON.stringify(run.raised)}`
+      );
       runs.push(run);
     }
     rows.push(row(c, runs));
   }
   const runsText = REPEAT > 1 ? `${REPEAT} runs per case, median (min–max); ` : '';
-  console.log(`\n${runsText}${SECONDS} s per run unless the case says; times from the start of the load (servers) or of the process (scripts).\n`);
-  console.log('| workload | leakwatch: the leaking kind | leakwatch: first leak warning | every leak warning | memwatch rule | naive slope | full GCs | load |');
+  console.log(
+    `\n${runsText}${SECONDS} s per run unless the case says; times from the start of the load (servers) or of the process (scripts).\n`
+  );
+  console.log(
+    '| workload | leakwatch: the leaking kind | leakwatch: first leak warning | every leak warning | memwatch rule | naive slope | full GCs | load |'
+  );
   console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.name} | ${r.own} | ${r.anyWarning} | ${r.every} | ${r.memwatch} | ${r.naive} | ${r.fullGcs} | ${r.load} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.name} | ${r.own} | ${r.anyWarning} | ${r.every} | ${r.memwatch} | ${r.naive} | ${r.fullGcs} | ${r.load} |`
+    );
   if (process.env.KEEP_LOGS) console.error(`logs kept in ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
 }

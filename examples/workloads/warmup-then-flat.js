@@ -7,12 +7,12 @@ const { runFor, text } = require('./lib');
 
 const reference = [];
 const WARMUP_S = 8;
-let scratch = null; // the latest request's data; the ones before are garbage
+let _scratch = null; // the latest request's data; the ones before are garbage
 
 runFor((t) => {
   if (t < WARMUP_S) {
     for (let i = 0; i < 120; i++) reference.push({ id: reference.length, text: text(reference.length, 1000) });
   }
   // Steady-state work: short-lived garbage only.
-  scratch = Array.from({ length: 200 }, (_, i) => ({ i, s: `t${t}-${i}` }));
+  _scratch = Array.from({ length: 200 }, (_, i) => ({ i, s: `t${t}-${i}` }));
 });

@@ -25,7 +25,10 @@ const { learnNodeFrames } = require('./node-stack');
 function checkFast(orig) {
   const capture = (method) => (name, type, max) => captureNodeWarning(orig, name, type, max, method);
   const template = learnWarningTemplate(capture('addListener'));
-  let frames = learnNodeFrames(capture('addListener')('LwProbeGamma', 'lwTypeGamma', 2), capture('prependListener')('LwProbeDelta', 'lwTypeDelta', 2));
+  let frames = learnNodeFrames(
+    capture('addListener')('LwProbeGamma', 'lwTypeGamma', 2),
+    capture('prependListener')('LwProbeDelta', 'lwTypeDelta', 2)
+  );
   let same = sameWith(orig, template, frames);
   if (!same && frames !== null) {
     frames = null; // counting exactly matters more than the warning's stack
@@ -49,8 +52,16 @@ function sourcesOf(methods) {
 // afterwards. Fresh copies, because running the real closures on the check's odd scenarios
 // would leave the engine's type feedback for them polymorphic before the app starts.
 function scratchFastMethods(orig, flavour) {
-  const copies = freshModules(['./groups', './emitter-sampling', './records', './sampler', './emitter-warning', './emitter']);
-  const [{ Groups: G }, , { createRecords: records }, { createSampler: sampler }, { createEmitterWarnings: leak }] = copies;
+  const copies = freshModules([
+    './groups',
+    './emitter-sampling',
+    './records',
+    './sampler',
+    './emitter-warning',
+    './emitter',
+  ]);
+  const [{ Groups: G }, , { createRecords: records }, { createSampler: sampler }, { createEmitterWarnings: leak }] =
+    copies;
   const counts = new Int32Array(64);
   const ctx = { counts, warn() {}, notify() {}, warnIntervalMs: 0 };
   ctx.groups = new G({ counts, maxGroups: 32, describeGroup() {} });
@@ -136,10 +147,12 @@ function run(scenario, stacks) {
     if (!labels.has(fn)) labels.set(fn, `f${labels.size}`);
     return labels.get(fn);
   };
-  const fns = Array.from({ length: 8 }, () =>
-    function listener() {
-      trace.push(['called', label(listener)]);
-    },
+  const fns = Array.from(
+    { length: 8 },
+    () =>
+      function listener() {
+        trace.push(['called', label(listener)]);
+      }
   );
   fns.forEach(label);
   const t = {
@@ -165,7 +178,15 @@ function run(scenario, stacks) {
   withWarningsCaught((caught) => {
     scenario(t);
     for (const w of caught) {
-      trace.push(['warning', w.name, w.message, w.count, String(w.type), Object.keys(w), stacks ? stackTop(w.stack) : null]);
+      trace.push([
+        'warning',
+        w.name,
+        w.message,
+        w.count,
+        String(w.type),
+        Object.keys(w),
+        stacks ? stackTop(w.stack) : null,
+      ]);
     }
   });
   return trace;

@@ -147,7 +147,11 @@ function spawnCheck(answer) {
     // the app's preloads, in the child too.
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    child = require('node:child_process').spawn(process.execPath, [CHILD_FILE], { env, stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true });
+    child = require('node:child_process').spawn(process.execPath, [CHILD_FILE], {
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      windowsHide: true,
+    });
   } catch {
     return null; // e.g. a permission model without child processes
   }

@@ -110,7 +110,11 @@ function createEmitterWarnings(ctx) {
 function nodeWarningDisabled() {
   try {
     const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-    return args.some((arg, i) => arg === '--disable-warning=MaxListenersExceededWarning' || (arg === '--disable-warning' && args[i + 1] === 'MaxListenersExceededWarning'));
+    return args.some(
+      (arg, i) =>
+        arg === '--disable-warning=MaxListenersExceededWarning' ||
+        (arg === '--disable-warning' && args[i + 1] === 'MaxListenersExceededWarning')
+    );
   } catch {
     return false;
   }

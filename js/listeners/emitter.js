@@ -240,7 +240,8 @@ function countingMethods(ctx, orig) {
     const from = entry.live;
     settle(entry, actual);
     if (actual > from) {
-      if (ctx.records.exact(target)) ctx.sampler.adopt(target, entry, actual - from, unseen(target._events[key], listener, from, actual));
+      if (ctx.records.exact(target))
+        ctx.sampler.adopt(target, entry, actual - from, unseen(target._events[key], listener, from, actual));
     } else if (entry.samples !== null) {
       const list = target._events[key];
       ctx.sampler.reconcile(target, entry, (fn) => holds(list, fn));
@@ -367,7 +368,6 @@ function heldCount(target, all, type) {
     return 0;
   }
 }
-
 
 // True when `target` holds no listener of `type` (the same reads Node's own method makes).
 function hasNone(target, type) {

@@ -111,7 +111,12 @@ function createRecords(ctx, dropSamples, native) {
   // stays with the WeakMap.
   function pin(target, head) {
     if (head.sampling.keep !== 1 || types.isProxy(target) || !Object.isExtensible(target)) return;
-    Object.defineProperty(target, '__leakwatchListeners', { value: head, writable: true, configurable: true, enumerable: false });
+    Object.defineProperty(target, '__leakwatchListeners', {
+      value: head,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
   }
 
   // The record of `target` is dropped: its property, if it had one, no longer finds it.
@@ -161,7 +166,9 @@ function createRecords(ctx, dropSamples, native) {
   // when its last period ended). Mid-period: counted only while the class is exact.
   function choose(head, target, type, before) {
     const weight =
-      before === 0 ? sampling.draw(head !== undefined ? head.sampling : sampling.stateOf(target)) : sampling.weigh(target);
+      before === 0
+        ? sampling.draw(head !== undefined ? head.sampling : sampling.stateOf(target))
+        : sampling.weigh(target);
     return weight === 0 ? null : begin(head, target, type, weight);
   }
 
@@ -345,7 +352,21 @@ function createRecords(ctx, dropSamples, native) {
     collection.stop();
   }
 
-  return { entryOf, countedEntry, promote, emptied, peek, count, settle, exact, entriesOf, collected, drainCollected: collection.drain, sampled: sampling.sampled, uninstall };
+  return {
+    entryOf,
+    countedEntry,
+    promote,
+    emptied,
+    peek,
+    count,
+    settle,
+    exact,
+    entriesOf,
+    collected,
+    drainCollected: collection.drain,
+    sampled: sampling.sampled,
+    uninstall,
+  };
 }
 
 /** Every entry of an emitter, head first. */

@@ -51,7 +51,9 @@ function structuredFrames(below) {
 // Fallback: parse the text of a stack ("    at fn (file:1:2)" or "    at file:1:2").
 function textFrames(stack = new Error().stack) {
   try {
-    const lines = String(stack).split('\n').filter((l) => /^\s+at /.test(l));
+    const lines = String(stack)
+      .split('\n')
+      .filter((l) => /^\s+at /.test(l));
     return lines.map(parseFrameLine).filter(Boolean);
   } catch {
     return [];

@@ -55,7 +55,8 @@ function patchTarget(ctx) {
       }
       const from = entry.live;
       if (from !== size - 1) settle(entry, size - 1);
-      if (from < size - 1 && ctx.records.exact(target)) ctx.sampler.adopt(target, entry, size - 1 - from, unseen(target, type, from, size - 1));
+      if (from < size - 1 && ctx.records.exact(target))
+        ctx.sampler.adopt(target, entry, size - 1 - from, unseen(target, type, from, size - 1));
       entry.live = size;
       const group = entry.group;
       count(entry, 0);

@@ -67,7 +67,10 @@ function formatDuration(ms) {
 function formatTime(epochMs) {
   const date = new Date(epochMs);
   if (epochMs == null || Number.isNaN(date.getTime())) return 'n/a';
-  return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 function formatPercent(fraction, digits = 1) {

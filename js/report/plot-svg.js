@@ -69,7 +69,7 @@ const PANELS = [
 let d3Loading = null;
 function loadD3() {
   d3Loading ??= Promise.all([import('d3-scale'), import('d3-shape'), import('d3-array')]).then(
-    ([scale, shape, array]) => ({ ...scale, ...shape, ...array }),
+    ([scale, shape, array]) => ({ ...scale, ...shape, ...array })
   );
   return d3Loading;
 }
@@ -110,7 +110,10 @@ function drawSection(d3, proc, chart, index) {
   const time = timeAxis(d3, chart.firstTime, chart.lastTime);
   const rects = panelRects(index);
   const titleY = rects.memory.y - LAYOUT.legendHeight - 10;
-  const parts = [`<g class="process" data-pid="${proc.pid}">`, `<text x="${LAYOUT.left}" y="${titleY}" font-size="15" font-weight="bold">${esc(sectionTitle(proc, chart))}</text>`];
+  const parts = [
+    `<g class="process" data-pid="${proc.pid}">`,
+    `<text x="${LAYOUT.left}" y="${titleY}" font-size="15" font-weight="bold">${esc(sectionTitle(proc, chart))}</text>`,
+  ];
   PANELS.forEach((panel, i) => {
     const last = i === PANELS.length - 1;
     parts.push(drawPanel(d3, panel, chart, rects[panel.id], time, last));
@@ -121,7 +124,10 @@ function drawSection(d3, proc, chart, index) {
 
 function sectionTitle(proc, chart) {
   const heap = proc.trends.heap;
-  const verdict = heap.state === 'insufficient-data' ? 'heap: not enough data for a verdict' : `heap ${heap.state} ${formatSignedBytes(heap.slopePerMin)}/min`;
+  const verdict =
+    heap.state === 'insufficient-data'
+      ? 'heap: not enough data for a verdict'
+      : `heap ${heap.state} ${formatSignedBytes(heap.slopePerMin)}/min`;
   return `${processLabel(proc)} | ${formatTime(chart.firstTime)}, ${formatDuration(chart.lastTime - chart.firstTime)} | ${verdict}`;
 }
 
@@ -130,14 +136,22 @@ function drawPanel(d3, panel, chart, rect, time, isLast) {
   const lines = panel.series
     .map((s) => ({ ...s, points: pointsFor(s, chart, toPixel) }))
     .filter((s) => s.points.length > 0);
-  const maxValue = d3.max(lines.flatMap((s) => s.points), (p) => p.v) || 0;
+  const maxValue =
+    d3.max(
+      lines.flatMap((s) => s.points),
+      (p) => p.v
+    ) || 0;
   const value = valueAxis(d3, maxValue, panel.unit, rect.height);
   const out = [`<g class="panel" id="panel-${panel.id}" transform="translate(${rect.x},${rect.y})">`];
   out.push(gridAndAxes(value, time, rect, panel));
   out.push(...lines.map((s) => linePath(d3, s, time.scale, value.scale)));
-  if (lines.length === 0) out.push(`<text x="${rect.width / 2}" y="${rect.height / 2}" text-anchor="middle" fill="#888">no data</text>`);
+  if (lines.length === 0)
+    out.push(`<text x="${rect.width / 2}" y="${rect.height / 2}" text-anchor="middle" fill="#888">no data</text>`);
   out.push(warningMarks(chart.warnings, time.scale, rect, panel.id === 'memory'));
-  if (isLast) out.push(`<text x="${rect.width / 2}" y="${rect.height + LAYOUT.tickHeight + 16}" text-anchor="middle">${esc(time.label)}</text>`);
+  if (isLast)
+    out.push(
+      `<text x="${rect.width / 2}" y="${rect.height + LAYOUT.tickHeight + 16}" text-anchor="middle">${esc(time.label)}</text>`
+    );
   out.push('</g>');
   out.push(legend(lines, rect, panel.id === 'memory' && chart.warnings.length > 0));
   return out.join('\n');
@@ -163,7 +177,10 @@ function timeAxis(d3, start, end) {
     { name: 'h', ms: 3_600_000, upTo: 72 * 3_600_000 },
     { name: 'days', ms: 86_400_000, upTo: Infinity },
   ].find((u) => span <= u.upTo);
-  const scale = d3.scaleLinear().domain([start, start + span]).range([0, LAYOUT.plotWidth]);
+  const scale = d3
+    .scaleLinear()
+    .domain([start, start + span])
+    .range([0, LAYOUT.plotWidth]);
   const elapsed = d3.scaleLinear().domain([0, span / unit.ms]);
   const format = elapsed.tickFormat(10);
   const ticks = elapsed.ticks(10).map((v) => ({ x: scale(start + v * unit.ms), label: format(v) }));
@@ -175,7 +192,11 @@ function timeAxis(d3, start, end) {
 function valueAxis(d3, maxValue, unit, height) {
   const unitSize = unit === 'bytes' ? byteUnit(maxValue || 1).size : 1;
   const unitName = unit === 'bytes' ? byteUnit(maxValue || 1).name : unit === 'ms' ? 'ms' : '';
-  const inUnit = d3.scaleLinear().domain([0, maxValue / unitSize || 1]).nice(5).range([height, 0]);
+  const inUnit = d3
+    .scaleLinear()
+    .domain([0, maxValue / unitSize || 1])
+    .nice(5)
+    .range([height, 0]);
   const format = inUnit.tickFormat(5);
   return {
     scale: (v) => inUnit(v / unitSize),
@@ -196,7 +217,9 @@ function gridAndAxes(value, time, rect, panel) {
   }
   out.push(`<rect x="0" y="0" width="${rect.width}" height="${rect.height}" fill="none" stroke="#999"/>`);
   const label = value.unitName ? `${panel.axisLabel} (${value.unitName})` : panel.axisLabel;
-  out.push(`<text transform="translate(${-LAYOUT.left + 16},${rect.height / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(label)}</text>`);
+  out.push(
+    `<text transform="translate(${-LAYOUT.left + 16},${rect.height / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(label)}</text>`
+  );
   return out.join('\n');
 }
 
@@ -235,7 +258,9 @@ function warningMarks(markers, x, rect, withTriangles) {
   const lineLength = columns.size <= MAX_WARNING_LINES ? rect.height : 6;
   const out = [];
   for (const [col, group] of columns) {
-    out.push(`<line class="warning" x1="${col}" x2="${col}" y1="0" y2="${lineLength}" stroke="${WARNING_COLOR}" stroke-dasharray="4 3" stroke-width="1"/>`);
+    out.push(
+      `<line class="warning" x1="${col}" x2="${col}" y1="0" y2="${lineLength}" stroke="${WARNING_COLOR}" stroke-dasharray="4 3" stroke-width="1"/>`
+    );
     if (withTriangles) {
       const first = group[0];
       const tip = `${group.length} warning${group.length > 1 ? 's' : ''} from ${formatTime(first.time)}: ${first.code} ${first.message}`;
@@ -260,7 +285,10 @@ function legend(lines, rect, withWarning) {
 }
 
 function esc(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  return String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]
+  );
 }
 
 module.exports = { renderSvg, panelRects, LAYOUT, PANELS, esc };

@@ -159,7 +159,8 @@ class ProcessState {
     entry.lastTime = r.time;
     entry.lastMessage = message;
     const sites = r.details && r.details.allocationSites;
-    if (Array.isArray(sites) && sites.length > 0) entry.lastSites = sites.filter((x) => x && typeof x === 'object').slice(0, MAX_SITES_SHOWN);
+    if (Array.isArray(sites) && sites.length > 0)
+      entry.lastSites = sites.filter((x) => x && typeof x === 'object').slice(0, MAX_SITES_SHOWN);
     this.markers.add({ time: r.time, code, message });
   }
 

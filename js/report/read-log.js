@@ -14,10 +14,14 @@ const EVENTS = new Set(['memory', 'warning']);
 
 async function readLog(stream, { onRecord, onProgress = () => {}, maxLineBytes = MAX_LINE_BYTES }) {
   const stats = { bytes: 0, lines: 0, records: 0, memory: 0, warning: 0, foreign: 0, malformed: 0, overlong: 0 };
-  const splitter = new LineSplitter(maxLineBytes, (line) => handleLine(line, stats, onRecord), () => {
-    stats.lines += 1;
-    stats.overlong += 1;
-  });
+  const splitter = new LineSplitter(
+    maxLineBytes,
+    (line) => handleLine(line, stats, onRecord),
+    () => {
+      stats.lines += 1;
+      stats.overlong += 1;
+    }
+  );
   for await (const chunk of stream) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     stats.bytes += buf.length;

@@ -35,7 +35,10 @@ function headerLines(summary) {
   const rows = [
     ['Verdict', overallVerdict(summary)],
     ['Lines', lineCounts(lines)],
-    ['Time span', `${f.formatTime(timeSpan.start)} -> ${f.formatTime(timeSpan.end)} (${f.formatDuration(timeSpan.durationMs)})`],
+    [
+      'Time span',
+      `${f.formatTime(timeSpan.start)} -> ${f.formatTime(timeSpan.end)} (${f.formatDuration(timeSpan.durationMs)})`,
+    ],
     ['Processes', processList(summary)],
   ];
   return rows.map(([k, v]) => `${k.padEnd(11)}${v}`);
@@ -116,7 +119,14 @@ function seriesTable(proc) {
     const levels = proc.memory[row.name];
     if (!levels) continue;
     const fmt = row.unit === 'bytes' ? f.formatBytes : f.formatCount;
-    rows.push([row.name, fmt(levels.start), fmt(levels.end), fmt(levels.min), fmt(levels.max), verdictText(proc.trends[row.name], row.unit)]);
+    rows.push([
+      row.name,
+      fmt(levels.start),
+      fmt(levels.end),
+      fmt(levels.min),
+      fmt(levels.max),
+      verdictText(proc.trends[row.name], row.unit),
+    ]);
   }
   if (rows.length === 0) return ['  (no memory lines)'];
   return table([header, ...rows]).map((line) => `  ${line}`);
@@ -127,7 +137,8 @@ function verdictText(v, unit, basis) {
   const slope = unit === 'bytes' ? f.formatSignedBytes(v.slopePerMin) : f.formatSignedNumber(v.slopePerMin, 2);
   const state = ALERT_STATES.has(v.state) ? v.state.toUpperCase() : v.state;
   const extra = basis ? [basis, `p${formatP(v.pValue)}`] : [`p${formatP(v.pValue)}`];
-  if (v.relativeGrowth !== null && ALERT_STATES.has(v.state)) extra.push(`${f.formatSignedNumber(v.relativeGrowth * 100, 0)}%`);
+  if (v.relativeGrowth !== null && ALERT_STATES.has(v.state))
+    extra.push(`${f.formatSignedNumber(v.relativeGrowth * 100, 0)}%`);
   return `${state} ${slope}/min (${extra.join(', ')})`;
 }
 
@@ -164,7 +175,7 @@ function gcLines(gc) {
   if (gc.timeFraction !== null) head += ` (${f.formatPercent(gc.timeFraction, 2)} of the time)`;
   const lines = [head];
   const kinds = Object.entries(gc.kinds || {}).map(
-    ([kind, k]) => `${kind} ${f.formatCount(k.count)} (p99 ${f.formatMs(k.p99)}, max ${f.formatMs(k.max)})`,
+    ([kind, k]) => `${kind} ${f.formatCount(k.count)} (p99 ${f.formatMs(k.p99)}, max ${f.formatMs(k.max)})`
   );
   if (kinds.length) lines.push(`             ${kinds.join('; ')}`);
   if (gc.dropped > 0) lines.push(`             ${f.formatCount(gc.dropped)} GC records were dropped by the recorder`);
@@ -187,7 +198,8 @@ function warningLines(warnings) {
   if (!warnings.total) return ['  Warnings   none'];
   const lines = [`  Warnings   ${f.formatCount(warnings.total)}`];
   for (const w of warnings.byCode) {
-    const when = w.count > 1 ? `${f.formatTime(w.firstTime)} .. ${f.formatTime(w.lastTime)}` : f.formatTime(w.firstTime);
+    const when =
+      w.count > 1 ? `${f.formatTime(w.firstTime)} .. ${f.formatTime(w.lastTime)}` : f.formatTime(w.firstTime);
     lines.push(`    ${String(w.count).padStart(5)}x ${w.code}  ${when}`);
     if (w.lastMessage) lines.push(`           ${oneLine(w.lastMessage)}`);
     for (const site of w.lastSites || []) lines.push(`           ${siteLine(site)}`);
@@ -209,7 +221,12 @@ function oneLine(text) {
 // Left-aligned columns, two spaces apart.
 function table(rows) {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => String(r[col]).length)));
-  return rows.map((r) => r.map((cell, col) => String(cell).padEnd(widths[col])).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, col) => String(cell).padEnd(widths[col]))
+      .join('  ')
+      .trimEnd()
+  );
 }
 
 module.exports = { renderText, overallVerdict };

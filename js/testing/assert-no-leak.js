@@ -29,7 +29,8 @@ async function expectNoHandleLeak(fn, options) {
 }
 
 async function check(name, fn, o) {
-  if (typeof fn !== 'function') throw new TypeError(`leakwatch/testing: ${name}(fn) needs a function; got ${typeof fn}`);
+  if (typeof fn !== 'function')
+    throw new TypeError(`leakwatch/testing: ${name}(fn) needs a function; got ${typeof fn}`);
   const release = o.listeners ? session.acquire() : () => {};
   let report;
   try {
@@ -102,7 +103,9 @@ function judge(name, run, o) {
 
 function growingListeners(a, b, c, allow) {
   const live = (snap, row) => snap.get(`${row.emitter}\0${row.event}`)?.live ?? 0;
-  return diffListeners(a, c).filter((row) => steadyGrowth(row.before, live(b, row), row.after, allowedGrowth(allow, row)) > 0);
+  return diffListeners(a, c).filter(
+    (row) => steadyGrowth(row.before, live(b, row), row.after, allowedGrowth(allow, row)) > 0
+  );
 }
 
 function growingHandles(a, b, c, allow) {

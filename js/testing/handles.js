@@ -76,7 +76,8 @@ async function settleHandles() {
 }
 
 function signature() {
-  const types = typeof process.getActiveResourcesInfo === 'function' ? process.getActiveResourcesInfo().sort().join() : '';
+  const types =
+    typeof process.getActiveResourcesInfo === 'function' ? process.getActiveResourcesInfo().sort().join() : '';
   const fds = openFds();
   return `${types}|${fds === null ? '' : fds.size}`;
 }

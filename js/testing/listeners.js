@@ -20,7 +20,13 @@ function takeListeners() {
       if (s.site === FOUND_SITE) found = s.added;
       else sites.set(siteLabel(s), s.weight);
     }
-    groups.set(`${row.emitter}\0${row.event}`, { emitter: row.emitter, event: row.event, live: row.live, found, sites });
+    groups.set(`${row.emitter}\0${row.event}`, {
+      emitter: row.emitter,
+      event: row.event,
+      live: row.live,
+      found,
+      sites,
+    });
   }
   return groups;
 }
@@ -48,7 +54,15 @@ function diffListeners(before, after) {
     rows.push({ emitter: now.emitter, event: now.event, before: now.live - delta, after: now.live, delta, sites });
   }
   for (const [key, then] of before) {
-    if (!after.has(key) && added(then) !== 0) rows.push({ emitter: then.emitter, event: then.event, before: then.live, after: 0, delta: -added(then), sites: [] });
+    if (!after.has(key) && added(then) !== 0)
+      rows.push({
+        emitter: then.emitter,
+        event: then.event,
+        before: then.live,
+        after: 0,
+        delta: -added(then),
+        sites: [],
+      });
   }
   return rows.sort((a, b) => b.delta - a.delta);
 }
@@ -86,7 +100,8 @@ function allowedGrowth(allow, row) {
   if (typeof allow === 'number') return allow;
   let most = 0;
   for (const entry of allow) {
-    if (matches(entry.emitter, row.emitter) && matches(entry.event, row.event)) most = Math.max(most, entry.max ?? Infinity);
+    if (matches(entry.emitter, row.emitter) && matches(entry.event, row.event))
+      most = Math.max(most, entry.max ?? Infinity);
   }
   return most;
 }

@@ -22,7 +22,9 @@ function runShape({ iterations, warmup, rounds }) {
 function listenerSection(rows, iterations) {
   const lines = ['Listeners still attached, growing:'];
   for (const row of rows) {
-    const growth = iterations ? `${perCall(row.delta, iterations)} (+${row.delta} over ${iterations} calls)` : `+${row.delta}`;
+    const growth = iterations
+      ? `${perCall(row.delta, iterations)} (+${row.delta} over ${iterations} calls)`
+      : `+${row.delta}`;
     lines.push(`  - ${row.emitter} '${row.event}': ${growth}`);
     lines.push(...siteLines(row.sites));
   }
@@ -50,14 +52,17 @@ function heapSection(heap) {
 function heapSiteLines(sites) {
   if (sites.length === 0) return [];
   const lines = ['  Allocated at (sampled, per call):'];
-  for (const s of sites) lines.push(`      ${siteText(s)}  ${signed(s.bytesPerCall)} per call, ${Math.round(s.share * 100)} %`);
+  for (const s of sites)
+    lines.push(`      ${siteText(s)}  ${signed(s.bytesPerCall)} per call, ${Math.round(s.share * 100)} %`);
   return lines;
 }
 
 function handleSection(rows, iterations) {
   const lines = ['Handles left open, growing:'];
   for (const row of rows) {
-    lines.push(`  - ${row.type}: ${perCall(row.delta, iterations)} (+${row.delta} over ${iterations} calls)${fdDetail(row)}`);
+    lines.push(
+      `  - ${row.type}: ${perCall(row.delta, iterations)} (+${row.delta} over ${iterations} calls)${fdDetail(row)}`
+    );
   }
   return lines.join('\n');
 }

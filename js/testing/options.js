@@ -35,9 +35,11 @@ function integer(option, value, fallback, min) {
 function section(option, value, known) {
   if (value === undefined || value === true) return {};
   if (value === false) return null;
-  if (value === null || typeof value !== 'object') throw fail(TypeError, option, `true, false or an object with ${known.join(', ')}`, value);
+  if (value === null || typeof value !== 'object')
+    throw fail(TypeError, option, `true, false or an object with ${known.join(', ')}`, value);
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new TypeError(`leakwatch/testing: unknown option "${option}.${key}"; accepted are ${known.join(', ')}`);
+    if (!known.includes(key))
+      throw new TypeError(`leakwatch/testing: unknown option "${option}.${key}"; accepted are ${known.join(', ')}`);
   }
   return value;
 }
@@ -46,7 +48,8 @@ function section(option, value, known) {
 function bytes(option, value) {
   const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB)\s*$/i.exec(value) : null;
   const n = typeof value === 'number' ? value : match ? Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()] : NaN;
-  if (!(n >= 0 && Number.isFinite(n))) throw fail(TypeError, option, "a number of bytes or a size such as '1KB'", value);
+  if (!(n >= 0 && Number.isFinite(n)))
+    throw fail(TypeError, option, "a number of bytes or a size such as '1KB'", value);
   return n;
 }
 
@@ -54,7 +57,8 @@ function heap(value) {
   const o = section('heap', value, ['maxBytesPerIteration', 'confidence']);
   if (o === null) return null;
   const limits = { ...HEAP_DEFAULTS };
-  if (o.maxBytesPerIteration !== undefined) limits.maxBytesPerIteration = bytes('heap.maxBytesPerIteration', o.maxBytesPerIteration);
+  if (o.maxBytesPerIteration !== undefined)
+    limits.maxBytesPerIteration = bytes('heap.maxBytesPerIteration', o.maxBytesPerIteration);
   if (o.confidence !== undefined) {
     if (!(typeof o.confidence === 'number' && o.confidence >= 0.5 && o.confidence < 1)) {
       throw fail(RangeError, 'heap.confidence', 'a number from 0.5 to below 1 (e.g. 0.99)', o.confidence);
@@ -71,7 +75,8 @@ function listeners(value) {
   const allow = o.allow;
   const accepted = 'a number or a list of {emitter, event, max} (strings or RegExps)';
   if (allow === undefined || (typeof allow === 'number' && allow >= 0)) return { allow };
-  if (!Array.isArray(allow) || !allow.every((e) => e && typeof e === 'object')) throw fail(TypeError, 'listeners.allow', accepted, allow);
+  if (!Array.isArray(allow) || !allow.every((e) => e && typeof e === 'object'))
+    throw fail(TypeError, 'listeners.allow', accepted, allow);
   return { allow };
 }
 
@@ -82,17 +87,19 @@ function handles(value) {
   const allow = o.allow;
   if (allow === undefined || (typeof allow === 'number' && allow >= 0)) return { allow };
   if (allow === null || typeof allow !== 'object' || Object.values(allow).some((n) => typeof n !== 'number')) {
-    throw fail(TypeError, 'handles.allow', "a number or an object of numbers per type ({ Timeout: 1, fds: 2 })", allow);
+    throw fail(TypeError, 'handles.allow', 'a number or an object of numbers per type ({ Timeout: 1, fds: 2 })', allow);
   }
   return { allow };
 }
 
 /** Options of assertNoLeak(); `defaults` lets expectNoHandleLeak() change what is checked. */
 function normalize(options = {}, defaults = {}) {
-  if (options === null || typeof options !== 'object') throw new TypeError(`leakwatch/testing: options must be an object; got ${options}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`leakwatch/testing: options must be an object; got ${options}`);
   const o = { ...defaults, ...options };
   const rounds = integer('rounds', o.rounds, DEFAULTS.rounds, 4);
-  if (rounds % 2 !== 0) throw fail(RangeError, 'rounds', 'an even integer ≥ 4 (the run is judged in two halves)', rounds);
+  if (rounds % 2 !== 0)
+    throw fail(RangeError, 'rounds', 'an even integer ≥ 4 (the run is judged in two halves)', rounds);
   const iterations = integer('iterations', o.iterations, DEFAULTS.iterations, rounds);
   return {
     iterations,

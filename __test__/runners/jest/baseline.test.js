@@ -11,7 +11,12 @@ for (let i = 0; i < 100; i++) bus.on('tick', () => i); // attached before any tr
 
 describe('listeners attached before tracking', () => {
   test('an earlier check passes and leaves listeners attached', async () => {
-    await assertNoLeak(() => bus.off('ping', bus.on('ping', () => {}).listeners('ping')[0]), { heap: false, iterations: 20, warmup: 2, rounds: 4 });
+    await assertNoLeak(() => bus.off('ping', bus.on('ping', () => {}).listeners('ping')[0]), {
+      heap: false,
+      iterations: 20,
+      warmup: 2,
+      rounds: 4,
+    });
     for (let i = 0; i < 20; i++) bus.on('left', () => i);
   });
 

@@ -13,7 +13,12 @@ describe('listeners attached before tracking', function () {
   this.timeout(60_000);
 
   it('an earlier check passes and leaves listeners attached', async () => {
-    await assertNoLeak(() => bus.off('ping', bus.on('ping', () => {}).listeners('ping')[0]), { heap: false, iterations: 20, warmup: 2, rounds: 4 });
+    await assertNoLeak(() => bus.off('ping', bus.on('ping', () => {}).listeners('ping')[0]), {
+      heap: false,
+      iterations: 20,
+      warmup: 2,
+      rounds: 4,
+    });
     for (let i = 0; i < 20; i++) bus.on('left', () => i);
   });
 
