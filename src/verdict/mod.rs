@@ -8,8 +8,10 @@
 //! - `old_heap`: what is left of allocations made more than 30 s ago, the heap's evidence that
 //!   a rise is sustained.
 //! - `resources`: libuv handles and open fds.
+//! - `listener_sites`: whether one call site's listeners keep growing over many emitters.
 //! - `watch`: one judged series and its re-warn rule, and the one warning type they raise.
 
+pub mod listener_sites;
 pub mod memory;
 pub mod old_heap;
 pub mod resources;
