@@ -66,7 +66,7 @@ const CONFIG = QUICK
       hintSeconds: 20,
       profileSizesMb: [100, 250, 500, 1000, 4000],
     };
-// BENCH_WS_CONNECTIONS=20000: a ws server past its first connections (see README, Cost).
+// BENCH_WS_CONNECTIONS=20000: a ws server past its first connections (see docs/cost.md).
 if (process.env.BENCH_WS_CONNECTIONS) CONFIG.wsConnections = Number(process.env.BENCH_WS_CONNECTIONS);
 // BENCH_ROUNDS=15: more alternating rounds, for a median that moves less.
 if (process.env.BENCH_ROUNDS) CONFIG.rounds = Number(process.env.BENCH_ROUNDS);
