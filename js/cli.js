@@ -36,6 +36,7 @@ Options:
   -v, --version     show the version
 `;
 
+/** @type {import('node:util').ParseArgsConfig['options']} */
 const OPTIONS = {
   json: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
@@ -51,6 +52,10 @@ const COMMAND_OPTIONS = {
   build: ['keep'],
 };
 
+/**
+ * @param {string[]} argv
+ * @returns {any} `{command, ...}` with the command's options
+ */
 function parse(argv) {
   let parsed;
   try {
@@ -98,7 +103,7 @@ async function main(argv) {
 }
 
 // `leakwatch report big.log | head` closes stdout early: not an error.
-process.stdout.on('error', (err) => {
+process.stdout.on('error', (/** @type {NodeJS.ErrnoException} */ err) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });

@@ -23,9 +23,11 @@ function createLeakwatch() {
   // node:worker_threads costs ~1.6 MB of RSS to load; a worker has it loaded already.
   const threadId = binding.isMainThread() ? 0 : require('node:worker_threads').threadId;
 
-  const lw = new EventEmitter();
+  // The API object: an EventEmitter with the functions below (typed in index.d.ts).
+  const lw = /** @type {any} */ (new EventEmitter());
   const EXIT_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'];
-  let session = null; // {id, options, sink, gcSource, stopSampler, stopGcObserver, unsubscribe, stopMetricsServer}
+  /** @type {any} {id, options, sink, gcSource, stopSampler, stopGcObserver, unsubscribe, stopMetricsServer, tracker} */
+  let session = null;
 
   function start(options) {
     const normalized = normalizeOptions(options);
@@ -193,6 +195,7 @@ function createLeakwatch() {
    * `{sinceMs}` (epoch ms: from the last read made at or before it). Null when not running.
    * `state` says whether the profile runs ('on') and why not otherwise.
    */
+  /** @param {{sinceMs?: number}} [options] */
   function heapGrowth(options = {}) {
     const sinceMs = options === null || typeof options !== 'object' ? NaN : (options.sinceMs ?? null);
     if (sinceMs !== null && !(Number.isFinite(sinceMs) && sinceMs >= 0)) {
@@ -271,8 +274,13 @@ function createLeakwatch() {
     safeEmit(eventName, { code, message, details });
   }
 
-  // The line is built by the addon (src/session.rs warning_line), which writes it to a file or
-  // stream log and returns it for a function or logger.
+  /**
+   * The line is built by the addon (src/session.rs warning_line), which writes it to a file or
+   * stream log and returns it for a function or logger.
+   * @param {number} id
+   * @param {any} sink
+   * @param {{code: string, message: string, details?: object, eventName?: string}} warning
+   */
   function logLine(id, sink, { code, message, details, eventName }) {
     safeCall(() => {
       const line = binding.logWarning(id, code, message, JSON.stringify(details ?? {}), eventName === 'listener-leak');

@@ -46,9 +46,11 @@ function notInstalled() {
 }
 
 function fail(detail, cause) {
-  const e = new Error(
-    `leakwatch: no native addon for ${TRIPLE}: ${detail}. Reinstall leakwatch, or build it from source with ` +
-      "`npx leakwatch build` (needs Rust's cargo and a C++ compiler)."
+  const e = /** @type {NodeJS.ErrnoException} */ (
+    new Error(
+      `leakwatch: no native addon for ${TRIPLE}: ${detail}. Reinstall leakwatch, or build it from source with ` +
+        "`npx leakwatch build` (needs Rust's cargo and a C++ compiler)."
+    )
   );
   e.code = 'LEAKWATCH_NATIVE_MISSING';
   if (cause) e.cause = cause;

@@ -200,6 +200,11 @@ function snapshot(value) {
   return { dir: require('node:path').resolve(value.dir), max, minIntervalMs };
 }
 
+/**
+ * Validates `start()`'s options (a user's, so anything) and fills in the defaults; a bad value
+ * throws an error that names the option and what it accepts.
+ * @param {any} [options]
+ */
 function normalizeOptions(options = {}) {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`leakwatch: options must be an object with any of ${KNOWN.join(', ')}; got ${options}`);

@@ -19,7 +19,8 @@ function isMusl() {
   try {
     return fs.readFileSync('/usr/bin/ldd', 'latin1').includes('musl');
   } catch {
-    return !process.report?.getReport?.().header?.glibcVersionRuntime;
+    const report = /** @type {any} */ (process.report?.getReport?.());
+    return !report?.header?.glibcVersionRuntime;
   }
 }
 

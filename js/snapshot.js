@@ -34,6 +34,8 @@ let lastTakenAt = 0; // per isolate: minIntervalMs is about pacing this thread's
  * Writes a snapshot if the guards allow it. Returns `{path}` or `{skipped: reason}`.
  * `options` is the normalized `snapshot` option: `{dir, max, minIntervalMs}`; `freeMemory`
  * is measured unless given (tests give it).
+ * @param {{dir: string, max: number, minIntervalMs: number}} options
+ * @param {{threadId?: number, now?: number, freeMemory?: number}} [context]
  */
 function takeSnapshot(options, { threadId = 0, now = Date.now(), freeMemory } = {}) {
   try {

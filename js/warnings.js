@@ -8,6 +8,7 @@
 const subscribers = new Set();
 // A sentence added to warnings of one kind (eventName) while it holds: index.js has a listener
 // leak's warning say when the heap is leaking too (the heap warning says the reverse).
+/** @type {(eventName: string) => string} */
 let noteFor = () => '';
 
 // `below`: a function on the stack (the app's add, as leakwatch installed it) above which the

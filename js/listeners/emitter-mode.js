@@ -156,7 +156,7 @@ function spawnCheck(answer) {
     return null; // e.g. a permission model without child processes
   }
   child.unref();
-  child.stdout.unref();
+  /** @type {any} */ (child.stdout).unref(); // a pipe's socket: unref'd, it keeps nothing alive
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk) => {

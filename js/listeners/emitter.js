@@ -51,7 +51,7 @@ function originalMethods() {
 function readFlavour(orig, warningTemplate, nodeFrames = null) {
   try {
     if (typeof warningTemplate !== 'string') return null;
-    const probe = new EventEmitter();
+    const probe = /** @type {any} */ (new EventEmitter()); // Node's internals (_events) are read
     const shape = ownSymbol(probe, 'shapeMode');
     orig.addListener.call(probe, 'x', noop); // Node's own: with a patch in place, still uncounted
     orig.addListener.call(probe, 'x', noop);
@@ -248,6 +248,7 @@ function countingMethods(ctx, orig) {
     }
   }
 
+  /** @this {any} an EventEmitter, whose _events and _eventsCount Node's own code also reads */
   function removeListener(type, listener) {
     if (!fast) return wrapped.remove(this, type, listener);
     if (typeof listener !== 'function') return orig.removeListener.call(this, type, listener);

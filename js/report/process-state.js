@@ -40,7 +40,9 @@ function gcPause(record, field) {
 
 class ProcessState {
   constructor(pid, threadId, hostname) {
-    Object.assign(this, { pid, threadId, hostname });
+    this.pid = pid;
+    this.threadId = threadId;
+    this.hostname = hostname;
     this.firstTime = Infinity;
     this.lastTime = -Infinity;
     this.memoryLines = 0;

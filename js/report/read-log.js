@@ -12,6 +12,10 @@ const MAX_LINE_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
 const EVENTS = new Set(['memory', 'warning']);
 
+/**
+ * @param {AsyncIterable<Buffer | string>} stream
+ * @param {{onRecord: Function, onProgress?: (stats: object) => void, maxLineBytes?: number}} options
+ */
 async function readLog(stream, { onRecord, onProgress = () => {}, maxLineBytes = MAX_LINE_BYTES }) {
   const stats = { bytes: 0, lines: 0, records: 0, memory: 0, warning: 0, foreign: 0, malformed: 0, overlong: 0 };
   const splitter = new LineSplitter(

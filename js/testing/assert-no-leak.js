@@ -46,7 +46,9 @@ async function check(name, fn, o) {
 // alone, not a diff of `actual` against `expected`. The report stays reachable as err.report.
 // The stack keeps the async frames down to the test's own line.
 function leakError(report) {
-  const err = new AssertionError({ message: leakMessage(report), operator: 'fail' });
+  const err = /** @type {AssertionError & {report?: object}} */ (
+    new AssertionError({ message: leakMessage(report), operator: 'fail' })
+  );
   err.report = report;
   return err;
 }

@@ -93,6 +93,10 @@ function handles(value) {
 }
 
 /** Options of assertNoLeak(); `defaults` lets expectNoHandleLeak() change what is checked. */
+/**
+ * @param {any} [options]  the user's, so anything
+ * @param {object} [defaults]
+ */
 function normalize(options = {}, defaults = {}) {
   if (options === null || typeof options !== 'object')
     throw new TypeError(`leakwatch/testing: options must be an object; got ${options}`);

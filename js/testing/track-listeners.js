@@ -28,6 +28,7 @@ function trackListeners() {
     release();
   }
 
+  /** @param {{allow?: import('../../testing').ListenerAllowance}} [options] */
   async function assertNoGrowth({ allow } = {}) {
     if (final === null) await collectGarbage();
     const rows = diffListeners(start, now());
@@ -47,7 +48,9 @@ function trackListeners() {
 function growthError(rows) {
   const lines = listenerSection(rows, null).split('\n');
   lines[0] = 'trackListeners: listeners added since the tracker was made and still attached:';
-  const err = new AssertionError({ message: lines.join('\n'), operator: 'fail' });
+  const err = /** @type {AssertionError & {rows?: object[]}} */ (
+    new AssertionError({ message: lines.join('\n'), operator: 'fail' })
+  );
   err.rows = rows;
   return err;
 }
