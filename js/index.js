@@ -32,23 +32,28 @@ function createLeakwatch() {
   function start(options) {
     const normalized = normalizeOptions(options);
     if (session) end(false);
-    const config = {
-      intervalMs: normalized.intervalMs,
-      log: nativeLogTarget(normalized.log),
-      hostname: os.hostname(),
-      threadId,
-      gcSource: normalized.gcSource,
-      gcHints: normalized.gcHints,
-      heapProfile: normalized.heapProfile.enabled,
-      heapProfileIntervalBytes: normalized.heapProfile.sampleIntervalBytes,
-      trend: normalized.trend,
-      shimPath,
-      ownScripts: __dirname + path.sep, // leakwatch's own allocations are not the app's growth
-      nodeVersion: process.versions.node,
-      nodeModuleVersion: Number(process.versions.modules),
-      v8Version: process.versions.v8,
-    };
-    const started = JSON.parse(binding.start(JSON.stringify(config), onNativeEvent));
+    const started = binding.start(
+      {
+        // src/config.rs ConfigInput: checked again there, so Rust never trusts its input.
+        session: {
+          intervalMs: normalized.intervalMs,
+          log: nativeLogTarget(normalized.log),
+          hostname: os.hostname(),
+          threadId,
+          gcHints: normalized.gcHints,
+          heapProfile: normalized.heapProfile.enabled,
+          heapProfileIntervalBytes: normalized.heapProfile.sampleIntervalBytes,
+          trend: normalized.trend,
+        },
+        gcSource: normalized.gcSource,
+        shimPath,
+        ownScripts: __dirname + path.sep, // leakwatch's own allocations are not the app's growth
+        nodeVersion: process.versions.node,
+        nodeModuleVersion: Number(process.versions.modules),
+        v8Version: process.versions.v8,
+      },
+      onNativeEvent
+    );
     const id = started.id;
     session = {
       id,

@@ -4,7 +4,7 @@
 
 use crate::alloc_sites::{self, AllocSites, SiteBytes};
 use crate::collector::{self, lock, EventSink, SharedRef};
-use crate::config::Config;
+use crate::config::{Config, ConfigInput};
 use crate::gc_record::GcKind;
 use crate::gc_stats::GcEvent;
 use crate::session::{JsSample, Shared};
@@ -53,25 +53,46 @@ fn err(message: impl Into<String>) -> Error {
     Error::new(Status::InvalidArg, message.into())
 }
 
-/// Starts a session on the calling isolate. Returns `{id, gcSource, gcFallbackReason,
-/// announceFallback}`; `announceFallback` is true the first time in the process that the shim
-/// could not be used though nobody asked for perf_hooks.
+/// What `start` is handed: the session's settings, and what finds and checks the V8 shim.
+#[napi(object)]
+pub struct StartConfig {
+    pub session: ConfigInput,
+    /// `auto`, `v8` or `perf_hooks`.
+    pub gc_source: String,
+    pub shim_path: String,
+    /// leakwatch's own js/ folder: its allocations are not the app's growth.
+    pub own_scripts: String,
+    pub node_version: String,
+    pub node_module_version: u32,
+    pub v8_version: String,
+}
+
+/// What `start` returns. `announce_fallback` is true the first time in the process that the
+/// shim could not be used though nobody asked for perf_hooks.
+#[napi(object)]
+pub struct Started {
+    pub id: u32,
+    pub gc_source: String,
+    pub gc_fallback_reason: Option<String>,
+    pub announce_fallback: bool,
+}
+
+/// Starts a session on the calling isolate.
 #[napi(catch_unwind)]
-pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> Result<String> {
-    let config = Config::from_json(&config_json).map_err(err)?;
-    let raw: Value = serde_json::from_str(&config_json).map_err(|e| err(e.to_string()))?;
+pub fn start(env: Env, start: StartConfig, on_event: Function<String, ()>) -> Result<Started> {
+    let config = Config::from_input(&start.session).map_err(err)?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let (hooks, fallback) = install_hooks(&raw, id)?;
+    let (hooks, fallback) = install_hooks(&start, id)?;
     let gc_source = if hooks.is_some() { "v8" } else { "perf_hooks" };
-    let automatic_fallback = hooks.is_none() && raw["gcSource"].as_str() != Some("perf_hooks");
+    let automatic_fallback = hooks.is_none() && start.gc_source != "perf_hooks";
     let announce = automatic_fallback && !FALLBACK_ANNOUNCED.swap(true, Ordering::Relaxed);
     let sampling = config.heap_profile && hooks.is_some() && start_sampling(config.heap_profile_interval);
     let mut session = Shared::new(config, gc_source, fallback.clone());
     session.gc_shim = hooks.as_ref().and(shim::loaded()).map(|s| s.built_for.to_json());
     session.heap_profile = heap_profile_state(&session, hooks.is_some(), sampling);
     if sampling {
-        let own = raw["ownScripts"].as_str().unwrap_or("");
-        session.alloc_sites = Some(AllocSites::new(session.config.heap_profile_interval, own, &session.config.trend));
+        let interval = session.config.heap_profile_interval;
+        session.alloc_sites = Some(AllocSites::new(interval, &start.own_scripts, &session.config.trend));
     }
     let shared = Arc::new(Mutex::new(session));
     let events = on_event
@@ -86,22 +107,22 @@ pub fn start(env: Env, config_json: String, on_event: Function<String, ()>) -> R
     }
     let cleanup = env.add_env_cleanup_hook(id, on_env_cleanup).ok();
     SESSIONS.with(|s| s.borrow_mut().insert(id, Native { shared, hooks, cleanup, sampling }));
-    Ok(json!({"id": id, "gcSource": gc_source, "gcFallbackReason": fallback, "announceFallback": announce}).to_string())
+    Ok(Started { id, gc_source: gc_source.into(), gc_fallback_reason: fallback, announce_fallback: announce })
 }
 
 /// The shim's hooks, or the reason there are none. Only an explicit `gcSource: "v8"` that
 /// cannot be honoured is an error.
-fn install_hooks(raw: &Value, id: u32) -> Result<(Option<Hooks>, Option<String>)> {
-    let wanted = raw["gcSource"].as_str().unwrap_or("auto");
+fn install_hooks(start: &StartConfig, id: u32) -> Result<(Option<Hooks>, Option<String>)> {
+    let wanted = start.gc_source.as_str();
     if wanted == "perf_hooks" {
         return Ok((None, Some("perf_hooks was requested (gcSource option)".into())));
     }
     let runtime = RuntimeVersions {
-        node: raw["nodeVersion"].as_str().unwrap_or("").into(),
-        node_module_version: raw["nodeModuleVersion"].as_u64().unwrap_or(0) as u32,
-        v8: raw["v8Version"].as_str().unwrap_or("").into(),
+        node: start.node_version.clone(),
+        node_module_version: start.node_module_version,
+        v8: start.v8_version.clone(),
     };
-    let outcome = shim::load(raw["shimPath"].as_str().unwrap_or(""), &runtime)
+    let outcome = shim::load(&start.shim_path, &runtime)
         .and_then(|shim| shim.install(id).ok_or_else(|| "the V8 GC shim found no isolate".to_string()));
     match outcome {
         Ok(hooks) => Ok((Some(hooks), None)),
