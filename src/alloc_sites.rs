@@ -221,6 +221,10 @@ fn mostly_via(before: &SiteBytes, after: &SiteBytes, site: &Site, growth: f64) -
 /// A read pauses the JS thread for well under a millisecond on a typical heap (`maxReadMs`
 /// in the log; benches/heap-profile.js), and is skipped where it would take long.
 const READ_EVERY_MS: u64 = 5_000;
+/// Reads skipped in a row on the predicted pause alone, after which the prediction is
+/// forgotten and the next read measures again (a minute at READ_EVERY_MS): a prediction only
+/// reads can refresh must not stop reads for good.
+const RETRY_AFTER_SKIPS: u32 = 12;
 /// Reads kept: enough to reach back over a verdict's window.
 const KEEP_MS: u64 = 5 * 60_000;
 const KEEP_READS: usize = 64;
@@ -237,10 +241,12 @@ pub struct AllocSites {
     pub read_count: u64,
     /// Reads skipped because the profile was too large to read in one go.
     pub skipped: u64,
-    /// The longest read so far, in microseconds (the JS thread's pause for it).
+    /// The longest read so far, in microseconds of the JS thread's CPU time (its pause for it).
     pub max_read_us: u64,
     /// The last few reads' pauses and the heap then: what the next read's is predicted from.
     recent_reads: VecDeque<(u64, f64)>,
+    /// Reads skipped since the last one made.
+    skip_streak: u32,
     /// Live bytes by when they were allocated (verdict/old_heap.rs).
     survivors: Survivors,
 }
@@ -283,6 +289,11 @@ impl AllocSites {
     pub fn on_skipped(&mut self, now_ms: u64) {
         self.last_attempt_ms = Some(now_ms);
         self.skipped += 1;
+        self.skip_streak += 1;
+        if self.skip_streak >= RETRY_AFTER_SKIPS {
+            self.recent_reads.clear();
+            self.skip_streak = 0;
+        }
     }
 
     /// A read made, with its live samples, its pause and the heap used when it was made.
@@ -291,6 +302,7 @@ impl AllocSites {
         self.survivors.on_read(now, samples);
         self.last_attempt_ms = Some(now);
         self.read_count += 1;
+        self.skip_streak = 0;
         self.max_read_us = self.max_read_us.max(took_us);
         self.recent_reads.push_back((took_us, heap_used));
         if self.recent_reads.len() > RECENT_READS {
@@ -532,6 +544,31 @@ mod tests {
         let after = profile(20_000, 100_000, 101, 5_000);
         assert_eq!(growth(&before, &after).len(), 1, "+1 byte is not named beside +99,000");
         assert!(growth(&before, &before).is_empty());
+    }
+
+    /// One slow read (a machine that stopped the thread mid-read, once) must not stop reads for
+    /// good: after RETRY_AFTER_SKIPS skips the next read measures again. A heap with too many
+    /// samples to read stays skipped.
+    #[test]
+    fn one_slow_read_stops_reads_for_a_minute_not_for_good() {
+        let mut sites = AllocSites::new(SAMPLE_INTERVAL_BYTES, "", &TrendOptions::default());
+        sites.on_read(profile(0, 0, 0, 0), &[], 6_500, 80e6);
+        let mut now = 0;
+        let mut skipped = 0;
+        while !sites.affordable(80e6) {
+            now += READ_EVERY_MS;
+            sites.on_skipped(now);
+            skipped += 1;
+            assert!(skipped <= RETRY_AFTER_SKIPS, "still skipping after {skipped} reads");
+        }
+        assert_eq!(skipped, RETRY_AFTER_SKIPS);
+        sites.on_read(profile(now, 0, 0, 0), &[], 700, 80e6);
+        assert!(sites.affordable(80e6), "the read that measured again sets the prediction");
+        for _ in 0..3 * RETRY_AFTER_SKIPS {
+            now += READ_EVERY_MS;
+            sites.on_skipped(now);
+        }
+        assert!(!sites.affordable(9e9), "too many samples to read, whatever the prediction");
     }
 
     #[test]

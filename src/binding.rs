@@ -18,7 +18,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 /// Weak: a pending event never keeps the process alive. Bounded: a busy JS thread drops
 /// events instead of letting them pile up.
@@ -236,10 +235,13 @@ fn read_alloc_sites_now(shared: &SharedRef) {
         (now, heap_used, sites.own_scripts().to_string())
     };
     let Some(shim) = shim::loaded() else { return };
-    let began = Instant::now();
+    // The JS thread's CPU time, not wall time: on a busy machine the OS may stop the thread
+    // mid-read, and that wait is no cost of the read (one 6.5 ms read, wall time, once made
+    // every later read look unaffordable).
+    let began = crate::clock::thread_cpu_ns();
     let Some(profile) = shim.read_sampling(alloc_sites::MAX_NODES) else { return };
     let read = SiteBytes::from_nodes_excluding(now, &profile.nodes, &own);
-    let took_us = began.elapsed().as_micros() as u64;
+    let took_us = crate::clock::thread_cpu_ns().saturating_sub(began) / 1000;
     if let Some(sites) = lock(shared).alloc_sites.as_mut() {
         sites.on_read(read, &profile.samples, took_us, heap_used);
     }
