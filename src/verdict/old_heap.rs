@@ -10,7 +10,7 @@
 //! it is added: the old heap holds still. A leak's allocations never die: the old heap climbs.
 //! Where the post-GC baselines swing by tens of MB with the live young objects (a slow leak
 //! under a noisy sawtooth), the old heap shows the climb without them; the heap verdict takes
-//! its sustained rise as the evidence the baselines cannot give part by part (trends.rs).
+//! its sustained rise as the evidence the baselines cannot give part by part (memory.rs).
 
 use crate::alloc_sites::LiveSample;
 use crate::verdict::trend::{Trend, TrendOptions, Verdict};
