@@ -29,6 +29,11 @@ function createLeakwatch() {
   /** @type {any} {id, options, sink, gcSource, stopSampler, stopGcObserver, unsubscribe, stopMetricsServer, tracker} */
   let session = null;
 
+  /**
+   * Starts leakwatch on this thread (a second start replaces the first session).
+   * @param {import('../index').Options} [options]  validated: a bad value throws, naming the option
+   * @returns {import('../index').Leakwatch}
+   */
   function start(options) {
     const normalized = normalizeOptions(options);
     if (session) end(false);
@@ -114,6 +119,10 @@ function createLeakwatch() {
     if (writeFinal && finalLine) deliverLine(s.sink, JSON.parse(finalLine), false);
   }
 
+  /**
+   * Ends the session: hooks off, timers cleared, the final line written. Safe to call twice.
+   * @returns {import('../index').Leakwatch}
+   */
   function stop() {
     if (session) end(true);
     return lw;
@@ -168,6 +177,10 @@ function createLeakwatch() {
    * class sampled because it makes emitters by the thousand), with the growth the background
    * thread measured over the last minute.
    */
+  /**
+   * @param {number} [n]  rows, largest first
+   * @returns {import('../index').ListenerGroup[]}
+   */
   function listeners(n = 10) {
     // lw is an EventEmitter too: listeners('stats') keeps its usual meaning.
     if (typeof n === 'string' || typeof n === 'symbol') return EventEmitter.prototype.listeners.call(lw, n);
@@ -187,6 +200,10 @@ function createLeakwatch() {
       }));
   }
 
+  /**
+   * The figures of a log line as of now, without waiting for the interval; null when not running.
+   * @returns {import('../index').Stats | null}
+   */
   function stats() {
     if (!session) return null;
     if (session.tracker) session.tracker.collect();
@@ -199,8 +216,9 @@ function createLeakwatch() {
    * now: `{state, sinceMs, message, sites}` over the heap verdict's window, or since
    * `{sinceMs}` (epoch ms: from the last read made at or before it). Null when not running.
    * `state` says whether the profile runs ('on') and why not otherwise.
+   * @param {{sinceMs?: number}} [options]
+   * @returns {import('../index').HeapGrowth | null}
    */
-  /** @param {{sinceMs?: number}} [options] */
   function heapGrowth(options = {}) {
     const sinceMs = options === null || typeof options !== 'object' ? NaN : (options.sinceMs ?? null);
     if (sinceMs !== null && !(Number.isFinite(sinceMs) && sinceMs >= 0)) {
@@ -316,7 +334,10 @@ function createLeakwatch() {
   lw.on('newListener', (name) => name === 'stats' && setImmediate(updateDelivery).unref());
   lw.on('removeListener', (name) => name === 'stats' && updateDelivery());
 
-  /** The Prometheus text exposition format of the current figures ('' when not running). */
+  /**
+   * The Prometheus text exposition format of the current figures ('' when not running).
+   * @returns {string}
+   */
   function metrics() {
     try {
       return require('./metrics').prometheusText(stats());
@@ -325,12 +346,20 @@ function createLeakwatch() {
     }
   }
 
-  /** Registers leakwatch's metrics into a prom-client Registry; returns an unregister function. */
+  /**
+   * Registers leakwatch's metrics into a prom-client Registry; returns an unregister function.
+   * @param {import('../index').PromClientRegistry} register
+   * @returns {() => void}
+   */
   function promClient(register) {
     return require('./metrics').registerPromClient(register, stats);
   }
 
-  /** Registers observable instruments on an OpenTelemetry Meter; returns a function removing them. */
+  /**
+   * Registers observable instruments on an OpenTelemetry Meter; returns a function removing them.
+   * @param {import('../index').OtelMeter} meter
+   * @returns {() => void}
+   */
   function otel(meter) {
     return require('./otel').registerOtel(meter, stats);
   }

@@ -17,12 +17,22 @@ const { steadyGrowth } = require('./steady');
 const { leakMessage } = require('./message');
 const { markSites, sitesSince } = require('./heap-sites');
 
-/** Resolves a report when nothing grew; rejects with an AssertionError saying what did. */
+/**
+ * Resolves a report when nothing grew; rejects with an AssertionError saying what did.
+ * @param {() => unknown} fn  called one call after the other (awaited when it returns a promise)
+ * @param {import('../../testing').NoLeakOptions} [options]
+ * @returns {Promise<import('../../testing').LeakReport>}
+ */
 async function assertNoLeak(fn, options) {
   return check('assertNoLeak', fn, normalize(options));
 }
 
-/** The same run with only handles and fds checked, and fewer calls (those counts are exact). */
+/**
+ * The same run with only handles and fds checked, and fewer calls (those counts are exact).
+ * @param {() => unknown} fn
+ * @param {import('../../testing').NoLeakOptions} [options]
+ * @returns {Promise<import('../../testing').LeakReport>}
+ */
 async function expectNoHandleLeak(fn, options) {
   const defaults = { heap: false, listeners: false, iterations: 20, warmup: 2, rounds: 4 };
   return check('expectNoHandleLeak', fn, normalize(options, defaults));

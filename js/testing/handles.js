@@ -84,6 +84,7 @@ function signature() {
 
 /** The descriptors open in `after` but not in `before`, by kind, with a few file paths as examples. */
 function newFds(before, after, examples = 3) {
+  /** @type {Record<string, number>} */
   const byKind = {};
   const files = [];
   if (before.fds === null || after.fds === null) return { byKind, files };

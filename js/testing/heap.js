@@ -99,6 +99,7 @@ function heapVerdict(bytes, perRound, limits) {
     bytesAfterRound: Array.from(bytes),
     leaking: slope > max && medianRound > max && confidence >= limits.confidence,
     limits,
+    sites: [], // where the kept bytes were allocated: filled in for a heap that leaked (heap-sites.js)
   };
 }
 

@@ -15,6 +15,10 @@ const { takeListeners, diffListeners, allowedGrowth } = require('./listeners');
 const { collectGarbage } = require('./heap');
 const { listenerSection } = require('./message');
 
+/**
+ * Starts counting listeners now; `assertNoGrowth()` later fails on any still attached.
+ * @returns {import('../../testing').ListenerTracker}
+ */
 function trackListeners() {
   const release = session.acquire();
   const start = takeListeners();
