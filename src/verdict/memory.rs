@@ -73,15 +73,40 @@ impl Trends {
         let old_rate = old_rate.flatten();
         let by_old_heap = |_: u64, slope: f64, _: u64| old_rate.is_some_and(|rate| rate >= SUSTAIN_SHARE * slope);
         let nothing_else = |_: u64, _: f64, _: u64| false;
+        // The heap leaks, too, when its old objects leak on their own (judged by the same
+        // thresholds) and the baselines rise with them (at OLD_HEAP_BACKING, and no less than
+        // SUSTAIN_SHARE of their rate): live young objects can scatter the baselines by more
+        // than a slow leak adds in minutes, and then the baselines reach 99 % long after the
+        // old heap does.
+        let old_leaks = old.as_ref().filter(|o| o.state == TrendState::Leaking);
+        let backs = |v: &Verdict, o: &Verdict| {
+            v.state != TrendState::WarmingUp
+                && v.confidence >= OLD_HEAP_BACKING
+                && v.slope_bytes_per_min >= SUSTAIN_SHARE * o.slope_bytes_per_min
+        };
+        let heap_review = |v: &Verdict| match old_leaks {
+            Some(o) if backs(v, o) => TrendState::Leaking,
+            _ => v.state,
+        };
         // RSS beyond the heap leaks only while RSS itself rises significantly, part by part,
         // at no less than SUSTAIN_SHARE of its slope.
         let rss_rate = self.rss_whole.sustained_slope(now_ms).unwrap_or(f64::NEG_INFINITY);
-        let rss_rises = |v: &Verdict| rss_rate >= SUSTAIN_SHARE * v.slope_bytes_per_min / 60_000.0;
-        let stands = |_: &Verdict| true;
+        let rss_review = |v: &Verdict| match v.state {
+            TrendState::Leaking if rss_rate < SUSTAIN_SHARE * v.slope_bytes_per_min / 60_000.0 => TrendState::Growing,
+            state => state,
+        };
+        let own = |v: &Verdict| v.state;
         for series in [&mut self.heap, &mut self.external, &mut self.rss] {
             let (heap, rss) = (series.name == "heap", series.name == "rss");
             let sustained: &dyn Fn(u64, f64, u64) -> bool = if heap { &by_old_heap } else { &nothing_else };
-            if series.judge_with(now_ms, sustained, if rss { &rss_rises } else { &stands }) {
+            let review: &dyn Fn(&Verdict) -> TrendState = if heap {
+                &heap_review
+            } else if rss {
+                &rss_review
+            } else {
+                &own
+            };
+            if series.judge_with(now_ms, sustained, review) {
                 let mut w = warning(series, now_ms, heap_limit.filter(|_| heap));
                 if let (true, Some(v)) = (heap, old.as_ref().filter(|v| rising(v))) {
                     add_old_heap(&mut w, v);
@@ -120,6 +145,10 @@ impl Trends {
         [&self.heap, &self.external, &self.rss].into_iter().filter(|s| s.is_leaking()).map(|s| s.name).collect()
     }
 }
+
+/// The confidence the baselines must rise at, beside an old heap `leaking` at the series'
+/// own confidence (99 % by default), for the heap to be `leaking` on the old heap's evidence.
+const OLD_HEAP_BACKING: f64 = 0.9;
 
 fn warning(series: &Series, now_ms: u64, heap_limit: Option<f64>) -> Warning {
     let v = series.judged();
@@ -164,13 +193,18 @@ fn rising(v: &Verdict) -> bool {
 /// check (harmless, but valgrind rightly calls it a jump on uninitialised memory).
 #[inline(never)]
 fn add_old_heap(w: &mut Warning, v: &Verdict) {
-    w.details["oldHeap"] =
-        json!({"slopeBytesPerMin": v.slope_bytes_per_min.round(), "growthBytes": v.growth_bytes.round()});
+    w.details["oldHeap"] = json!({
+        "state": v.state.as_str(),
+        "slopeBytesPerMin": v.slope_bytes_per_min.round(),
+        "confidence": v.confidence,
+        "growthBytes": v.growth_bytes.round(),
+    });
     w.message.push_str(&format!(
-        " Objects older than {} grew {} of it ({}/min): allocations that do not die.",
+        " Objects older than {} grew {} of it ({}/min, confidence {:.1}%): allocations that do not die.",
         duration(SURVIVOR_AGE_MS),
         bytes(v.growth_bytes),
-        signed_bytes(v.slope_bytes_per_min)
+        signed_bytes(v.slope_bytes_per_min),
+        v.confidence * 100.0
     ));
 }
 
@@ -232,6 +266,12 @@ mod tests {
     /// bytes a second kept for good, and the sampling heap profile read every 5 s: one sample
     /// per 512 KiB, the leak's kept, the rest dead within 10 s. The heap warnings of 200 s.
     fn noisy_server(leak: f64) -> Vec<Warning> {
+        noisy_server_with(leak, 30e6, 1.0, true)
+    }
+
+    /// As [`noisy_server`], with the baselines swinging by `swing` in all, the heap (baselines
+    /// and samples) carrying `in_heap` of what is kept, and the profile read or not.
+    fn noisy_server_with(leak: f64, swing: f64, in_heap: f64, profile: bool) -> Vec<Warning> {
         const SAMPLE: f64 = 512.0 * 1024.0;
         let opts = TrendOptions::default();
         let mut t = Trends::new(&opts);
@@ -257,9 +297,9 @@ mod tests {
             owed = owed.fract();
             kept_bytes += leak;
             if s % 3 == 0 {
-                t.on_baseline(now, 60e6 + kept_bytes + (unit() - 0.5) * 30e6);
+                t.on_baseline(now, 60e6 + in_heap * kept_bytes + (unit() - 0.5) * swing);
             }
-            t.on_sample(now, 120e6 + kept_bytes, 1e6);
+            t.on_sample(now, 120e6 + in_heap * kept_bytes, 1e6);
             if s % 5 == 0 {
                 let live: Vec<LiveSample> = samples
                     .iter()
@@ -268,7 +308,8 @@ mod tests {
                     .collect();
                 sites.on_read(SiteBytes { at_ms: now, ..SiteBytes::default() }, &live, 100, 100e6);
             }
-            warnings.extend(t.evaluate(now, None, None, Some(&mut sites)).into_iter().filter(|w| w.series_is_heap()));
+            let sites = Some(&mut sites).filter(|_| profile);
+            warnings.extend(t.evaluate(now, None, None, sites).into_iter().filter(|w| w.series_is_heap()));
         }
         warnings
     }
@@ -284,6 +325,19 @@ mod tests {
             leak[0].details
         );
         assert_eq!(noisy_server(0.0), Vec::new(), "the same swings with nothing kept");
+    }
+
+    #[test]
+    fn old_objects_that_leak_on_their_own_make_the_heap_leak_where_the_baselines_scatter() {
+        let slow = 5e6 / 60.0;
+        // Baselines swinging by 80 MB: the leak is not significant in them within 200 s.
+        assert_eq!(noisy_server_with(slow, 80e6, 1.0, false), Vec::new());
+        let leak = noisy_server_with(slow, 80e6, 1.0, true);
+        assert_eq!(leak.len(), 1, "{leak:?}");
+        assert_eq!(leak[0].details["oldHeap"]["state"], "leaking", "{:?}", leak[0].details);
+        assert!(leak[0].message.contains("Objects older than 30 s grew"), "{}", leak[0].message);
+        // Old objects that grow while the heap holds still: something else shrank, no leak.
+        assert_eq!(noisy_server_with(slow, 30e6, 0.0, true), Vec::new());
     }
 
     #[test]

@@ -70,22 +70,22 @@ impl Series {
 
     /// Re-judges the series on its own points; true when this verdict deserves a warning.
     pub fn judge(&mut self, now_ms: u64) -> bool {
-        self.judge_with(now_ms, &|_, _, _| false, &|_| true)
+        self.judge_with(now_ms, &|_, _, _| false, &|v| v.state)
     }
 
     /// Re-judges the series; true when this verdict deserves a warning. `sustained`: evidence
     /// from outside the series that a window's rise is sustained (Trend::verdict_with);
-    /// `confirmed`: whether a `leaking` verdict stands (else it is only `growing`).
+    /// `review`: the state the verdict stands at, given evidence from outside the series (RSS
+    /// that does not rise itself keeps a `leaking` RSS-beyond-the-heap at `growing`; old
+    /// objects that leak on their own make the heap `leaking`).
     pub fn judge_with(
         &mut self,
         now_ms: u64,
         sustained: &dyn Fn(u64, f64, u64) -> bool,
-        confirmed: &dyn Fn(&Verdict) -> bool,
+        review: &dyn Fn(&Verdict) -> TrendState,
     ) -> bool {
         let mut verdict = self.trend.verdict_with(now_ms, sustained);
-        if verdict.state == TrendState::Leaking && !confirmed(&verdict) {
-            verdict.state = TrendState::Growing;
-        }
+        verdict.state = review(&verdict);
         let leaking = verdict.state == TrendState::Leaking;
         let recently_warned = self.warned.is_some_and(|(at, _)| now_ms.saturating_sub(at) < REWARN_MS);
         let entered = leaking && !self.is_leaking() && !recently_warned;
