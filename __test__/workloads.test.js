@@ -70,7 +70,10 @@ function assertHeapWarning(warning) {
 // The pairs run one after another: a pair is two servers at 500 requests/s on a 2-core machine.
 const responseCache = pair('response-cache-server.js');
 const promises = responseCache.catch(() => {}).then(() => pair('promise-leak-server.js'));
-const pool = promises.catch(() => {}).then(() => pair('pool-listener-server.js'));
+// The gateway beside the pool pair, which runs at 100 requests/s.
+const pool = promises
+  .catch(() => {})
+  .then(() => Promise.all([pair('pool-listener-server.js'), run(workload('gateway-server.js', false))]));
 const hintsOff = pool
   .catch(() => {})
   .then(() => run(workload('response-cache-server.js', true, { seconds: 15, env: { LEAKWATCH_GC_HINTS: 'off' } })));
@@ -91,7 +94,7 @@ test('closures kept by never-settling promises are a heap leak; settling ones ar
 });
 
 test('a pool checkout that never removes its listener is a call-site leak; removing it on release is not', async () => {
-  const [leak, healthy] = await pool;
+  const [[leak, healthy]] = await pool;
   const warning = assertReported(leak);
   // The site, the event, the emitter class, how many emitters, and the rate.
   assert.match(
@@ -99,6 +102,14 @@ test('a pool checkout that never removes its listener is a call-site leak; remov
     /^Possible listener leak: .*pool-listener-server\.js:\d+:\d+.* has \d+ 'timeout' listeners still attached across \d+ \[PooledConnection\] emitters, growing \+\d+\/min/
   );
   assertSilent(healthy);
+});
+
+test('a gateway with a keep-alive client pool, permanent listeners and per-connection ones removed on close is silent', async () => {
+  const [, gateway] = await pool;
+  assertSilent(gateway);
+  // It did churn: the listeners came and went by the thousand.
+  const { adds, removes } = gateway.memory.at(-1).listeners;
+  assert.ok(adds > 10_000 && removes > 10_000, `adds ${adds}, removes ${removes}`);
 });
 
 test('gcHints off (LEAKWATCH_GC_HINTS=off): no hint is sent', async () => {

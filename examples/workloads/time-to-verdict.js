@@ -17,6 +17,7 @@
 // hints leakwatch sent V8 for an overdue baseline (gcHints, on by default).
 //
 //   node examples/workloads/time-to-verdict.js [file-prefix or words of a case's name ...]
+//        ("leaks" selects every leaking case, "healthy" every healthy one)
 //   env: SECONDS per run (60; some cases set their own), REPEAT runs per case (1): times are
 //        then median (min–max);
 //        KEEP_LOGS=1 keeps the logs (the directory is printed)
@@ -34,6 +35,13 @@ const MB = 1e6;
 
 // Bursts: 3 s at 1,000 requests/s every 12 s, 30/s in between.
 const bursts = (t) => (t % 12 < 3 ? 1000 : 30);
+
+// Whether the command-line word `word` selects case `c`.
+function selects(word, c) {
+  const healthy = c.name.includes('(healthy)');
+  if (word === 'leaks') return !healthy;
+  return c.file.startsWith(word) || c.name.includes(word);
+}
 
 const CASES = [
   {
@@ -142,6 +150,11 @@ const CASES = [
     file: 'pool-listener-server.js',
     env: { LEAK: '0' },
     load: { rate: 100 },
+  },
+  {
+    name: 'gateway: keep-alive upstream pool, 300 permanent and per-connection listeners, server (healthy)',
+    file: 'gateway-server.js',
+    load: { rate: 500 },
   },
 ];
 
@@ -292,7 +305,7 @@ function row(c, runs) {
 
 async function main() {
   const only = process.argv.slice(2);
-  const cases = CASES.filter((c) => only.length === 0 || only.some((o) => c.file.startsWith(o) || c.name.includes(o)));
+  const cases = CASES.filter((c) => only.length === 0 || only.some((o) => selects(o, c)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakwatch-ttv-'));
   const rows = [];
   for (const [k, c] of cases.entries()) {
