@@ -38,8 +38,7 @@ const bursts = (t) => (t % 12 < 3 ? 1000 : 30);
 
 // Whether the command-line word `word` selects case `c`.
 function selects(word, c) {
-  const healthy = c.name.includes('(healthy)');
-  if (word === 'leaks') return !healthy;
+  if (word === 'leaks') return !c.name.includes('(healthy)');
   return c.file.startsWith(word) || c.name.includes(word);
 }
 

@@ -337,6 +337,8 @@ mod tests {
         assert_eq!(leak[0].details["oldHeap"]["state"], "leaking", "{:?}", leak[0].details);
         assert!(leak[0].message.contains("Objects older than 30 s grew"), "{}", leak[0].message);
         // Old objects that grow while the heap holds still: something else shrank, no leak.
+        // Here it is the 90 % bar that keeps it out: flat baselines swinging by 30 MB read a
+        // rise of +4.3 MB/min at 87.9 % with this seed (and at 80 MB of swing, the same).
         assert_eq!(noisy_server_with(slow, 30e6, 0.0, true), Vec::new());
     }
 
