@@ -257,7 +257,7 @@ impl AllocSites {
         AllocSites {
             interval_bytes: interval_bytes.max(1),
             own_scripts: own_scripts.to_string(),
-            survivors: Survivors::new(trend),
+            survivors: Survivors::new(trend, interval_bytes),
             ..AllocSites::default()
         }
     }
