@@ -37,6 +37,8 @@ const CONFIG = QUICK
       httpSeconds: 1,
       pairedRounds: 8,
       wsConnections: 600,
+      netConnections: 600,
+      poolJobs: 300_000,
       startRounds: 12,
       memoryArms: ['none', 'leakwatch'],
       callgrindArms: ['none', 'leakwatch'],
@@ -55,6 +57,8 @@ const CONFIG = QUICK
       httpSeconds: 2,
       pairedRounds: 30,
       wsConnections: 2500,
+      netConnections: 2500,
+      poolJobs: 1_000_000,
       startRounds: 21,
       memoryArms: ARMS,
       callgrindArms: ARMS,
@@ -293,6 +297,43 @@ async function wsServer() {
   addSummary('ws, CPU per connection', '—', null, againstNone(ratios, results, perConn), fmtRatio);
 }
 
+// (d2) net server, many short-lived connections: CPU per connection.
+async function netServer() {
+  const results = await alternate(ARMS, CONFIG.rounds, (arm) =>
+    runServerArm(workload('net.js'), arm, { connections: CONFIG.netConnections })
+  );
+  const perConn = (r) => r.cpuUs / r.served;
+  console.log(
+    `\n(d2) net server, ${CONFIG.netConnections} connections (connect, echo, close; 16 at a time), ${CONFIG.rounds} alternating rounds`
+  );
+  console.log(`none: ${med(results, 'none', perConn).toFixed(0)} µs CPU per connection`);
+  console.log(
+    table(
+      ['arm', 'CPU per connection vs none'],
+      ARMS.slice(1).map((arm) => ratioRow(results, arm, [perConn]))
+    )
+  );
+  addSummary('net, CPU per connection', '≤ 1.03×', (v) => v <= 1.03, againstNone(ratios, results, perConn), fmtRatio);
+}
+
+// (d3) A pool's emitters checked out and released, a listener pair per job: CPU per job.
+async function pool() {
+  const options = { env: { POOL_JOBS: String(CONFIG.poolJobs) } };
+  const results = await alternate(ARMS, CONFIG.rounds, (arm) => runArm(workload('pool.js'), arm, options));
+  const perJob = (r) => r.cpuNs;
+  console.log(
+    `\n(d3) pool checkouts, ${CONFIG.poolJobs.toLocaleString('en')} jobs per loop (two listeners added and removed, a small JSON round trip), ${CONFIG.rounds} alternating rounds`
+  );
+  console.log(`none: ${med(results, 'none', perJob).toFixed(0)} ns CPU per job`);
+  console.log(
+    table(
+      ['arm', 'CPU per job vs none'],
+      ARMS.slice(1).map((arm) => ratioRow(results, arm, [perJob]))
+    )
+  );
+  addSummary('pool checkout, CPU per job', '≤ 1.03×', (v) => v <= 1.03, againstNone(ratios, results, perJob), fmtRatio);
+}
+
 // (e) Start-up (`node -r … -e …`: wall time, and CPU time up to exit, which load on a shared
 // machine disturbs far less) and idle RSS, leakwatch loaded as users load it.
 const PRINT_CPU_AT_EXIT = "process.on('exit', () => console.log(JSON.stringify(process.cpuUsage())))";
@@ -455,6 +496,8 @@ async function main() {
   await timed(httpServer);
   await timed(httpPaired);
   await timed(wsServer);
+  await timed(netServer);
+  await timed(pool);
   await timed(startup);
   await timed(listenersMemory);
   await timed(function reportReading() {

@@ -1,0 +1,61 @@
+'use strict';
+// (d2) A plain `net` server on 127.0.0.1 and many short-lived connections: each one connects,
+// writes a line, gets it back and is closed by the server. Server CPU per connection: the
+// listeners Node's net code adds to each socket and drops on close, and the app's one.
+//
+// Run as a script (with an arm preloaded) this file is the server; the bench process
+// require()s it for drive(), which opens the connections (16 at a time, a bounded number).
+const net = require('node:net');
+
+const CONCURRENCY = 16;
+const CONNECT_TIMEOUT_MS = 5000;
+
+function serve() {
+  const { serveWindow } = require('../child');
+  let served = 0;
+  const server = net.createServer((socket) => {
+    served++;
+    socket.on('data', (data) => socket.end(data));
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1', () => {
+    serveWindow({ port: server.address().port, served: () => served, close: () => server.close() });
+  });
+}
+
+/** One connection's life: connect, write, read the echo, see the server close it. */
+function converse(port) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const timer = setTimeout(() => reject(new Error('net: a connection took over 5 s')), CONNECT_TIMEOUT_MS);
+    socket.on('connect', () => socket.write('hello\n'));
+    socket.on('data', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** `count` connections, CONCURRENCY at a time. */
+async function connectMany(port, count) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      await converse(port);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+async function drive(port, window, { connections }) {
+  await connectMany(port, Math.min(200, connections));
+  await window.start();
+  await connectMany(port, connections);
+  return window.stop();
+}
+
+if (require.main === module) serve();
+module.exports = { drive };
