@@ -10,9 +10,7 @@
 //
 // So leakwatch watches, per emitter class, how fast it records new emitters. Once a class makes
 // them fast (RECORDS_PER_SECOND, estimated, after at least MIN_BURST of them: a few thousand
-// long-lived emitters made at once stay exact; or after EARLY_BURST where the class's busy
-// periods also end about as fast as its emitters come, emitters that drop their listeners soon after
-// they get them: connections, requests) only one "busy period" in `keep` of that class is
+// long-lived emitters made at once stay exact) only one "busy period" in `keep` of that class is
 // counted, with weight `keep`: a busy period is a pair's listeners from the add that finds none
 // to the remove that leaves none, and the choice is made at its first add. The weighted counts
 // are then an unbiased estimate of the true ones (a pair is counted with probability 1/keep,
@@ -28,10 +26,6 @@
 
 const RECORDS_PER_SECOND = 100; // new records per second per class, at most, once sampling
 const MIN_BURST = 2000; // new records (estimated) in a window before sampling starts
-// ... or this many, in a class whose busy periods end at least half as fast as it makes records:
-// a ws server's sockets were counted exactly for their first 2,000 connections, ~1.25x CPU per
-// connection in a 2,500-connection bench, against ~1.08x from the 200th (benches/run.js wsServer).
-const EARLY_BURST = 200;
 const MAX_KEEP = 1024;
 const CACHE = 8; // classes remembered for a fast lookup
 const HOT_SLOTS = 4; // the cache's first slots, where a class found is not moved
@@ -47,7 +41,6 @@ class ClassSampling {
     this.keep = keep; // one busy period in `keep` is counted, as `keep`
     this.skip = 1; // busy periods until the next counted one
     this.recorded = 0; // new records of this class since windowAt, weighted (estimated)
-    this.ended = 0; // busy periods of this class counted exactly that ended since windowAt
     this.windowAt = now;
   }
 }
@@ -86,28 +79,16 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     s.recorded += weight;
     const now = clock();
     const elapsed = now - s.windowAt;
-    if (elapsed >= WINDOW_DS || (s.recorded >= burst(s) && elapsed >= MIN_WINDOW_DS)) adapt(s, now);
-  }
-
-  /** A busy period of class `s`, counted exactly, ended: its emitter let go of that type's listeners. */
-  function noteEnded(s) {
-    s.ended++;
-  }
-
-  // Records a class makes fast before it is sampled: fewer where its emitters drop their
-  // listeners as fast as they come (churn), so a pool made at once, whose listeners stay, does not
-  // count as churn.
-  function burst(s) {
-    return 2 * s.ended >= s.recorded ? EARLY_BURST : MIN_BURST;
+    if (elapsed >= WINDOW_DS || (s.recorded >= MIN_BURST && elapsed >= MIN_WINDOW_DS)) adapt(s, now);
   }
 
   // keep = the power of two that brings this class's new records per second under
-  // RECORDS_PER_SECOND; raised only after a burst of at least burst(s).
+  // RECORDS_PER_SECOND; raised only after a burst of at least MIN_BURST.
   function adapt(s, now) {
     const perSecond = (s.recorded * 10) / Math.max(1, now - s.windowAt);
     let keep = 1;
     while (keep < MAX_KEEP && perSecond / keep > RECORDS_PER_SECOND) keep *= 2;
-    if (keep > s.keep && s.recorded < burst(s)) keep = s.keep;
+    if (keep > s.keep && s.recorded < MIN_BURST) keep = s.keep;
     if (keep > 1) status.anySampled = true;
     if (keep > 1 && !sampledClasses.includes(s) && sampledClasses.length < MAX_LISTED) sampledClasses.push(s);
     if (keep !== s.keep) {
@@ -115,7 +96,6 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
       s.skip = gap(keep);
     }
     s.recorded = 0;
-    s.ended = 0;
     s.windowAt = now;
   }
 
@@ -191,7 +171,7 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     cacheKeys.fill(NO_KEY);
   }
 
-  return { weigh, draw, noteRecorded, noteEnded, stateOf, sampled, uninstall, status };
+  return { weigh, draw, noteRecorded, stateOf, sampled, uninstall, status };
 }
 
 // Uniform on 1 .. 2*keep-1: mean `keep`, never a fixed stride that could fall in step with an
@@ -200,4 +180,4 @@ function gap(keep) {
   return keep === 1 ? 1 : (1 + Math.random() * (2 * keep - 1)) | 0;
 }
 
-module.exports = { createEmitterSampling, RECORDS_PER_SECOND, MIN_BURST, EARLY_BURST, MAX_KEEP };
+module.exports = { createEmitterSampling, RECORDS_PER_SECOND, MIN_BURST, MAX_KEEP };

@@ -56,7 +56,7 @@ class Entry {
     this.warned = null; // {count, time, printed} of the last warning (emitter-warning.js)
     this.link = null; // the emitter's next entry
     this.index = null; // on the head of an emitter with many types: Map(type -> Entry)
-    this.sampling = null; // its class's sampling state (emitter-sampling.js)
+    this.sampling = null; // on the head: its class's sampling state (emitter-sampling.js)
     this.owner = null; // on the head: the install's token (a property left by an earlier one is ignored)
   }
 }
@@ -184,14 +184,10 @@ function createRecords(ctx, dropSamples, native) {
    * The pair's live count reached 0. A sampled period ends there: the pair's next one is
    * chosen afresh, and an emitter of a sampled class with nothing counted left loses its record
    * (else, period after period, every long-lived emitter would end up with one). An exact one
-   * (weight 1) just goes on counting; its class notes that a period ended (how fast the class
-   * churns, emitter-sampling.js).
+   * (weight 1) just goes on counting.
    */
   function emptied(target, entry) {
-    if (entry.weight <= 1) {
-      if (entry.sampling !== null) sampling.noteEnded(entry.sampling);
-      return;
-    }
+    if (entry.weight <= 1) return;
     entry.weight = 0;
     const marker = records.get(target);
     if (marker === undefined) return;
@@ -276,7 +272,6 @@ function createRecords(ctx, dropSamples, native) {
 
   function addEntry(head, target, type) {
     const entry = new Entry(type, ctx.groups.groupBeside(head.group, target, type));
-    entry.sampling = head.sampling;
     let n = 1;
     for (let e = head.link; e !== null; e = e.link) n++;
     if (n >= PRUNE_AT) n = prune(head);
