@@ -299,6 +299,11 @@ impl Trend {
     /// (part by part, or cycle by cycle), however small; None while warming up or without one.
     /// For a series that vouches for another's rise (verdict/old_heap.rs), not a verdict of its own.
     pub fn sustained_slope(&mut self, now_ms: u64) -> Option<f64> {
+        self.sustained_slope_where(now_ms, &|_| true)
+    }
+
+    /// As [`Trend::sustained_slope`], among the windows whose start `accept(start_ms)` passes.
+    pub fn sustained_slope_where(&mut self, now_ms: u64, accept: &dyn Fn(u64) -> bool) -> Option<f64> {
         self.evict(now_ms);
         if self.warming_up(now_ms) {
             return None;
@@ -306,7 +311,7 @@ impl Trend {
         let o = &self.opts;
         self.fits(now_ms)
             .iter()
-            .filter(|f| f.slope > 0.0 && f.chance() <= f.alpha && f.is_sustained(o))
+            .filter(|f| f.slope > 0.0 && f.chance() <= f.alpha && f.is_sustained(o) && accept(f.start))
             .map(|f| f.slope)
             .reduce(f64::max)
     }
