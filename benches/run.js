@@ -279,41 +279,44 @@ function quartiles(values) {
 }
 
 // (d) ws server, many short-lived connections: CPU per connection.
-async function wsServer() {
-  const results = await alternate(ARMS, CONFIG.rounds, (arm) =>
-    runServerArm(workload('ws.js'), arm, { connections: CONFIG.wsConnections })
-  );
-  const perConn = (r) => r.cpuUs / r.served;
-  console.log(
-    `\n(d) ws server, ${CONFIG.wsConnections} connections (open, echo, close; 16 at a time), ${CONFIG.rounds} alternating rounds`
-  );
-  console.log(`none: ${med(results, 'none', perConn).toFixed(0)} µs CPU per connection`);
-  console.log(
-    table(
-      ['arm', 'CPU per connection vs none'],
-      ARMS.slice(1).map((arm) => ratioRow(results, arm, [perConn]))
-    )
-  );
-  addSummary('ws, CPU per connection', '—', null, againstNone(ratios, results, perConn), fmtRatio);
-}
+const wsServer = connectionChurn('wsServer', {
+  section: '(d) ws server',
+  file: 'ws.js',
+  what: 'open, echo, close',
+  connections: () => CONFIG.wsConnections,
+  summary: ['ws, CPU per connection', '—', null],
+});
 
 // (d2) net server, many short-lived connections: CPU per connection.
-async function netServer() {
-  const results = await alternate(ARMS, CONFIG.rounds, (arm) =>
-    runServerArm(workload('net.js'), arm, { connections: CONFIG.netConnections })
-  );
-  const perConn = (r) => r.cpuUs / r.served;
-  console.log(
-    `\n(d2) net server, ${CONFIG.netConnections} connections (connect, echo, close; 16 at a time), ${CONFIG.rounds} alternating rounds`
-  );
-  console.log(`none: ${med(results, 'none', perConn).toFixed(0)} µs CPU per connection`);
-  console.log(
-    table(
-      ['arm', 'CPU per connection vs none'],
-      ARMS.slice(1).map((arm) => ratioRow(results, arm, [perConn]))
-    )
-  );
-  addSummary('net, CPU per connection', '≤ 1.03×', (v) => v <= 1.03, againstNone(ratios, results, perConn), fmtRatio);
+const netServer = connectionChurn('netServer', {
+  section: '(d2) net server',
+  file: 'net.js',
+  what: 'connect, echo, close',
+  connections: () => CONFIG.netConnections,
+  summary: ['net, CPU per connection', '≤ 1.03×', (v) => v <= 1.03],
+});
+
+/** A bench section named `name` (for BENCH_ONLY): a server of `file` taking `connections()`
+ * short-lived connections, per arm. */
+function connectionChurn(name, { section, file, what, connections, summary }) {
+  async function churn() {
+    const count = connections();
+    const results = await alternate(ARMS, CONFIG.rounds, (arm) =>
+      runServerArm(workload(file), arm, { connections: count })
+    );
+    const perConn = (r) => r.cpuUs / r.served;
+    console.log(`\n${section}, ${count} connections (${what}; 16 at a time), ${CONFIG.rounds} alternating rounds`);
+    console.log(`none: ${med(results, 'none', perConn).toFixed(0)} µs CPU per connection`);
+    console.log(
+      table(
+        ['arm', 'CPU per connection vs none'],
+        ARMS.slice(1).map((arm) => ratioRow(results, arm, [perConn]))
+      )
+    );
+    const [label, budget, pass] = summary;
+    addSummary(label, budget, pass, againstNone(ratios, results, perConn), fmtRatio);
+  }
+  return Object.defineProperty(churn, 'name', { value: name });
 }
 
 // (d3) A pool's emitters checked out and released, a listener pair per job: CPU per job.

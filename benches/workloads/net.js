@@ -4,10 +4,10 @@
 // listeners Node's net code adds to each socket and drops on close, and the app's one.
 //
 // Run as a script (with an arm preloaded) this file is the server; the bench process
-// require()s it for drive(), which opens the connections (16 at a time, a bounded number).
+// require()s it for drive(), which opens the connections (connections.js).
 const net = require('node:net');
+const { churn } = require('./connections');
 
-const CONCURRENCY = 16;
 const CONNECT_TIMEOUT_MS = 5000;
 
 function serve() {
@@ -38,24 +38,7 @@ function converse(port) {
   });
 }
 
-/** `count` connections, CONCURRENCY at a time. */
-async function connectMany(port, count) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      await converse(port);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
-async function drive(port, window, { connections }) {
-  await connectMany(port, Math.min(200, connections));
-  await window.start();
-  await connectMany(port, connections);
-  return window.stop();
-}
+const drive = churn(converse);
 
 if (require.main === module) serve();
 module.exports = { drive };

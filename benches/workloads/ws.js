@@ -3,10 +3,10 @@
 // sends a message, gets it echoed back and closes. Server CPU per connection.
 //
 // Run as a script (with an arm preloaded) this file is the server; the bench process
-// require()s it for drive(), which opens the connections (16 at a time, a bounded number).
+// require()s it for drive(), which opens the connections (connections.js).
 const { WebSocket, WebSocketServer } = require('ws');
+const { churn } = require('./connections');
 
-const CONCURRENCY = 16;
 const CONNECT_TIMEOUT_MS = 5000;
 
 function serve() {
@@ -23,9 +23,9 @@ function serve() {
 }
 
 /** One connection's life: open, send, wait for the echo, close. */
-function converse(url) {
+function converse(port) {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/`);
     const timer = setTimeout(() => reject(new Error('ws: a connection took over 5 s')), CONNECT_TIMEOUT_MS);
     socket.on('open', () => socket.send('hello'));
     socket.on('message', () => socket.close());
@@ -37,24 +37,7 @@ function converse(url) {
   });
 }
 
-/** `count` connections, CONCURRENCY at a time. */
-async function connectMany(port, count) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      await converse(`ws://127.0.0.1:${port}/`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
-async function drive(port, window, { connections }) {
-  await connectMany(port, Math.min(200, connections));
-  await window.start();
-  await connectMany(port, connections);
-  return window.stop();
-}
+const drive = churn(converse);
 
 if (require.main === module) serve();
 module.exports = { drive };

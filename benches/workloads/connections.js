@@ -1,0 +1,30 @@
+'use strict';
+// The client side of a connection-churn workload (ws.js, net.js): many short-lived
+// connections, CONCURRENCY at a time, a bounded number, each one a `converse(port)` promise.
+
+const CONCURRENCY = 16;
+const WARM_UP = 200; // connections before the measured window, so both arms start warm
+
+/** `count` connections, CONCURRENCY at a time. */
+async function connectMany(converse, port, count) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      await converse(port);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/** A bench's drive(): warm up, then `connections` inside the server's measured window. */
+function churn(converse) {
+  return async function drive(port, window, { connections }) {
+    await connectMany(converse, port, Math.min(WARM_UP, connections));
+    await window.start();
+    await connectMany(converse, port, connections);
+    return window.stop();
+  };
+}
+
+module.exports = { churn };
