@@ -36,3 +36,18 @@ test('16M listener operations over 100k emitters: heap and RSS flat once every e
   assert.ok(listeners.adds >= 5_000_000 && listeners.removes >= 5_000_000, 'every operation counted');
   assert.equal(internals.gcDropped, 0);
 });
+
+// Idle memory: Node's worker_threads module brings its streams with it (~1.6 MB of RSS, half
+// of it private), and os's and the rest are what leakwatch needs. In the main thread the addon
+// says whether this is a worker, so neither is loaded (a worker has them loaded already).
+test('register loads neither node:worker_threads nor node:stream in the main thread', async () => {
+  const register = path.join(__dirname, '..', 'js', 'register.js');
+  const print = 'console.log(JSON.stringify(process.moduleLoadList))';
+  const run = await runNode(['-r', register, '-e', print], { env: { LEAKWATCH_LOG: 'off' } });
+  assert.equal(run.code, 0, run.stderr);
+  const loaded = JSON.parse(run.stdout.trim().split('\n').at(-1));
+  for (const name of ['NativeModule worker_threads', 'NativeModule stream']) {
+    assert.ok(!loaded.includes(name), `${name} was loaded`);
+  }
+  assert.ok(loaded.includes('NativeModule os'), 'the list is the one of a process that ran leakwatch');
+});

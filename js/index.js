@@ -162,6 +162,7 @@ function createLeakwatch() {
         maxGroups: counts.length >> 1,
         describeGroup: (slot, info) => binding.describeGroup(id, slot, JSON.stringify(info)),
         native: binding, // its markerWatch* functions (listeners/collection.js)
+        mainThread: threadId === 0,
         warn: warnings.warn,
         record: warnings.record,
         notify: warnings.notify,

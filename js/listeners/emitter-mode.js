@@ -39,7 +39,8 @@ const MAX_ANSWER = 64 * 1024; // bytes of the child's output kept, at most
  * functions on EventEmitter.prototype stay the same through the switch: it happens inside them.
  * Returns the patch: {mode, restore(), stop(), ready}; `mode` changes when the patch switches,
  * `ready` resolves to the final mode, `stop()` cancels a pending check.
- * @param {{checkDelayMs?: number, checkIn?: 'child'|'process'}} [when]  tests: how soon, where
+ * @param {{checkDelayMs?: number, checkIn?: 'child'|'process', mainThread?: boolean}} [when]  tests: how soon,
+ *   where; mainThread: whether this is the main thread, if known
  */
 function patchEmitters(ctx, mode, when = {}) {
   const orig = emitter.originalMethods();
@@ -65,7 +66,12 @@ function fastFlavour(orig, verdict) {
   return emitter.readFlavour(orig, verdict.template, verdict.frames);
 }
 
-function checkLater(orig, methods, patch, { checkDelayMs = CHECK_DELAY_MS, checkIn = defaultPlace() }) {
+function checkLater(
+  orig,
+  methods,
+  patch,
+  { checkDelayMs = CHECK_DELAY_MS, mainThread, checkIn = defaultPlace(mainThread) }
+) {
   let done = false;
   let child = null;
   let resolveReady;
@@ -134,8 +140,10 @@ function checkHere(orig, methods, patch) {
 
 // A child process from the main thread; in a worker thread (an app may run dozens, each with
 // leakwatch) the check runs in that thread, as one process per worker would be too many.
-function defaultPlace() {
-  return require('node:worker_threads').isMainThread ? 'child' : 'process';
+// `mainThread`: whether this is the main thread, when the caller knows (the addon does):
+// node:worker_threads loads Node's streams with it, ~1.6 MB of RSS.
+function defaultPlace(mainThread) {
+  return (mainThread ?? require('node:worker_threads').isMainThread) ? 'child' : 'process';
 }
 
 /** Starts the check in a child process; `answer(verdict or null)` once. Null: no child. */

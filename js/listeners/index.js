@@ -68,12 +68,14 @@ let installed = null;
  * @param {number} [o.checkDelayMs]  'auto': when the fast methods' check starts (emitter-mode.js)
  * @param {'child'|'process'} [o.checkIn]  'auto': where it runs (tests)
  * @param {object} [o.native]  the addon's marker watch (collection.js); else a WeakRef sweep
+ * @param {boolean} [o.mainThread]  whether this is the main thread (else node:worker_threads says)
  */
 function install(o) {
   if (installed !== null) throw new Error('leakwatch: listener tracking is already installed');
   const ctx = makeContext(o);
   const mode = o.emitterMode ?? 'auto';
-  const emitterPatch = patchEmitters(ctx, mode, { checkDelayMs: o.checkDelayMs, checkIn: o.checkIn });
+  const when = { checkDelayMs: o.checkDelayMs, checkIn: o.checkIn, mainThread: o.mainThread };
+  const emitterPatch = patchEmitters(ctx, mode, when);
   const unpatchTarget = patchTarget(ctx);
   const unwatch = watchNodeWarnings(ctx);
 
