@@ -6,14 +6,22 @@
 // require()s it for drive(), which loads the server through autocannon.
 const http = require('node:http');
 
-/** The server every arm runs: a small JSON body per request. `served()` counts requests. */
-function createServer() {
+/** A small JSON body: the minimal server's whole work. */
+function smallJson(req, res, id) {
+  const body = JSON.stringify({ id, path: req.url, time: Date.now(), items: [1, 2, 3] });
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(body);
+}
+
+/**
+ * The server every arm runs: `respond(req, res, id)` answers each request (default: a small
+ * JSON body). `served()` counts requests.
+ */
+function createServer(respond = smallJson) {
   let served = 0;
   const server = http.createServer((req, res) => {
     served++;
-    const body = JSON.stringify({ id: served, path: req.url, time: Date.now(), items: [1, 2, 3] });
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(body);
+    respond(req, res, served);
   });
   server.keepAliveTimeout = 1000;
   // closeAllConnections(): the process ends now, not when idle keep-alive sockets time out.
@@ -21,9 +29,9 @@ function createServer() {
   return { server, served: () => served, close };
 }
 
-function serve() {
+function serve(respond) {
   const { serveWindow } = require('../child');
-  const { server, served, close } = createServer();
+  const { server, served, close } = createServer(respond);
   server.listen(0, '127.0.0.1', () => {
     serveWindow({ port: server.address().port, served, close });
   });
@@ -84,4 +92,4 @@ async function driveBursts(servers, { bursts, amount }) {
 }
 
 if (require.main === module) serve();
-module.exports = { drive, driveBursts, createServer, cannon };
+module.exports = { drive, driveBursts, createServer, cannon, serve };
