@@ -117,6 +117,38 @@ test('a class that makes emitters by the thousand is sampled; a burst of 1,000 s
   assert.equal(liveOf('Few', 'ready'), 1100, 'a class that does not churn stays exact');
 });
 
+test('a class making a few hundred emitters a second is sampled once it has made 2,000; slower or fewer stay exact', () => {
+  // The rule itself, on a clock of its own (deciseconds, as records.clock): a server taking
+  // 300 connections a second never makes 2,000 sockets within one second.
+  const { createEmitterSampling, MIN_BURST } = require('../js/listeners/emitter-sampling');
+  let now = 0;
+  const sampling = createEmitterSampling(
+    () => now,
+    (target) => target.constructor.name
+  );
+  // `perSecond` new records of `target`'s class for `seconds`, one decisecond at a time.
+  const make = (target, perSecond, seconds) => {
+    const s = sampling.stateOf(target);
+    for (let ds = 0; ds < seconds * 10; ds++, now++) {
+      for (let i = 0; i < perSecond / 10; i++) sampling.noteRecorded(s, 1);
+    }
+    return s;
+  };
+  class Steady extends EventEmitter {}
+  class Slow extends EventEmitter {}
+  class Once extends EventEmitter {}
+  const steady = make(new Steady(), 300, 5); // 1,500: not yet
+  assert.equal(steady.keep, 1);
+  make(new Steady(), 300, (MIN_BURST - 1500) / 300 + 2);
+  assert.ok(steady.keep >= 2, `keep ${steady.keep}`);
+  assert.equal(make(new Slow(), 80, 60).keep, 1, '80 a second for a minute: under the rate');
+  const once = sampling.stateOf(new Once());
+  for (let i = 0; i < 1000; i++) sampling.noteRecorded(once, 1); // a thousand at once
+  now += 20;
+  sampling.noteRecorded(once, 1);
+  assert.equal(once.keep, 1, 'a thousand long-lived emitters made at once stay exact');
+});
+
 test('more churning classes than the class cache holds, met in turn, are each judged on their own', () => {
   setup();
   // 12 classes made in rotation miss the cache of 8 every time; a quiet class met between them

@@ -9,8 +9,8 @@
 // with ~12x the GC time).
 //
 // So leakwatch watches, per emitter class, how fast it records new emitters. Once a class makes
-// them fast (RECORDS_PER_SECOND, estimated, after at least MIN_BURST of them: a few thousand
-// long-lived emitters made at once stay exact) only one "busy period" in `keep` of that class is
+// them fast (RECORDS_PER_SECOND, estimated, once it has made MIN_BURST of them in all: a
+// thousand long-lived emitters made at once stay exact) only one "busy period" in `keep` of that class is
 // counted, with weight `keep`: a busy period is a pair's listeners from the add that finds none
 // to the remove that leaves none, and the choice is made at its first add. The weighted counts
 // are then an unbiased estimate of the true ones (a pair is counted with probability 1/keep,
@@ -42,6 +42,7 @@ class ClassSampling {
     this.skip = 1; // busy periods until the next counted one
     this.recorded = 0; // new records of this class since windowAt, weighted (estimated)
     this.windowAt = now;
+    this.made = 0; // new records of this class in all, weighted (estimated), up to MIN_BURST
   }
 }
 
@@ -77,18 +78,21 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
   function noteRecorded(s, weight) {
     if (fixedKeep !== 0) return;
     s.recorded += weight;
+    if (s.made < MIN_BURST) s.made += weight;
     const now = clock();
     const elapsed = now - s.windowAt;
     if (elapsed >= WINDOW_DS || (s.recorded >= MIN_BURST && elapsed >= MIN_WINDOW_DS)) adapt(s, now);
   }
 
   // keep = the power of two that brings this class's new records per second under
-  // RECORDS_PER_SECOND; raised only after a burst of at least MIN_BURST.
+  // RECORDS_PER_SECOND; raised only once the class has made MIN_BURST records in all. In all,
+  // not within one window: a server taking a few hundred connections a second makes a few
+  // hundred sockets in each window, never 2,000, and its sockets were counted exactly for good.
   function adapt(s, now) {
     const perSecond = (s.recorded * 10) / Math.max(1, now - s.windowAt);
     let keep = 1;
     while (keep < MAX_KEEP && perSecond / keep > RECORDS_PER_SECOND) keep *= 2;
-    if (keep > s.keep && s.recorded < MIN_BURST) keep = s.keep;
+    if (keep > s.keep && s.made < MIN_BURST) keep = s.keep;
     if (keep > 1) status.anySampled = true;
     if (keep > 1 && !sampledClasses.includes(s) && sampledClasses.length < MAX_LISTED) sampledClasses.push(s);
     if (keep !== s.keep) {
