@@ -37,6 +37,9 @@ const CONFIG = QUICK
       httpSeconds: 1,
       pairedRounds: 8,
       wsConnections: 600,
+      steadyConnections: 400,
+      steadyPerSecond: 400,
+      steadyWarmUp: 2400,
       netConnections: 600,
       poolJobs: 300_000,
       startRounds: 12,
@@ -57,6 +60,9 @@ const CONFIG = QUICK
       httpSeconds: 2,
       pairedRounds: 30,
       wsConnections: 2500,
+      steadyConnections: 3000,
+      steadyPerSecond: 400,
+      steadyWarmUp: 2400,
       netConnections: 2500,
       poolJobs: 1_000_000,
       startRounds: 21,
@@ -296,35 +302,52 @@ function quartiles(values) {
 const wsServer = connectionChurn('wsServer', {
   section: '(d) ws server',
   file: 'ws.js',
-  what: 'open, echo, close',
-  connections: () => CONFIG.wsConnections,
+  what: 'open, echo, close; 16 at a time',
+  load: () => ({ connections: CONFIG.wsConnections }),
   summary: ['ws, CPU per connection', '—', null],
+});
+
+// (d1) ws server in a steady state: clients arrive at a few hundred a second, as on a busy
+// site, after a warm-up long enough for leakwatch to have sampled the connection classes
+// (2,000 sockets). None and leakwatch only: the peers do nothing per connection ((d) shows it).
+const wsSteady = connectionChurn('wsSteady', {
+  section: '(d1) ws server, steady',
+  file: 'ws.js',
+  what: `open, echo, close; ${CONFIG.steadyPerSecond} a second`,
+  load: () => ({
+    connections: CONFIG.steadyConnections,
+    perSecond: CONFIG.steadyPerSecond,
+    warmUp: CONFIG.steadyWarmUp,
+  }),
+  arms: ['none', 'leakwatch'],
+  summary: ['ws steady, CPU per connection', '≤ 1.02×', (v) => v <= 1.02],
 });
 
 // (d2) net server, many short-lived connections: CPU per connection.
 const netServer = connectionChurn('netServer', {
   section: '(d2) net server',
   file: 'net.js',
-  what: 'connect, echo, close',
-  connections: () => CONFIG.netConnections,
+  what: 'connect, echo, close; 16 at a time',
+  load: () => ({ connections: CONFIG.netConnections }),
   summary: ['net, CPU per connection', '≤ 1.03×', (v) => v <= 1.03],
 });
 
-/** A bench section named `name` (for BENCH_ONLY): a server of `file` taking `connections()`
- * short-lived connections, per arm. */
-function connectionChurn(name, { section, file, what, connections, summary }) {
+/**
+ * A bench section named `name` (for BENCH_ONLY): a server of `file` taking the short-lived
+ * connections of `load()` (connections.js drive options), per arm of `arms` (default: all).
+ */
+function connectionChurn(name, { section, file, what, load, arms = null, summary }) {
   async function churn() {
-    const count = connections();
-    const results = await alternate(ARMS, CONFIG.rounds, (arm) =>
-      runServerArm(workload(file), arm, { connections: count })
-    );
+    const options = load();
+    const list = arms === null ? ARMS : ARMS.filter((arm) => arms.includes(arm));
+    const results = await alternate(list, CONFIG.rounds, (arm) => runServerArm(workload(file), arm, options));
     const perConn = (r) => r.cpuUs / r.served;
-    console.log(`\n${section}, ${count} connections (${what}; 16 at a time), ${CONFIG.rounds} alternating rounds`);
+    console.log(`\n${section}, ${options.connections} connections (${what}), ${CONFIG.rounds} alternating rounds`);
     console.log(`none: ${med(results, 'none', perConn).toFixed(0)} µs CPU per connection`);
     console.log(
       table(
         ['arm', 'CPU per connection vs none'],
-        ARMS.slice(1).map((arm) => ratioRow(results, arm, [perConn]))
+        list.slice(1).map((arm) => ratioRow(results, arm, [perConn]))
       )
     );
     const [label, budget, pass] = summary;
@@ -536,6 +559,7 @@ async function main() {
   await timed(httpPaired);
   await timed(httpApp);
   await timed(wsServer);
+  await timed(wsSteady);
   await timed(netServer);
   await timed(pool);
   await timed(startup);
