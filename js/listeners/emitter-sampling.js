@@ -9,15 +9,15 @@
 // with ~12x the GC time).
 //
 // So leakwatch watches, per emitter class, how fast it records new emitters. Once a class makes
-// them fast (RECORDS_PER_SECOND, estimated, once it has made MIN_BURST of them in all: a
-// thousand long-lived emitters made at once stay exact) only one "busy period" in `keep` of that class is
+// them fast (RECORDS_PER_SECOND, estimated, once it has made MIN_BURST of them in all: a thousand
+// long-lived emitters made at once stay exact) only one "busy period" in `keep` of that class is
 // counted, with weight `keep`: a busy period is a pair's listeners from the add that finds none
 // to the remove that leaves none, and the choice is made at its first add. The weighted counts
-// are then an unbiased estimate of the true ones (a pair is counted with probability 1/keep,
-// and then as `keep` pairs); the pairs not chosen cost a property miss per add and remove, and
-// their emitters never get a record. A leak is a lasting busy period on many emitters or a long
-// one on one emitter: the first is estimated from the chosen ones; the second is caught anyway,
-// as a pair not chosen is counted after all once it passes its emitter's max listeners
+// are then an unbiased estimate of the true ones (a pair is counted with probability 1/keep, and
+// then as `keep` pairs); the pairs not chosen cost a property miss per add and remove, and their
+// emitters never get a record. A leak is a lasting busy period on many emitters or a long one on
+// one emitter: the first is estimated from the chosen ones; the second is caught anyway, as a
+// pair not chosen is counted after all once it passes its emitter's max listeners
 // (records.promote).
 //
 // While `keep` is 1 (every class at first, and any class that does not make emitters fast)
