@@ -191,6 +191,7 @@ for (const emitterMode of ['fast', 'wrap']) {
   test(`${emitterMode} mode: the totals count every add and remove exactly, on every path, sampled or not`, () => {
     const { totals } = setup({ sampleKeep: 4, emitterMode });
     class Src extends EventEmitter {}
+    const SYMBOL = Symbol('s');
     const t0 = totals();
     let adds = 0;
     let removes = 0;
@@ -214,8 +215,10 @@ for (const emitterMode of ['fast', 'wrap']) {
       }
       e.removeAllListeners('c');
       removes += 2;
+      e.on(SYMBOL, () => {}); // a symbol type, beside string ones, for removeAllListeners()
+      adds += 1;
       e.removeAllListeners();
-      removes += 1 + (i % 2); // what was left of 'a', and the removeListener listener
+      removes += 2 + (i % 2); // what was left of 'a', the symbol's, and the removeListener listener
       const t = new EventTarget();
       const g = () => {};
       t.addEventListener('x', g);

@@ -339,12 +339,12 @@ function fastMethods(ctx, orig, flavour) {
 // allocate on every call.
 function wrapRemoveAll(ctx, orig, answerNone) {
   function removeAll(target, all, type) {
-    const before = heldCount(target, all, type);
+    // Node calls removeListener per listener (counted there) only when some listen for it.
     const viaRemoveListener = heldCount(target, false, 'removeListener') > 0;
+    const before = viaRemoveListener ? 0 : heldCount(target, all, type);
     try {
       return all ? orig.removeAllListeners.call(target) : orig.removeAllListeners.call(target, type);
     } finally {
-      // Node calls removeListener per listener (counted there) only when some listen for it.
       if (!viaRemoveListener) ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(target, all, type));
       reconcile(ctx, target, all, type);
     }
@@ -361,13 +361,30 @@ function heldCount(target, all, type) {
   try {
     const events = target._events;
     if (events === undefined || events === null) return 0;
-    if (!all) return countOf(events[type]);
-    let n = 0;
-    for (const key of Reflect.ownKeys(events)) n += countOf(events[key]);
-    return n;
+    return all ? heldInAll(target, events) : countOf(events[type]);
   } catch {
     return 0;
   }
+}
+
+// Listeners of every type in `events`, target's _events. A for-in loop reads the engine's cache
+// of the keys, where Reflect.ownKeys builds a new array: ~50 against ~600 ns on a ws Receiver's
+// eight types, once per connection as it closes. It sees no symbol keys, though: when fewer
+// string keys hold listeners than Node's _eventsCount (the types that do), every key is read.
+function heldInAll(target, events) {
+  let n = 0;
+  let types = 0;
+  for (const key in events) {
+    const count = countOf(events[key]);
+    if (count > 0) {
+      n += count;
+      types++;
+    }
+  }
+  if (types === target._eventsCount) return n;
+  n = 0;
+  for (const key of Reflect.ownKeys(events)) n += countOf(events[key]);
+  return n;
 }
 
 // True when `target` holds no listener of `type` (the same reads Node's own method makes).
