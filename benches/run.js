@@ -37,9 +37,8 @@ const CONFIG = QUICK
       httpSeconds: 1,
       pairedRounds: 8,
       wsConnections: 600,
-      steadyConnections: 400,
-      steadyPerSecond: 400,
-      steadyWarmUp: 2400,
+      steadyConnections: 600,
+      steadyWarmUp: 3000,
       netConnections: 600,
       poolJobs: 300_000,
       startRounds: 12,
@@ -60,9 +59,8 @@ const CONFIG = QUICK
       httpSeconds: 2,
       pairedRounds: 30,
       wsConnections: 2500,
-      steadyConnections: 3000,
-      steadyPerSecond: 400,
-      steadyWarmUp: 2400,
+      steadyConnections: 5000,
+      steadyWarmUp: 20_000,
       netConnections: 2500,
       poolJobs: 1_000_000,
       startRounds: 21,
@@ -307,18 +305,14 @@ const wsServer = connectionChurn('wsServer', {
   summary: ['ws, CPU per connection', '—', null],
 });
 
-// (d1) ws server in a steady state: clients arrive at a few hundred a second, as on a busy
-// site, after a warm-up long enough for leakwatch to have sampled the connection classes
-// (2,000 sockets). None and leakwatch only: the peers do nothing per connection ((d) shows it).
+// (d1) ws server in a steady state: the same connections after 20,000 of warm-up, by when its
+// connection classes are sampled. None and leakwatch only: the peers do nothing per connection
+// ((d) shows it).
 const wsSteady = connectionChurn('wsSteady', {
   section: '(d1) ws server, steady',
   file: 'ws.js',
-  what: `open, echo, close; ${CONFIG.steadyPerSecond} a second`,
-  load: () => ({
-    connections: CONFIG.steadyConnections,
-    perSecond: CONFIG.steadyPerSecond,
-    warmUp: CONFIG.steadyWarmUp,
-  }),
+  what: `open, echo, close; 16 at a time, after ${CONFIG.steadyWarmUp.toLocaleString('en')} of warm-up`,
+  load: () => ({ connections: CONFIG.steadyConnections, warmUp: CONFIG.steadyWarmUp }),
   arms: ['none', 'leakwatch'],
   summary: ['ws steady, CPU per connection', '≤ 1.02×', (v) => v <= 1.02],
 });
