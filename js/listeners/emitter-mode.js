@@ -70,7 +70,7 @@ function checkLater(
   orig,
   methods,
   patch,
-  { checkDelayMs = CHECK_DELAY_MS, mainThread, checkIn = defaultPlace(mainThread) }
+  { checkDelayMs = CHECK_DELAY_MS, mainThread = null, checkIn = defaultPlace(mainThread) }
 ) {
   let done = false;
   let child = null;
