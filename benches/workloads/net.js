@@ -6,9 +6,7 @@
 // Run as a script (with an arm preloaded) this file is the server; the bench process
 // require()s it for drive(), which opens the connections (connections.js).
 const net = require('node:net');
-const { churn } = require('./connections');
-
-const CONNECT_TIMEOUT_MS = 5000;
+const { churn, lifeOf } = require('./connections');
 
 function serve() {
   const { serveWindow } = require('../child');
@@ -25,16 +23,9 @@ function serve() {
 
 /** One connection's life: connect, write, read the echo, see the server close it. */
 function converse(port) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const timer = setTimeout(() => reject(new Error('net: a connection took over 5 s')), CONNECT_TIMEOUT_MS);
+  return lifeOf('net', net.connect(port, '127.0.0.1'), (socket) => {
     socket.on('connect', () => socket.write('hello\n'));
     socket.on('data', () => {});
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.on('error', reject);
   });
 }
 

@@ -5,9 +5,7 @@
 // Run as a script (with an arm preloaded) this file is the server; the bench process
 // require()s it for drive(), which opens the connections (connections.js).
 const { WebSocket, WebSocketServer } = require('ws');
-const { churn } = require('./connections');
-
-const CONNECT_TIMEOUT_MS = 5000;
+const { churn, lifeOf } = require('./connections');
 
 function serve() {
   const { serveWindow } = require('../child');
@@ -24,16 +22,9 @@ function serve() {
 
 /** One connection's life: open, send, wait for the echo, close. */
 function converse(port) {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/`);
-    const timer = setTimeout(() => reject(new Error('ws: a connection took over 5 s')), CONNECT_TIMEOUT_MS);
+  return lifeOf('ws', new WebSocket(`ws://127.0.0.1:${port}/`), (socket) => {
     socket.on('open', () => socket.send('hello'));
     socket.on('message', () => socket.close());
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.on('error', reject);
   });
 }
 
