@@ -4,6 +4,7 @@
 // finds the first one's API on globalThis and uses it, so nothing is counted twice.
 
 const INSTANCE = Symbol.for('leakwatch.instance');
+const LISTENER_TRACKER = Symbol.for('leakwatch.listenerTracker');
 if (globalThis[INSTANCE]) {
   module.exports = globalThis[INSTANCE];
 } else {
@@ -381,5 +382,8 @@ function createLeakwatch() {
   lw.promClient = promClient;
   lw.otel = otel;
   Object.defineProperty(lw, 'running', { get: () => session !== null, enumerable: true });
+  // leakwatch/testing reads the running session's listener tracker here, not from a module:
+  // the tracker may be the bundle's copy of the listener code (js/register.bundle.js).
+  Object.defineProperty(lw, LISTENER_TRACKER, { value: () => session?.tracker ?? null });
   return lw;
 }

@@ -10,7 +10,9 @@
 // this Node's lib/events.js is not one the fast methods know, and the patch uses wrap mode.
 // emitter-mode.js runs it in a child process (emitter-check-child.js) unless told otherwise.
 
+const path = require('node:path');
 const EventEmitter = require('node:events');
+const { LISTENERS_DIR } = require('../layout');
 const { readFlavour, learnWarningTemplate, applyMethods } = require('./emitter');
 const { learnNodeFrames } = require('./node-stack');
 
@@ -75,7 +77,7 @@ function scratchFastMethods(orig, flavour) {
 
 // require() of new module instances, leaving the module cache as it was.
 function freshModules(ids) {
-  const files = ids.map((id) => require.resolve(id));
+  const files = ids.map((id) => require.resolve(path.join(LISTENERS_DIR, id))); // from the bundle too
   const saved = files.map((f) => require.cache[f]);
   try {
     for (const f of files) delete require.cache[f];

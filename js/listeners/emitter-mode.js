@@ -30,7 +30,7 @@ const sourcesOf = (methods) => require('./emitter-check').sourcesOf(methods);
 
 const CHECK_DELAY_MS = 1000;
 const CHECK_TIMEOUT_MS = 10_000; // a child that has not answered by then is given up on
-const CHILD_FILE = path.join(__dirname, 'emitter-check-child.js');
+const CHILD_FILE = path.join(require('../layout').LISTENERS_DIR, 'emitter-check-child.js');
 const MAX_ANSWER = 64 * 1024; // bytes of the child's output kept, at most
 
 /**

@@ -156,9 +156,4 @@ function safe(fn) {
   };
 }
 
-/** The installed tracker's handle (leakwatch/testing reaches it here), or null. */
-function installedTracker() {
-  return installed;
-}
-
-module.exports = { install, installedTracker };
+module.exports = { install };

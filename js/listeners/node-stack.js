@@ -13,7 +13,10 @@
 const path = require('node:path');
 
 const FRAME = '    at ';
-const OWN = `(${__dirname}${path.sep}`; // a frame in leakwatch's listener code
+const { LISTENERS_DIR, BUNDLE } = require('../layout');
+
+// A frame in leakwatch's listener code: in its files, or in the bundle that carries them.
+const OWN = [`(${LISTENERS_DIR}${path.sep}`, `(${BUNDLE}:`];
 const ROOM = 8; // frames of leakwatch's that callAsNode makes room for
 
 /**
@@ -56,7 +59,7 @@ function dropOwnFrames(warning, limit) {
     const lines = warning.stack.split('\n');
     const first = firstFrame(lines);
     if (first < 0) return;
-    const frames = lines.slice(first).filter((line) => !line.includes(OWN));
+    const frames = lines.slice(first).filter((line) => !OWN.some((own) => line.includes(own)));
     warning.stack = [...lines.slice(0, first), ...frames.slice(0, limit)].join('\n');
   } catch {
     // the stack as it is

@@ -10,7 +10,7 @@
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
 
-const OWN_DIR = path.resolve(__dirname, '..') + path.sep; // leakwatch's js/ directory
+const OWN_DIR = require('../layout').JS_DIR + path.sep; // leakwatch's js/ directory (and its bundle)
 const STACK_LIMIT = 40; // deep enough to get through a framework's frames to the app's
 
 /**

@@ -47,7 +47,7 @@ async function collectGarbage() {
 // The listener tracker learns of collected emitters once a second, or when asked
 // (listeners/collection.js); a check asks, so that its counts and heap figures are final.
 function settleListenerRecords() {
-  require('../listeners').installedTracker()?.collect();
+  require('./session').tracker()?.collect();
 }
 
 // What JS objects keep: the size of the live objects, summed by V8 while it marks them in a

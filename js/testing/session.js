@@ -13,6 +13,8 @@
 const vm = require('node:vm');
 const lw = require('../index');
 
+const LISTENER_TRACKER = Symbol.for('leakwatch.listenerTracker'); // the running session's (index.js)
+
 let users = 0;
 let startedHere = false;
 let privateTracker = null;
@@ -43,7 +45,7 @@ function begin() {
 
 // Whichever tracker counts for this check: its sites are exact while the check runs.
 function tracker() {
-  return privateTracker ?? require('../listeners').installedTracker();
+  return privateTracker ?? lw[LISTENER_TRACKER]();
 }
 
 // leakwatch's tracker counts into an Int32Array the addon makes in the process's main realm.
@@ -85,4 +87,4 @@ function listenerRows() {
   return privateTracker !== null ? privateTracker.snapshot() : lw.listeners(Infinity);
 }
 
-module.exports = { acquire, listenerRows };
+module.exports = { acquire, listenerRows, tracker };
