@@ -149,6 +149,73 @@ test('a class making a few hundred emitters a second is sampled once it has made
   assert.equal(once.keep, 1, 'a thousand long-lived emitters made at once stay exact');
 });
 
+test('a class whose emitters drop their listeners is sampled after 200 records; one whose emitters keep them waits for 2,000', () => {
+  // The rule on its own clock: both classes make 150 records a second; each of Churn's
+  // emitters gets three listeners and loses them (its live count stays near the 16 emitters
+  // open at a time), each of Keeper's gets one and keeps it.
+  const { createEmitterSampling, MIN_BURST, EARLY } = require('../js/listeners/emitter-sampling');
+  let now = 0;
+  const counts = { Churn: { adds: 0, live: 0 }, Keeper: { adds: 0, live: 0 } };
+  const sampling = createEmitterSampling(
+    () => now,
+    (target) => target.constructor.name,
+    0,
+    (name) => ({ ...counts[name] })
+  );
+  class Churn extends EventEmitter {}
+  class Keeper extends EventEmitter {}
+  const churn = sampling.stateOf(new Churn());
+  const keeper = sampling.stateOf(new Keeper());
+  let made = 0;
+  for (; made < MIN_BURST - 300; made += 15, now++) {
+    for (let i = 0; i < 15; i++) {
+      counts.Churn.adds += 3;
+      counts.Churn.live = 3 * (10 + ((made + i) % 7)); // 10 to 16 emitters open
+      sampling.noteRecorded(churn, 1);
+      counts.Keeper.adds++;
+      counts.Keeper.live++;
+      sampling.noteRecorded(keeper, 1);
+    }
+    if (made < EARLY) assert.equal(churn.keep, 1, `sampled after only ${made} records`);
+  }
+  assert.ok(churn.keep >= 2, `Churn: keep ${churn.keep} after ${made} records`);
+  assert.equal(keeper.keep, 1, 'Keeper keeps every listener: exact until it has made 2,000');
+  for (; made < MIN_BURST + 300; made += 15, now++) {
+    for (let i = 0; i < 15; i++) sampling.noteRecorded(keeper, 1);
+  }
+  assert.ok(keeper.keep >= 2, `Keeper: keep ${keeper.keep} after ${made} records`);
+});
+
+test('short-lived emitters whose listeners are removed are sampled before they number 2,000', async () => {
+  // The same on real emitters and the real clock: 1,500 emitters, 150 every 150 ms, each
+  // getting three listeners and losing them, as a connection's socket does.
+  const { MIN_BURST } = require('../js/listeners/emitter-sampling');
+  setup();
+  class Conn extends EventEmitter {}
+  class Held extends EventEmitter {}
+  const held = [];
+  for (let batch = 0; batch < 10; batch++) {
+    for (let i = 0; i < 150; i++) {
+      const c = new Conn();
+      const f = () => {};
+      c.on('data', f).on('end', f).on('close', f);
+      c.removeAllListeners();
+      const h = new Held(); // the same number of emitters, keeping their listener
+      h.on('ready', () => {});
+      held.push(h);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  assert.ok(held.length < MIN_BURST);
+  const sampled = handle.stats().sampledClasses;
+  assert.ok(
+    sampled.some((c) => c.emitter === 'Conn' && c.keep > 1),
+    JSON.stringify(sampled)
+  );
+  assert.ok(!sampled.some((c) => c.emitter === 'Held'), JSON.stringify(sampled));
+  assert.equal(liveOf('Held', 'ready'), held.length, 'a class whose emitters keep their listeners stays exact');
+});
+
 test('more churning classes than the class cache holds, met in turn, are each judged on their own', () => {
   setup();
   // 12 classes made in rotation miss the cache of 8 every time; a quiet class met between them

@@ -9,9 +9,8 @@
 // with ~12x the GC time).
 //
 // So leakwatch watches, per emitter class, how fast it records new emitters. Once a class makes
-// them fast (RECORDS_PER_SECOND, estimated, once it has made MIN_BURST of them in all: a thousand
-// long-lived emitters made at once stay exact) only one "busy period" in `keep` of that class is
-// counted, with weight `keep`: a busy period is a pair's listeners from the add that finds none
+// them fast (RECORDS_PER_SECOND, estimated) and is seen to churn, only one "busy period" in
+// `keep` of that class is counted, with weight `keep`: a busy period is a pair's listeners from the add that finds none
 // to the remove that leaves none, and the choice is made at its first add. The weighted counts
 // are then an unbiased estimate of the true ones (a pair is counted with probability 1/keep, and
 // then as `keep` pairs); the pairs not chosen cost a property miss per add and remove, and their
@@ -20,19 +19,26 @@
 // pair not chosen is counted after all once it passes its emitter's max listeners
 // (records.promote).
 //
+// Seen to churn: after EARLY records, its listeners leave about as fast as they come (in a
+// window, its live listeners grew by at most a quarter of the listeners added: a fresh ws
+// server's sockets, within a fraction of a second); or, whatever its listeners do, once it has
+// made MIN_BURST records in all. A thousand long-lived emitters made at once, each keeping its
+// listeners, stay exact.
+//
 // While `keep` is 1 (every class at first, and any class that does not make emitters fast)
 // every pair is counted, also when first seen mid-period (emitters from before leakwatch
 // loaded): the counts are exact.
 
 const RECORDS_PER_SECOND = 100; // new records per second per class, at most, once sampling
-const MIN_BURST = 2000; // new records (estimated) in a window before sampling starts
+const MIN_BURST = 2000; // new records (estimated) in all before sampling starts, churn seen or not
+const EARLY = 200; // ... or this many, once the class is seen to churn (and in a window, at least)
 const MAX_KEEP = 1024;
 const CACHE = 8; // classes remembered for a fast lookup
 const HOT_SLOTS = 4; // the cache's first slots, where a class found is not moved
 const NO_KEY = Object.freeze({}); // an empty cache slot: equal to no constructor
 const MAX_LISTED = 64; // sampled classes listed in stats, at most
 const WINDOW_DS = 10; // deciseconds (records.clock): the window the rate is judged over
-const MIN_WINDOW_DS = 1; // ... or as short as this, once MIN_BURST records came in it
+const MIN_WINDOW_DS = 1; // ... or as short as this, once MIN_BURST records came in it (EARLY, before MIN_BURST in all)
 
 // One per emitter class (constructor). Field order fixed for one hidden class.
 class ClassSampling {
@@ -43,6 +49,8 @@ class ClassSampling {
     this.recorded = 0; // new records of this class since windowAt, weighted (estimated)
     this.windowAt = now;
     this.made = 0; // new records of this class in all, weighted (estimated), up to MIN_BURST
+    this.addsAt = 0; // its groups' adds at windowAt, while made < MIN_BURST (churns())
+    this.liveAt = 0; // ... and their live listeners
   }
 }
 
@@ -50,8 +58,11 @@ class ClassSampling {
  * @param {() => number} clock  deciseconds, as records.clock
  * @param {(target: object) => string} nameOf  an emitter's class name (groups.js)
  * @param {number} [fixedKeep]  sample every class 1 in this many, always (tests)
+ * @param {(name: string) => {adds: number, live: number}|null} [countsOf]  a class's listener
+ *   adds and live listeners as counted (groups.js), or null when they cannot be told; by default
+ *   never, and a class is sampled after MIN_BURST records only
  */
-function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
+function createEmitterSampling(clock, nameOf, fixedKeep = 0, countsOf = () => null) {
   const byKey = new WeakMap(); // constructor (or prototype) -> ClassSampling
   const nullProto = new ClassSampling('Object: null prototype', fixedKeep || 1, clock());
   const sampledClasses = []; // states that have been sampled, for stats (bounded)
@@ -81,18 +92,19 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     if (s.made < MIN_BURST) s.made += weight;
     const now = clock();
     const elapsed = now - s.windowAt;
-    if (elapsed >= WINDOW_DS || (s.recorded >= MIN_BURST && elapsed >= MIN_WINDOW_DS)) adapt(s, now);
+    const enough = s.recorded >= MIN_BURST || (s.recorded >= EARLY && s.made < MIN_BURST);
+    if (elapsed >= WINDOW_DS || (enough && elapsed >= MIN_WINDOW_DS)) adapt(s, now);
   }
 
   // keep = the power of two that brings this class's new records per second under
-  // RECORDS_PER_SECOND; raised only once the class has made MIN_BURST records in all. In all,
-  // not within one window: a server taking a few hundred connections a second makes a few
-  // hundred sockets in each window, never 2,000, and its sockets were counted exactly for good.
+  // RECORDS_PER_SECOND; raised only once the class churns or has made MIN_BURST records in all.
+  // In all, not within one window: a server taking a few hundred connections a second makes a
+  // few hundred sockets in each window, never 2,000, and its sockets were counted exactly for good.
   function adapt(s, now) {
     const perSecond = (s.recorded * 10) / Math.max(1, now - s.windowAt);
     let keep = 1;
     while (keep < MAX_KEEP && perSecond / keep > RECORDS_PER_SECOND) keep *= 2;
-    if (keep > s.keep && s.made < MIN_BURST) keep = s.keep;
+    if (s.made < MIN_BURST && !churns(s) && keep > s.keep) keep = s.keep;
     if (keep > 1) status.anySampled = true;
     if (keep > 1 && !sampledClasses.includes(s) && sampledClasses.length < MAX_LISTED) sampledClasses.push(s);
     if (keep !== s.keep) {
@@ -101,6 +113,30 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0) {
     }
     s.recorded = 0;
     s.windowAt = now;
+  }
+
+  // Whether the listeners class `s` was given in this window mostly left again: its live
+  // listeners grew by at most a quarter of its adds. Emitters that keep their listeners grow it
+  // by every add. Adds, not records, as the measure: a server with 16 connections open at any
+  // time moves its live count by a few dozen listeners either way, a small share of the adds
+  // of the hundreds of connections it made meanwhile. Read once per window, and only while the
+  // class has made fewer than MIN_BURST records (its groups' counters summed).
+  function churns(s) {
+    const counts = safeCounts(s.name);
+    if (counts === null) return false;
+    const adds = counts.adds - s.addsAt;
+    const grew = counts.live - s.liveAt;
+    s.addsAt = counts.adds;
+    s.liveAt = counts.live;
+    return s.made >= EARLY && adds > 0 && grew <= adds / 4;
+  }
+
+  function safeCounts(name) {
+    try {
+      return countsOf(name);
+    } catch {
+      return null;
+    }
   }
 
   // The state of target's class, keyed by its constructor: a property load the engine answers
@@ -184,4 +220,4 @@ function gap(keep) {
   return keep === 1 ? 1 : (1 + Math.random() * (2 * keep - 1)) | 0;
 }
 
-module.exports = { createEmitterSampling, RECORDS_PER_SECOND, MIN_BURST, MAX_KEEP };
+module.exports = { createEmitterSampling, RECORDS_PER_SECOND, MIN_BURST, EARLY, MAX_KEEP };

@@ -117,6 +117,21 @@ class Groups {
     return name;
   }
 
+  /**
+   * The adds and live listeners of class `name` over its event types, as counted (weighted);
+   * null once any group has been folded into the overflow one, which may hold some of them.
+   */
+  countsOfClass(name) {
+    if (this.folded !== 0) return null;
+    let adds = 0;
+    let live = 0;
+    for (const g of this.byName.get(name)?.values() ?? []) {
+      adds += this.counts[2 * g.slot];
+      live += (this.counts[2 * g.slot] - this.counts[2 * g.slot + 1]) | 0;
+    }
+    return { adds, live };
+  }
+
   /** Live counts per group, from the same counters the native side reads. */
   snapshot() {
     const rows = [];

@@ -84,7 +84,13 @@ function createRecords(ctx, dropSamples, native) {
   const records = new WeakMap(); // emitter -> Marker; one per install, so earlier installs' go unread
   const owner = {}; // this install, on each head it makes
   const collection = createCollectionWatch(collected, native);
-  const sampling = createEmitterSampling(clock, (target) => ctx.groups.classNameOf(target), ctx.fixedKeep);
+  const groups = ctx.groups;
+  const sampling = createEmitterSampling(
+    clock,
+    (target) => groups.classNameOf(target),
+    ctx.fixedKeep,
+    (name) => groups.countsOfClass(name)
+  );
   const status = sampling.status;
 
   /** The head entry of `target` if it has a record; never creates one. */
