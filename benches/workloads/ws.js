@@ -31,4 +31,4 @@ function converse(port) {
 const drive = churn(converse);
 
 if (require.main === module) serve();
-module.exports = { drive };
+module.exports = { drive, converse };

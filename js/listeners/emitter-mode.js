@@ -7,7 +7,7 @@
 // what it saw in those functions' type feedback (EventEmitter.init, emit, the add path): the
 // scratch emitters' hidden classes sit beside the app's for the rest of the process, and
 // Node's http code, whose constructors inline those functions, pays on every request
-// (benches/http-instructions.js, requests 20,000..60,000: a request's own work 68,781
+// (benches/server-instructions.js, requests 20,000..60,000: a request's own work 68,781
 // instructions with the check in the app's process, 66,543 without it). So, by default, the
 // patch starts with the wrappers (exact, ~1.2x on an on/off pair) and the check runs a second
 // later in a child process, a plain `node` of this binary that prints its verdict; the answer

@@ -550,7 +550,7 @@ function applyMethods(methods) {
 // turns the prototype into a dictionary, and V8 rebuilds it, fields constant again, the next
 // time it serves as a prototype (checked by __test__/listeners-engine.test.js). With it V8
 // inlines the remove into http's detachSocket and the add into clearIncoming
-// (--trace-turbo-inlining); benches/http-instructions.js read a request's own work 68,753 ->
+// (--trace-turbo-inlining); benches/server-instructions.js read a request's own work 68,753 ->
 // 68,569 instructions, ~0.3 %, within that bench's ~1 % repeatability.
 function refreshConstants(proto) {
   const first = Symbol('leakwatch.refresh');

@@ -137,7 +137,7 @@ function createRecords(ctx, dropSamples, native) {
    *
    * A busy period that starts on an emitter of a sampled class is drawn before its record is
    * looked up: most are not chosen, and then the add costs its class and a countdown, no
-   * WeakMap lookup (benches/http-instructions.js: 2,334 -> 1,696 instructions added per
+   * WeakMap lookup (benches/server-instructions.js: 2,334 -> 1,696 instructions added per
    * request, as V8 then also inlines the add into Node's callers). What that skips:
    * healing an entry whose listeners went unseen (its next remove or its emitter's collection
    * settles it), and an entry of that emitter still counted exactly from before its class was

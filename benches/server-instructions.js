@@ -1,15 +1,19 @@
 'use strict';
-// Instructions per http request, counted by valgrind's callgrind: what leakwatch adds to a
-// server's request, resolved to about 1 %, where CPU time per request on a shared machine moves
-// by several percent from run to run. Instructions are not time (the request's GC and memory
-// stalls cost more per instruction than leakwatch's cache-hot code), but they repeat.
+// Instructions per http request, or per ws connection, counted by valgrind's callgrind: what
+// leakwatch adds to a server's request or connection, resolved to about 1 %, where CPU time on
+// a shared machine moves by several percent from run to run (by ±25 % between rounds of the ws
+// bench on a busy day). Instructions are not time (the request's GC and memory stalls cost more
+// per instruction than leakwatch's cache-hot code), but they repeat.
 //
-// Each arm runs the bench's http server (benches/workloads/http.js) under callgrind twice, for
-// FEW and then MANY requests on one keep-alive connection, and the difference divided by
-// MANY − FEW is its instructions per request: start-up and warm-up cancel out.
+// Each arm runs the bench's server (benches/workloads/http.js, or ws.js with WORKLOAD=ws) under
+// callgrind twice, for FEW and then MANY units (requests on one keep-alive connection; ws
+// connections, one at a time, each opened, echoed and closed), and the difference divided by
+// MANY − FEW is its instructions per unit: start-up and warm-up cancel out. For ws the default
+// window, connections 200..2,700, is the fresh server of `npm run bench`'s wsServer row.
 // What makes the counts repeat:
-//   - one connection, so each request is handled alone (with ten, how many requests one read
-//     carries depends on timing, and with it the work per request);
+//   - one connection, or one ws connection at a time, so each request is handled alone (with
+//     ten, how many requests one read carries depends on timing, and with it the work per
+//     request);
 //   - V8 with --predictable and --single-threaded, and a fixed young generation (16 MB
 //     semi-spaces), so that GCs come at the same allocation points in every run;
 //   - the clock slowed 50x (libfaketime) to match valgrind's slowdown: leakwatch samples an
@@ -23,8 +27,9 @@
 // llhttp, syscalls. That last figure is the one compared; it repeats to ~1 % between windows
 // (the code still runs unoptimized for a while after a deopt), GC is printed beside it.
 //
-//   node benches/http-instructions.js      needs valgrind and libfaketime (apt: faketime)
-//   env: FEW (20000), MANY (100000), ARMS (none,listeners-off,leakwatch); ~4 minutes
+//   node benches/server-instructions.js    needs valgrind and libfaketime (apt: faketime)
+//   env: WORKLOAD (http | ws), FEW (20000 | 200), MANY (100000 | 2700),
+//        ARMS (none,listeners-off,leakwatch); ~4 minutes for http, ~6 for ws
 //   --by-function: also where each arm's extra instructions per request are spent, by function
 //   (JS functions named through V8's --perf-basic-prof; benches/callgrind-functions.js). Its
 //   figures are diagnostics: one window pair, compile and GC work included.
@@ -38,9 +43,7 @@ const { readLines } = require('./harness');
 const { readProfile, perRequestDiff } = require('./callgrind-functions');
 
 const ROOT = path.join(__dirname, '..');
-const HTTP = path.join(__dirname, 'workloads', 'http.js');
-const FEW = Number(process.env.FEW || 20_000);
-const MANY = Number(process.env.MANY || 100_000);
+const WORKLOAD = process.env.WORKLOAD || 'http';
 const ARMS = (process.env.ARMS || 'none,listeners-off,leakwatch').split(',');
 const CLOCK_RATE = 0.02; // virtual seconds per real second under valgrind
 const FAKETIME_LIBS = [
@@ -63,18 +66,18 @@ const NODE_FLAGS = [
   '--max-semi-space-size=16',
 ];
 
-// The server: prints its port; on stdin, prints the sampled classes (leakwatch arms) and ends.
-const SERVER = `
-const { createServer } = require(${JSON.stringify(HTTP)});
-const { server, close } = createServer();
-// leakwatch's listener tracking switches to its fast methods once their check has answered
-// (a second after start): the requests are driven after that, as on a server that has run.
+// The server: prints its port once leakwatch's listener tracking has switched to its fast
+// methods (after their check answers, a second after start: the units are driven after that,
+// as on a server that has run); on stdin, prints the sampled classes (leakwatch arms) and ends.
+function serverCode(createServer) {
+  return `
+${createServer}
 async function settled() {
   if (!process.env.LW_ARM) return;
   const lw = require(${JSON.stringify(ROOT)});
   while (lw.internals().emitterMode === 'wrap') await new Promise((resolve) => setTimeout(resolve, 50));
 }
-server.listen(0, '127.0.0.1', () => settled().then(() => console.log(server.address().port)));
+listen((port) => settled().then(() => console.log(port)));
 process.stdin.once('data', () => {
   const lw = process.env.LW_ARM ? require(${JSON.stringify(ROOT)}) : null;
   const sampled = lw ? lw.listeners(20).filter((r) => r.sampleKeep > 1).map((r) => r.emitter + ' 1 in ' + r.sampleKeep) : [];
@@ -83,6 +86,46 @@ process.stdin.once('data', () => {
   process.stdin.destroy();
 });
 `;
+}
+
+// What each workload runs under callgrind (defining listen() and close()) and how it is driven.
+const WORKLOADS = {
+  http: {
+    unit: 'request',
+    few: 20_000,
+    many: 100_000,
+    title: 'http server, one keep-alive connection',
+    server: serverCode(`
+const { createServer } = require(${JSON.stringify(path.join(__dirname, 'workloads', 'http.js'))});
+const { server, close } = createServer();
+const listen = (then) => server.listen(0, '127.0.0.1', () => then(server.address().port));`),
+    async drive(port, units, arm) {
+      const { result } = await cannon(port, { amount: units, connections: 1 });
+      if (result.errors + result.non2xx > 0)
+        throw new Error(`${arm}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+    },
+  },
+  ws: {
+    unit: 'connection',
+    few: 200,
+    many: 2_700,
+    title: 'ws server, connections opened, echoed and closed one at a time',
+    server: serverCode(`
+const { WebSocketServer } = require(${JSON.stringify(require.resolve('ws'))});
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+wss.on('connection', (socket) => socket.on('message', (data) => socket.send(data)));
+const close = () => wss.close();
+const listen = (then) => wss.on('listening', () => then(wss.address().port));`),
+    async drive(port, units) {
+      const { converse } = require('./workloads/ws');
+      for (let i = 0; i < units; i++) await converse(port);
+    },
+  },
+};
+const W = WORKLOADS[WORKLOAD];
+if (!W) throw new Error(`WORKLOAD: ${Object.keys(WORKLOADS).join(' or ')}; got ${WORKLOAD}`);
+const FEW = Number(process.env.FEW || W.few);
+const MANY = Number(process.env.MANY || W.many);
 
 const ARM_SETUP = {
   none: { preload: [], env: {} },
@@ -94,13 +137,13 @@ const ARM_SETUP = {
 };
 
 /**
- * One server under callgrind for `requests`: {total, gc, compiler, sampled, realPerSecond},
- * and with --by-function its {functions: {self, calls}} (callgrind-functions.js).
+ * One server under callgrind for `units`: {total, gc, compiler, sampled, realPerSecond}, and
+ * with --by-function its {functions: {self, calls}} (callgrind-functions.js).
  */
-async function count(arm, requests, faketime, dir) {
+async function count(arm, units, faketime, dir) {
   const setup = ARM_SETUP[arm];
   if (!setup) throw new Error(`unknown arm ${arm}; arms: ${Object.keys(ARM_SETUP).join(', ')}`);
-  const profile = path.join(dir, `${arm}-${requests}.out`);
+  const profile = path.join(dir, `${arm}-${units}.out`);
   const detail = BY_FUNCTION
     ? { valgrind: ['--dump-instr=yes', '--dump-line=no'], node: ['--perf-basic-prof'] }
     : { valgrind: [], node: [] };
@@ -113,7 +156,7 @@ async function count(arm, requests, faketime, dir) {
     ...detail.node,
     ...setup.preload,
     '-e',
-    SERVER,
+    W.server,
   ];
   const env = {
     ...process.env,
@@ -130,9 +173,8 @@ async function count(arm, requests, faketime, dir) {
   const lines = readLines(child.stdout);
   const port = Number(await lines.next());
   const started = Date.now();
-  const { result } = await cannon(port, { amount: requests, connections: 1 });
-  const realPerSecond = (requests * 1000) / (Date.now() - started);
-  if (result.errors + result.non2xx > 0) throw new Error(`${arm}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+  await W.drive(port, units, arm);
+  const realPerSecond = (units * 1000) / (Date.now() - started);
   child.stdin.end('stop\n');
   const sampled = JSON.parse(await lines.next());
   const status = await exited;
@@ -175,14 +217,12 @@ async function main() {
   const faketime = FAKETIME_LIBS.find((f) => fs.existsSync(f));
   if (spawnSync('valgrind', ['--version']).status !== 0 || !faketime) {
     console.log(
-      'http-instructions: needs valgrind and libfaketime (apt-get install valgrind faketime); nothing measured'
+      'server-instructions: needs valgrind and libfaketime (apt-get install valgrind faketime); nothing measured'
     );
     return;
   }
-  console.log(
-    `http server, one keep-alive connection, instructions per request over requests ${FEW}..${MANY} (callgrind)`
-  );
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-http-instructions-'));
+  console.log(`${W.title}, instructions per ${W.unit} over ${W.unit}s ${FEW}..${MANY} (callgrind)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-server-instructions-'));
   const work = {};
   const windows = {};
   try {
@@ -194,8 +234,8 @@ async function main() {
       work[arm] = per('total') - per('gc') - per('compiler');
       const virtual = Math.round(many.realPerSecond / CLOCK_RATE);
       const sampled = many.sampled.length ? `; sampled: ${many.sampled.join(', ')}` : '';
-      const parts = `request work ${Math.round(work[arm])}, GC ${Math.round(per('gc'))}, compilers ${Math.round(per('compiler'))}, total ${Math.round(per('total'))}`;
-      console.log(`${arm.padEnd(14)} ${parts} (${virtual} requests per virtual second${sampled})`);
+      const parts = `${W.unit} work ${Math.round(work[arm])}, GC ${Math.round(per('gc'))}, compilers ${Math.round(per('compiler'))}, total ${Math.round(per('total'))}`;
+      console.log(`${arm.padEnd(14)} ${parts} (${virtual} ${W.unit}s per virtual second${sampled})`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -203,7 +243,7 @@ async function main() {
   if (work.none === undefined) return;
   for (const arm of ARMS.filter((a) => a !== 'none')) {
     console.log(
-      `${arm} vs none, request work: ${(work[arm] / work.none).toFixed(4)}x (+${Math.round(work[arm] - work.none)} instructions per request)`
+      `${arm} vs none, ${W.unit} work: ${(work[arm] / work.none).toFixed(4)}x (+${Math.round(work[arm] - work.none)} instructions per ${W.unit})`
     );
     if (BY_FUNCTION) printByFunction(windows.none, windows[arm], arm);
   }
@@ -211,7 +251,7 @@ async function main() {
 
 function printByFunction(none, other, arm) {
   const show = (title, key, top) => {
-    console.log(`  ${title} (instructions per request: none, ${arm}, difference)`);
+    console.log(`  ${title} (instructions per ${W.unit}: none, ${arm}, difference)`);
     for (const [name, a, b] of perRequestDiff(none, other, MANY - FEW, key, top)) {
       console.log(`  ${fmt(a)} ${fmt(b)} ${fmt(b - a, true)}  ${name}`);
     }
