@@ -190,11 +190,12 @@ function runCase(c, logPath, { stopOn } = {}) {
   });
 }
 
+/** The log's complete lines; read while the child still writes, the last one may be half written. */
 function readLog(file) {
   if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  lines.pop(); // after the last newline: empty, or a line not yet finished
+  return lines
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l))
     .filter((l) => l.lw === 1);
