@@ -149,6 +149,28 @@ test('a class making a few hundred emitters a second is sampled once it has made
   assert.equal(once.keep, 1, 'a thousand long-lived emitters made at once stay exact');
 });
 
+test('a class making thousands of emitters a second is sampled as soon as it has made 2,000, not a window later', () => {
+  // WebSockets on a fresh server: each keeps its listeners to the end (so the class is not seen
+  // to churn) and thousands come a second. Once 2,000 are made the next EARLY records are
+  // enough to judge by; waiting out the rest of a second's window counted thousands more exactly.
+  const { createEmitterSampling, MIN_BURST, EARLY } = require('../js/listeners/emitter-sampling');
+  let now = 0;
+  const sampling = createEmitterSampling(
+    () => now,
+    (target) => target.constructor.name
+  );
+  class Fast extends EventEmitter {}
+  const s = sampling.stateOf(new Fast());
+  let made = 0;
+  while (s.keep === 1 && made < 10 * MIN_BURST) {
+    for (let i = 0; i < 500; i++, made++) sampling.noteRecorded(s, 1); // 5,000 a second
+    now++;
+  }
+  assert.ok(s.keep >= 32, `keep ${s.keep}`);
+  assert.ok(made <= MIN_BURST + 2 * 500, `sampled after ${made} records`);
+  assert.ok(made > MIN_BURST - EARLY, `sampled after only ${made} records`);
+});
+
 test('a class whose emitters drop their listeners is sampled after 200 records; one whose emitters keep them waits for 2,000', () => {
   // The rule on its own clock: both classes make 150 records a second; each of Churn's
   // emitters gets three listeners and loses them (its live count stays near the 16 emitters
