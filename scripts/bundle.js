@@ -14,6 +14,7 @@
 
 const path = require('node:path');
 const fs = require('node:fs');
+const { spawnSync } = require('node:child_process');
 const { BUNDLE } = require('../js/layout');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -33,14 +34,66 @@ function bundleOptions() {
   };
 }
 
-/** The bundle as esbuild makes it from the sources now (for the test that it is not stale). */
+/**
+ * The bundle as esbuild makes it from the sources now (for the test that it is not stale), under
+ * a first line with its id: a hash of the rest, which names its code caches (js/register.js).
+ */
 function bundleText() {
-  return require('esbuild').buildSync(bundleOptions()).outputFiles[0].text;
+  const text = require('esbuild').buildSync(bundleOptions()).outputFiles[0].text;
+  const id = require('node:crypto').createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return `// leakwatch bundle ${id}\n${text}`;
+}
+
+// Run in a child: starts leakwatch from the bundle as `-r leakwatch/register` does, with no
+// cache, and once the process exits (leakwatch's own exit work done first) writes V8's code
+// cache of the bundle: the bytecode of every function start-up and exit ran.
+const CACHE_WRITER = `
+  const fs = require('node:fs');
+  const ran = require(process.argv[1])[Symbol.for('leakwatch.register')];
+  if (ran.from !== 'bundle' || ran.codeCache !== 'none') throw new Error('not run from the bundle, uncached: ' + ran.from + ', ' + ran.codeCache);
+  process.on('exit', () => {
+    fs.writeFileSync(process.argv[2] + '.tmp', ran.script.createCachedData());
+    fs.renameSync(process.argv[2] + '.tmp', process.argv[2]); // whole or not at all
+  });`;
+
+/**
+ * Writes the code cache of the bundle `text` for the V8 of `node` (this one by default), in
+ * place of any cache of an earlier bundle. A build where leakwatch cannot start (no addon built
+ * yet) gets none, and says so: register then compiles the bundle from source.
+ */
+function writeCodeCache(text, node = process.execPath) {
+  for (const f of fs.readdirSync(path.dirname(BUNDLE))) {
+    if (/^register\.bundle\..*\.cache$/.test(f) && !f.includes(idOf(text)))
+      fs.rmSync(path.join(path.dirname(BUNDLE), f));
+  }
+  const register = path.join(ROOT, 'js', 'register.js');
+  const v8 = spawnSync(node, ['-p', 'process.versions.v8'], { encoding: 'utf8' }).stdout.trim();
+  const file = path.join(path.dirname(BUNDLE), `register.bundle.${idOf(text)}.${v8}.cache`);
+  fs.rmSync(file, { force: true });
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEAKWATCH_')));
+  const run = spawnSync(node, ['-e', CACHE_WRITER, register, file], { env, encoding: 'utf8' });
+  if (run.status !== 0 || !fs.existsSync(file)) {
+    console.warn(`no code cache for V8 ${v8}: leakwatch did not start from the bundle\n${run.stderr}`);
+    return null;
+  }
+  return file;
+}
+
+function idOf(text) {
+  return /^\/\/ leakwatch bundle ([0-9a-f]+)/.exec(text)[1];
 }
 
 if (require.main === module) {
-  fs.writeFileSync(BUNDLE, bundleText());
+  const text = bundleText();
+  fs.writeFileSync(BUNDLE, text);
   console.log(`wrote ${path.relative(ROOT, BUNDLE)}`);
+  // A cache for this Node, and for each listed in LEAKWATCH_CODE_CACHE_NODES (paths to node
+  // binaries, ':'-separated: scripts/test-all-nodes.js lists the Nodes it tests under).
+  const nodes = [process.execPath, ...(process.env.LEAKWATCH_CODE_CACHE_NODES || '').split(path.delimiter)];
+  for (const node of new Set(nodes.filter(Boolean))) {
+    const cache = writeCodeCache(text, node);
+    if (cache !== null) console.log(`wrote ${path.relative(ROOT, cache)}`);
+  }
 }
 
-module.exports = { bundleText, BUNDLE };
+module.exports = { bundleText, writeCodeCache, BUNDLE };

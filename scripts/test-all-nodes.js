@@ -41,10 +41,11 @@ function baseEnv(nodes) {
   return env;
 }
 
-/** `npm run build` with a shim for every node in `nodes`; true when it worked. */
+/** `npm run build` with a shim and a code cache for every node in `nodes`; true when it worked. */
 function build(nodes, env) {
   const includes = nodes.map((n) => path.join(path.dirname(n.bin), '..', 'include', 'node'));
-  const buildEnv = { ...env, LEAKWATCH_NODE_INCLUDE: includes.join(path.delimiter) };
+  const bins = nodes.map((n) => n.bin).join(path.delimiter);
+  const buildEnv = { ...env, LEAKWATCH_NODE_INCLUDE: includes.join(path.delimiter), LEAKWATCH_CODE_CACHE_NODES: bins };
   return spawnSync('npm', ['run', 'build'], { cwd: ROOT, env: buildEnv, stdio: 'inherit' }).status === 0;
 }
 
