@@ -69,8 +69,13 @@ function writeCodeCache(text, node = process.execPath) {
   const register = path.join(ROOT, 'js', 'register.js');
   const v8 = spawnSync(node, ['-p', 'process.versions.v8'], { encoding: 'utf8' }).stdout.trim();
   const file = path.join(path.dirname(BUNDLE), `register.bundle.${idOf(text)}.${v8}.cache`);
-  fs.rmSync(file, { force: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEAKWATCH_')));
+  // Named by the bundle's id and the V8 version, a cache there is this one: kept (npm pack
+  // runs this while the tests run registered processes).
+  if (fs.existsSync(file)) return file;
+  // leakwatch as a user's process starts it: no LEAKWATCH_* setting but where the addon is.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('LEAKWATCH_') || k === 'LEAKWATCH_NATIVE_DIR')
+  );
   const run = spawnSync(node, ['-e', CACHE_WRITER, register, file], { env, encoding: 'utf8' });
   if (run.status !== 0 || !fs.existsSync(file)) {
     console.warn(`no code cache for V8 ${v8}: leakwatch did not start from the bundle\n${run.stderr}`);
@@ -85,14 +90,18 @@ function idOf(text) {
 
 if (require.main === module) {
   const text = bundleText();
-  fs.writeFileSync(BUNDLE, text);
-  console.log(`wrote ${path.relative(ROOT, BUNDLE)}`);
+  if (!fs.existsSync(BUNDLE) || fs.readFileSync(BUNDLE, 'utf8') !== text) {
+    // Whole or not at all: registered processes may be reading it (the tests pack the package).
+    fs.writeFileSync(`${BUNDLE}.tmp`, text);
+    fs.renameSync(`${BUNDLE}.tmp`, BUNDLE);
+    console.log(`wrote ${path.relative(ROOT, BUNDLE)}`);
+  }
   // A cache for this Node, and for each listed in LEAKWATCH_CODE_CACHE_NODES (paths to node
   // binaries, ':'-separated: scripts/test-all-nodes.js lists the Nodes it tests under).
   const nodes = [process.execPath, ...(process.env.LEAKWATCH_CODE_CACHE_NODES || '').split(path.delimiter)];
   for (const node of new Set(nodes.filter(Boolean))) {
     const cache = writeCodeCache(text, node);
-    if (cache !== null) console.log(`wrote ${path.relative(ROOT, cache)}`);
+    if (cache !== null) console.log(`code cache: ${path.relative(ROOT, cache)}`);
   }
 }
 
