@@ -93,9 +93,9 @@ function createEmitterSampling(clock, nameOf, fixedKeep = 0, countsOf = () => nu
     const now = clock();
     const elapsed = now - s.windowAt;
     // EARLY records are enough to judge a window by, however short (a decisecond at least):
-    // a class that reaches MIN_BURST at thousands a second is sampled then, not a second
-    // and as many records later (a fresh ws server's WebSockets: 700 more records in 2,700
-    // connections, benches/server-instructions.js WORKLOAD=ws).
+    // a class that reaches MIN_BURST at thousands a second is sampled then, not up to a second
+    // and as many records later (a fresh ws server's WebSockets, ~1,000 connections a second:
+    // 900 more records while its window ran out).
     if (elapsed >= WINDOW_DS || (s.recorded >= EARLY && elapsed >= MIN_WINDOW_DS)) adapt(s, now);
   }
 
