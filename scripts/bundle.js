@@ -69,14 +69,15 @@ function writeCodeCache(text, node = process.execPath) {
   const register = path.join(ROOT, 'js', 'register.js');
   const v8 = spawnSync(node, ['-p', 'process.versions.v8'], { encoding: 'utf8' }).stdout.trim();
   const file = path.join(path.dirname(BUNDLE), `register.bundle.${idOf(text)}.${v8}.cache`);
-  // Named by the bundle's id and the V8 version, a cache there is this one: kept (npm pack
+  // Named as js/register.js looks for it, by the bundle's id and the V8 version: a cache
+  // there is this one, and is kept (npm pack
   // runs this while the tests run registered processes).
   if (fs.existsSync(file)) return file;
   // leakwatch as a user's process starts it: no LEAKWATCH_* setting but where the addon is.
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('LEAKWATCH_') || k === 'LEAKWATCH_NATIVE_DIR')
   );
-  const run = spawnSync(node, ['-e', CACHE_WRITER, register, file], { env, encoding: 'utf8' });
+  const run = spawnSync(node, ['-e', CACHE_WRITER, register, file], { env, encoding: 'utf8', timeout: 60_000 });
   if (run.status !== 0 || !fs.existsSync(file)) {
     console.warn(`no code cache for V8 ${v8}: leakwatch did not start from the bundle\n${run.stderr}`);
     return null;
@@ -84,6 +85,7 @@ function writeCodeCache(text, node = process.execPath) {
   return file;
 }
 
+// The id in the bundle's first line (bundleText), as js/register.js reads it.
 function idOf(text) {
   return /^\/\/ leakwatch bundle ([0-9a-f]+)/.exec(text)[1];
 }
