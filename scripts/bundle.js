@@ -50,7 +50,8 @@ function bundleText() {
 const CACHE_WRITER = `
   const fs = require('node:fs');
   const ran = require(process.argv[1])[Symbol.for('leakwatch.register')];
-  if (ran.from !== 'bundle' || ran.codeCache !== 'none') throw new Error('not run from the bundle, uncached: ' + ran.from + ', ' + ran.codeCache);
+  if (ran.from !== 'bundle' || ran.codeCache !== 'none')
+    throw new Error('to be run from the bundle, uncached; ran from ' + ran.from + ', cache ' + ran.codeCache);
   process.on('exit', () => {
     fs.writeFileSync(process.argv[2] + '.tmp', ran.script.createCachedData());
     fs.renameSync(process.argv[2] + '.tmp', process.argv[2]); // whole or not at all

@@ -4,20 +4,20 @@
 // Counting a pair needs a record on its emitter (records.js) and, so that a collected emitter
 // stops counting, a weakly watched marker (collection.js). That is cheap for long-lived
 // emitters and costly for the ones a busy server makes and drops per request: a weak watch
-// keeps its targets alive through scavenges, so every request's objects would be promoted to the old generation
-// (measured: registering 2,000,000 short-lived objects made their allocation loop ~10x slower,
-// with ~12x the GC time).
+// keeps its targets alive through scavenges, so every request's objects would be promoted to
+// the old generation (measured: registering 2,000,000 short-lived objects made their
+// allocation loop ~10x slower, with ~12x the GC time).
 //
 // So leakwatch watches, per emitter class, how fast it records new emitters. Once a class makes
 // them fast (RECORDS_PER_SECOND, estimated) and is seen to churn, only one "busy period" in
-// `keep` of that class is counted, with weight `keep`: a busy period is a pair's listeners from the add that finds none
-// to the remove that leaves none, and the choice is made at its first add. The weighted counts
-// are then an unbiased estimate of the true ones (a pair is counted with probability 1/keep, and
-// then as `keep` pairs); the pairs not chosen cost a property miss per add and remove, and their
-// emitters never get a record. A leak is a lasting busy period on many emitters or a long one on
-// one emitter: the first is estimated from the chosen ones; the second is caught anyway, as a
-// pair not chosen is counted after all once it passes its emitter's max listeners
-// (records.promote).
+// `keep` of that class is counted, with weight `keep`: a busy period is a pair's listeners
+// from the add that finds none to the remove that leaves none, and the choice is made at its
+// first add. The weighted counts are then an unbiased estimate of the true ones (a pair is
+// counted with probability 1/keep, and then as `keep` pairs); the pairs not chosen cost a
+// property miss per add and remove, and their emitters never get a record. A leak is a lasting
+// busy period on many emitters or a long one on one emitter: the first is estimated from the
+// chosen ones; the second is caught anyway, as a pair not chosen is counted after all once it
+// passes its emitter's max listeners (records.promote).
 //
 // Seen to churn: after EARLY records, its listeners leave about as fast as they come (in a
 // window, its live listeners grew by at most a quarter of the listeners added: a fresh ws
