@@ -205,9 +205,11 @@ function stackTop(stack) {
 function snapshot(e, label) {
   const events = e._events;
   const keys = events === undefined ? [] : Reflect.ownKeys(events);
+  const shape = Object.getOwnPropertySymbols(e).find((s) => s.description === 'shapeMode');
   return {
     count: e._eventsCount,
     events: keys.map((k) => [String(k), describe(events[k], label)]),
+    shapeMode: shape === undefined ? 'none' : e[shape], // how Node's next remove drops a type
   };
 }
 
@@ -277,6 +279,24 @@ const SCENARIOS = [
     t.op(e, 'on', 'removeListener', f1);
     t.op(e, 'off', 'close', f0);
     t.op(e, 'removeAllListeners', 'data'); // a preset key holding undefined
+    t.op(e, 'off', 'removeListener', f1);
+    t.op(e, 'on', 'close', f0);
+    t.op(e, 'removeAllListeners', 'data'); // the same, nothing listening for removeListener
+    t.op(e, 'on', 'data', f1);
+    t.op(e, 'off', 'data', f1);
+  },
+  function shapeModeDropAll(t) {
+    const [f0, f1] = t.fns;
+    const e = t.make((x) => {
+      x._events = { close: undefined, data: undefined };
+      /** @type {any} */ (EventEmitter).init.call(x);
+    });
+    t.op(e, 'on', 'data', f0);
+    t.op(e, 'on', 'close', f1);
+    t.op(e, 'on', 'close', f0);
+    t.op(e, 'removeAllListeners');
+    t.op(e, 'on', 'data', f1);
+    t.op(e, 'off', 'data', f1);
   },
   function nodeWarning(t) {
     const e = t.make();

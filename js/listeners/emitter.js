@@ -317,7 +317,44 @@ function countingMethods(ctx, orig) {
     }
   }
 
-  const removeAllListeners = wrapRemoveAll(ctx, orig, () => fast);
+  // removeAllListeners. Where nothing listens for 'removeListener', Node's method calls and emits
+  // nothing: it drops every type's listeners, or one type's. In fast mode dropping them all (ws,
+  // a Receiver's eight types as each connection closes) and dropping a type that holds none
+  // (http, per request) are done here; every other call runs Node's method and then settles the
+  // counts with what it left (removeAll).
+  //
+  // Node tells "no argument" (every type) from an undefined type by arguments.length; the method
+  // passes Node's exactly that, never the arguments object itself, which the engine would then
+  // allocate on every call.
+  function removeAllListeners(type) {
+    if (arguments.length === 0) return fast && quiet(this) ? dropAll(this) : removeAll(ctx, orig, this, true);
+    if (!hasNone(this, type)) return removeAll(ctx, orig, this, false, type);
+    return fast ? dropNone(this) : orig.removeAllListeners.call(this, type);
+  }
+
+  function quiet(target) {
+    const events = target._events;
+    return events !== undefined && events !== null && events.removeListener === undefined;
+  }
+
+  // Node's removeAllListeners() where quiet(target): every listener goes, counted first.
+  function dropAll(target) {
+    const dropped = heldCount(target, true);
+    target._events = { __proto__: null };
+    target._eventsCount = 0;
+    if (kShapeMode !== null) target[kShapeMode] = false;
+    ctx.counts[ctx.uncounted + 1] += dropped;
+    reconcile(ctx, target, true);
+    return target;
+  }
+
+  // Node's removeAllListeners(type) where the type holds none (hasNone): an emitter's shape mode
+  // ends there all the same, unless something listens for 'removeListener'.
+  function dropNone(target) {
+    if (kShapeMode !== null && target._events.removeListener === undefined) target[kShapeMode] = false;
+    return target;
+  }
+
   return { addListener, prependListener, removeListener, removeAllListeners, useFast };
 }
 
@@ -328,32 +365,19 @@ function fastMethods(ctx, orig, flavour) {
   return methods;
 }
 
-// removeAllListeners: Node's own runs, then the counts are reconciled with what is left (it may
-// have called removeListener per listener, which counted already). Servers call it per request
-// for a type that has no listeners (IncomingMessage 'data'): that call costs no lookup, and in
-// fast mode (`answerNone()`: the methods are Node's own, checked) no second call either, as
-// Node's method then does nothing but return the emitter.
-//
-// Node tells "no argument" (every type) from an undefined type by arguments.length; the method
-// passes Node's exactly that, never the arguments object itself, which the engine would then
-// allocate on every call.
-function wrapRemoveAll(ctx, orig, answerNone) {
-  function removeAll(target, all, type) {
-    // Node calls removeListener per listener (counted there) only when some listen for it.
-    const viaRemoveListener = heldCount(target, false, 'removeListener') > 0;
-    const before = viaRemoveListener ? 0 : heldCount(target, all, type);
-    try {
-      return all ? orig.removeAllListeners.call(target) : orig.removeAllListeners.call(target, type);
-    } finally {
-      if (!viaRemoveListener) ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(target, all, type));
-      reconcile(ctx, target, all, type);
-    }
+// removeAllListeners() or removeAllListeners(type) by Node's own method, then the counts
+// reconciled with what is left (it may have called removeListener per listener, which counted
+// already).
+function removeAll(ctx, orig, target, all, type) {
+  // Node calls removeListener per listener (counted there) only when some listen for it.
+  const viaRemoveListener = heldCount(target, false, 'removeListener') > 0;
+  const before = viaRemoveListener ? 0 : heldCount(target, all, type);
+  try {
+    return all ? orig.removeAllListeners.call(target) : orig.removeAllListeners.call(target, type);
+  } finally {
+    if (!viaRemoveListener) ctx.counts[ctx.uncounted + 1] += Math.max(0, before - heldCount(target, all, type));
+    reconcile(ctx, target, all, type);
   }
-  return function removeAllListeners(type) {
-    if (arguments.length === 0) return removeAll(this, true, undefined);
-    if (hasNone(this, type)) return answerNone() ? this : orig.removeAllListeners.call(this, type);
-    return removeAll(this, false, type);
-  };
 }
 
 // Listeners of `type` (or of every type) on `target`, from its _events; 0 if unreadable.
@@ -415,7 +439,7 @@ function reconcile(ctx, target, all, type) {
     if (head === undefined) return;
     const key = all ? null : keyOf(type);
     const events = target._events;
-    for (const entry of ctx.records.entriesOf(head)) {
+    for (let entry = head; entry !== null; entry = entry.link) {
       if ((!all && entry.type !== key) || entry.weight === 0) continue;
       const list = events == null ? undefined : events[entry.type];
       const actual = countOf(list);
