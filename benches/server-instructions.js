@@ -5,11 +5,12 @@
 // bench on a busy day). Instructions are not time (the request's GC and memory stalls cost more
 // per instruction than leakwatch's cache-hot code), but they repeat.
 //
-// Each arm runs the bench's server (benches/workloads/http.js, or ws.js with WORKLOAD=ws) under
-// callgrind twice, for FEW and then MANY units (requests on one keep-alive connection; ws
-// connections, one at a time, each opened, echoed and closed), and the difference divided by
-// MANY − FEW is its instructions per unit: start-up and warm-up cancel out. For ws the default
-// window, connections 200..2,700, is the fresh server of `npm run bench`'s wsServer row.
+// Each arm runs the bench's server (benches/workloads/http.js; ws.js, net.js or pool.js's jobs
+// with WORKLOAD) under callgrind twice, for FEW and then MANY units (requests on one keep-alive
+// connection; ws or net connections, one at a time, each opened, echoed and closed; pool jobs),
+// and the difference divided by MANY − FEW is its instructions per unit: start-up and warm-up
+// cancel out. For ws and net the default window, connections 200..2,700, is the fresh server
+// of `npm run bench`'s wsServer and netServer rows; FEW=2700 MANY=20000 is a steady one.
 // What makes the counts repeat:
 //   - one connection, or one ws connection at a time, so each request is handled alone (with
 //     ten, how many requests one read carries depends on timing, and with it the work per
@@ -28,8 +29,9 @@
 // (the code still runs unoptimized for a while after a deopt), GC is printed beside it.
 //
 //   node benches/server-instructions.js    needs valgrind and libfaketime (apt: faketime)
-//   env: WORKLOAD (http | ws), FEW (20000 | 200), MANY (100000 | 2700),
-//        ARMS (none,listeners-off,leakwatch); ~4 minutes for http, ~6 for ws
+//   env: WORKLOAD (http | ws | net | pool), FEW (20000 | 200 | 200 | 100000),
+//        MANY (100000 | 2700 | 2700 | 1000000), ARMS (none,listeners-off,leakwatch);
+//        ~4 minutes for http, ~6 for ws
 //   --by-function: also where each arm's extra instructions per request are spent, by function
 //   (JS functions named through V8's --perf-basic-prof; benches/callgrind-functions.js). Its
 //   figures are diagnostics: one window pair, compile and GC work included.
@@ -119,6 +121,51 @@ const listen = (then) => wss.on('listening', () => then(wss.address().port));`),
     async drive(port, units) {
       const { converse } = require('./workloads/ws');
       for (let i = 0; i < units; i++) await converse(port);
+    },
+  },
+  net: {
+    unit: 'connection',
+    few: 200,
+    many: 2_700,
+    title: 'net server, connections opened, echoed and closed one at a time',
+    server: serverCode(`
+const net = require('node:net');
+const server = net.createServer((socket) => {
+  socket.on('data', (data) => socket.end(data));
+  socket.on('error', () => {});
+});
+const close = () => server.close();
+const listen = (then) => server.listen(0, '127.0.0.1', () => then(server.address().port));`),
+    async drive(port, units) {
+      const { converse } = require('./workloads/net');
+      for (let i = 0; i < units; i++) await converse(port);
+    },
+  },
+  // benches/workloads/pool.js's jobs, run in the process under callgrind when asked over a
+  // loopback connection (one, whatever the count: its cost cancels out of MANY − FEW).
+  pool: {
+    unit: 'job',
+    few: 100_000,
+    many: 1_000_000,
+    title: 'pool checkout: 32 long-lived emitters, two listeners added and removed per job',
+    server: serverCode(`
+const { jobs } = require(${JSON.stringify(path.join(__dirname, 'workloads', 'pool.js'))});
+const server = require('node:net').createServer((socket) => {
+  socket.once('data', (data) => {
+    jobs(Number(String(data)));
+    socket.end('done');
+  });
+});
+const close = () => server.close();
+const listen = (then) => server.listen(0, '127.0.0.1', () => then(server.address().port));`),
+    async drive(port, units) {
+      const net = require('node:net');
+      await new Promise((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.end(String(units)));
+        socket.on('error', reject);
+        socket.on('close', resolve);
+        socket.resume();
+      });
     },
   },
 };

@@ -32,4 +32,4 @@ function converse(port) {
 const drive = churn(converse);
 
 if (require.main === module) serve();
-module.exports = { drive };
+module.exports = { drive, converse };

@@ -7,7 +7,6 @@
 //
 //   POOL_JOBS  jobs per measured loop (a tenth of it warms up first)
 const EventEmitter = require('node:events');
-const { openWindow, printResult, armsReady } = require('../child');
 
 const JOBS = Number(process.env.POOL_JOBS || 1_000_000);
 const POOL_SIZE = 32;
@@ -48,6 +47,7 @@ function jobs(n) {
 }
 
 async function main() {
+  const { armsReady, openWindow, printResult } = require('../child');
   await armsReady();
   jobs(JOBS / 10);
   const window = await openWindow();
@@ -56,4 +56,5 @@ async function main() {
   printResult({ cpuNs: (cpuUs * 1000) / JOBS, wallNs: (wallMs * 1e6) / JOBS, jobs: JOBS, sink });
 }
 
-main();
+if (require.main === module) main();
+module.exports = { jobs }; // benches/server-instructions.js runs them in its own process
