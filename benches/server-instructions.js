@@ -90,6 +90,14 @@ process.stdin.once('data', () => {
 `;
 }
 
+// Drives `units` connections of a workload file's converse(), one at a time.
+function oneAtATime(file) {
+  return async (port, units) => {
+    const { converse } = require(file);
+    for (let i = 0; i < units; i++) await converse(port);
+  };
+}
+
 // What each workload runs under callgrind (defining listen() and close()) and how it is driven.
 const WORKLOADS = {
   http: {
@@ -118,10 +126,7 @@ const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
 wss.on('connection', (socket) => socket.on('message', (data) => socket.send(data)));
 const close = () => wss.close();
 const listen = (then) => wss.on('listening', () => then(wss.address().port));`),
-    async drive(port, units) {
-      const { converse } = require('./workloads/ws');
-      for (let i = 0; i < units; i++) await converse(port);
-    },
+    drive: oneAtATime('./workloads/ws'),
   },
   net: {
     unit: 'connection',
@@ -136,10 +141,7 @@ const server = net.createServer((socket) => {
 });
 const close = () => server.close();
 const listen = (then) => server.listen(0, '127.0.0.1', () => then(server.address().port));`),
-    async drive(port, units) {
-      const { converse } = require('./workloads/net');
-      for (let i = 0; i < units; i++) await converse(port);
-    },
+    drive: oneAtATime('./workloads/net'),
   },
   // benches/workloads/pool.js's jobs, run in the process under callgrind when asked over a
   // loopback connection (one, whatever the count: its cost cancels out of MANY − FEW).

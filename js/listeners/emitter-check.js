@@ -220,6 +220,15 @@ function describe(value, label) {
   return { items: value.map(label), warned: /** @type {any} */ (value).warned === true, extra };
 }
 
+// An emitter in shape mode, as streams are: a preset _events object makes EventEmitter.init
+// use it.
+function streamLike(t) {
+  return t.make((x) => {
+    x._events = { close: undefined, data: undefined };
+    /** @type {any} */ (EventEmitter).init.call(x); // Node's own constructor body, not in its types
+  });
+}
+
 const SCENARIOS = [
   function plain(t) {
     const [f0, f1, f2, f3, f4] = t.fns;
@@ -266,11 +275,7 @@ const SCENARIOS = [
   },
   function shapeMode(t) {
     const [f0, f1] = t.fns;
-    // A preset _events object makes EventEmitter.init use shape mode (as streams do).
-    const e = t.make((x) => {
-      x._events = { close: undefined, data: undefined };
-      /** @type {any} */ (EventEmitter).init.call(x); // Node's own constructor body, not in its types
-    });
+    const e = streamLike(t);
     t.op(e, 'on', 'data', f0);
     t.op(e, 'on', 'data', f1);
     t.op(e, 'off', 'data', f0);
@@ -287,10 +292,7 @@ const SCENARIOS = [
   },
   function shapeModeDropAll(t) {
     const [f0, f1] = t.fns;
-    const e = t.make((x) => {
-      x._events = { close: undefined, data: undefined };
-      /** @type {any} */ (EventEmitter).init.call(x);
-    });
+    const e = streamLike(t);
     t.op(e, 'on', 'data', f0);
     t.op(e, 'on', 'close', f1);
     t.op(e, 'on', 'close', f0);
